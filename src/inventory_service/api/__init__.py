@@ -1,0 +1,1 @@
+"""The gRPC edge: servicers, interceptors, conversions between messages and the domain."""

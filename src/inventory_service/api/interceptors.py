@@ -1,0 +1,184 @@
+"""Server interceptors: access log, error mapping and authentication, for all four call shapes.
+
+Each interceptor is a `scope` around the handler: an async context manager entered before the
+handler runs (for streams: when the stream opens) and left when it returns or raises."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import grpc
+from grpc_status import rpc_status
+
+from inventory_service.api.caller import peek_caller, set_caller
+from inventory_service.api.errors import internal_status_proto, to_status_proto
+from inventory_service.api.method_roles import METHOD_ROLES, is_public
+from inventory_service.api.tokens import TokenVerifier
+from inventory_service.domain.errors import DomainError, PermissionDenied, Unauthenticated
+from inventory_service.domain.identity import Caller
+
+log = logging.getLogger("inventory_service.access")
+error_log = logging.getLogger("inventory_service.errors")
+
+Scope = Callable[[str, grpc.aio.ServicerContext[Any, Any]], AbstractAsyncContextManager[None]]
+
+
+def _wrap(handler: Any, method: str, scope: Scope) -> Any:
+    """The same handler with its behaviour run inside scope(method, context)."""
+    if handler.unary_unary or handler.stream_unary:
+        inner: Callable[..., Awaitable[Any]] = handler.unary_unary or handler.stream_unary
+
+        async def unary_response(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            async with scope(method, context):
+                return await inner(request, context)
+
+        factory = (
+            grpc.unary_unary_rpc_method_handler
+            if handler.unary_unary
+            else grpc.stream_unary_rpc_method_handler
+        )
+        return factory(
+            unary_response,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    stream_inner: Callable[..., AsyncIterator[Any]] = handler.unary_stream or handler.stream_stream
+
+    async def stream_response(
+        request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
+        async with scope(method, context):
+            async for response in stream_inner(request, context):
+                yield response
+
+    factory = (
+        grpc.unary_stream_rpc_method_handler
+        if handler.unary_stream
+        else grpc.stream_stream_rpc_method_handler
+    )
+    return factory(
+        stream_response,
+        request_deserializer=handler.request_deserializer,
+        response_serializer=handler.response_serializer,
+    )
+
+
+class _ScopedInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    def scope(
+        self, method: str, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AbstractAsyncContextManager[None]:
+        raise NotImplementedError
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        return _wrap(handler, handler_call_details.method, self.scope)
+
+
+def _metadata(context: grpc.aio.ServicerContext[Any, Any], key: str) -> str | None:
+    for item_key, value in context.invocation_metadata() or ():
+        if item_key == key:
+            return value.decode() if isinstance(value, bytes) else value
+    return None
+
+
+async def _abort(context: grpc.aio.ServicerContext[Any, Any], status: Any) -> None:
+    # grpc-stubs lacks aio's abort_with_status; it raises AbortError after setting the status.
+    aborting: Any = context
+    await aborting.abort_with_status(rpc_status.to_status(status))
+
+
+class AccessLogInterceptor(_ScopedInterceptor):
+    """One structured line per call: method, code, duration, caller. Never a token."""
+
+    @asynccontextmanager
+    async def scope(
+        self, method: str, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[None]:
+        started = time.perf_counter()
+        code = grpc.StatusCode.OK
+        try:
+            yield
+        except grpc.aio.AbortError:
+            code = context.code() or grpc.StatusCode.UNKNOWN
+            raise
+        except BaseException:
+            code = grpc.StatusCode.CANCELLED
+            raise
+        finally:
+            caller = peek_caller()
+            record = {
+                "method": method,
+                "code": code.name,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "caller": caller.user_id if caller else None,
+                "role": caller.role.name.lower() if caller else None,
+                "peer": context.peer(),
+            }
+            log.info("rpc", extra={"fields": record})
+
+
+class ErrorInterceptor(_ScopedInterceptor):
+    """Domain errors become statuses with rich details; anything else becomes a bare INTERNAL."""
+
+    @asynccontextmanager
+    async def scope(
+        self, method: str, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[None]:
+        try:
+            yield
+        except DomainError as error:
+            await _abort(context, to_status_proto(error))
+        except grpc.aio.AbortError:
+            raise
+        except Exception:
+            error_log.exception("unhandled error in %s", method)
+            await _abort(context, internal_status_proto())
+
+
+class AuthInterceptor(_ScopedInterceptor):
+    """Verifies the bearer token and the role the method needs (api/method_roles.py)."""
+
+    def __init__(self, verifier: TokenVerifier) -> None:
+        self.verifier = verifier
+
+    @asynccontextmanager
+    async def scope(
+        self, method: str, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[None]:
+        if is_public(method):
+            yield
+            return
+        caller = self.authenticate(context)
+        # Each RPC runs in its own task with its own context, so this never leaks to another.
+        set_caller(caller)
+        needed = METHOD_ROLES.get(method)
+        if needed is None:
+            raise PermissionDenied(f"{method} is not open to callers", reason="METHOD_NOT_ALLOWED")
+        if not caller.at_least(needed):
+            raise PermissionDenied(
+                f"{method.rsplit('/', 1)[-1]} needs role {needed.name.lower()}; "
+                f"caller has {caller.role.name.lower()}",
+                reason="ROLE_TOO_LOW",
+                metadata={"required_role": needed.name.lower(), "role": caller.role.name.lower()},
+            )
+        yield
+
+    def authenticate(self, context: grpc.aio.ServicerContext[Any, Any]) -> Caller:
+        header = _metadata(context, "authorization")
+        if not header:
+            raise Unauthenticated("missing authorization metadata", reason="TOKEN_MISSING")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthenticated("authorization must be 'Bearer <token>'", reason="TOKEN_MISSING")
+        return self.verifier.verify(token.strip())

@@ -1,0 +1,87 @@
+"""JWT verification (and minting, for development)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+
+from inventory_service.domain.errors import Unauthenticated
+from inventory_service.domain.identity import Caller, Role
+
+ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"]
+
+
+@dataclass(frozen=True)
+class TokenVerifier:
+    key: str
+    algorithms: list[str]
+    issuer: str | None = None
+    audience: str | None = None
+
+    @classmethod
+    def from_secret(
+        cls, secret: str, *, issuer: str | None = None, audience: str | None = None
+    ) -> TokenVerifier:
+        return cls(secret, ["HS256"], issuer, audience)
+
+    @classmethod
+    def from_public_key_file(
+        cls, path: Path, *, issuer: str | None = None, audience: str | None = None
+    ) -> TokenVerifier:
+        return cls(path.read_text(), ASYMMETRIC_ALGORITHMS, issuer, audience)
+
+    def verify(self, token: str) -> Caller:
+        try:
+            claims = jwt.decode(
+                token,
+                self.key,
+                algorithms=self.algorithms,
+                issuer=self.issuer,
+                audience=self.audience,
+                options={
+                    "require": ["exp", "sub"],
+                    "verify_aud": self.audience is not None,
+                    "verify_iss": self.issuer is not None,
+                },
+                leeway=30,
+            )
+        except jwt.ExpiredSignatureError as error:
+            raise Unauthenticated("token has expired", reason="TOKEN_EXPIRED") from error
+        except jwt.InvalidTokenError as error:
+            raise Unauthenticated(f"invalid token: {error}", reason="TOKEN_INVALID") from error
+        subject = claims.get("sub")
+        role = Role.parse(claims.get("role"))
+        if not isinstance(subject, str) or not subject:
+            raise Unauthenticated("token has no subject", reason="TOKEN_INVALID")
+        if role is None:
+            raise Unauthenticated(
+                "token role must be staff, manager or admin", reason="TOKEN_ROLE_INVALID"
+            )
+        return Caller(subject, role)
+
+
+def mint_token(
+    secret: str,
+    *,
+    sub: str,
+    role: Role,
+    ttl_seconds: int = 12 * 3600,
+    issuer: str | None = None,
+    audience: str | None = None,
+    now: float | None = None,
+) -> str:
+    issued = int(now if now is not None else time.time())
+    claims: dict[str, object] = {
+        "sub": sub,
+        "role": role.name.lower(),
+        "iat": issued,
+        "exp": issued + ttl_seconds,
+    }
+    if issuer:
+        claims["iss"] = issuer
+    if audience:
+        claims["aud"] = audience
+    return jwt.encode(claims, secret, algorithm="HS256")

@@ -1,0 +1,67 @@
+"""Database constraint violations, turned into the domain errors callers understand.
+
+The service layer checks these rules first for a friendly message; the constraints are what
+hold under races between threads and replicas."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy.exc import IntegrityError
+
+from inventory_service.domain.errors import Aborted, AlreadyExists, DomainError, FailedPrecondition
+
+# Constraint (PostgreSQL name, or SQLite's "table.column" list) -> error to raise.
+_KNOWN: list[tuple[tuple[str, ...], Callable[[], DomainError]]] = [
+    (
+        ("pk_idempotency_keys", "idempotency_keys.operation"),
+        lambda: Aborted("a request with this request_id is in flight", reason="DUPLICATE_REQUEST"),
+    ),
+    (
+        ("uq_products_sku", "products.sku"),
+        lambda: AlreadyExists(
+            "a product with this SKU already exists", reason="SKU_TAKEN", field_name="sku"
+        ),
+    ),
+    (
+        ("uq_products_barcode", "products.barcode"),
+        lambda: AlreadyExists(
+            "a product with this barcode already exists",
+            reason="BARCODE_TAKEN",
+            field_name="barcode",
+        ),
+    ),
+    (
+        ("uq_batches_product_id_lot_number", "batches.product_id, batches.lot_number"),
+        lambda: AlreadyExists(
+            "this product already has a batch with this lot number",
+            reason="LOT_NUMBER_TAKEN",
+            field_name="lot_number",
+        ),
+    ),
+    (
+        ("uq_inventory_counts_one_in_progress", "inventory_counts.status"),
+        lambda: FailedPrecondition(
+            "another inventory count is in progress", reason="COUNT_IN_PROGRESS"
+        ),
+    ),
+    (
+        ("ck_stock_levels_quantity_not_negative", "quantity_not_negative", "after_not_negative"),
+        lambda: FailedPrecondition("stock cannot go below zero", reason="INSUFFICIENT_STOCK"),
+    ),
+]
+
+
+def constraint_name(error: IntegrityError) -> str:
+    diag = getattr(error.orig, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    return name if isinstance(name, str) else str(error.orig)
+
+
+def translate_integrity_error(error: IntegrityError) -> DomainError | IntegrityError:
+    """The domain error for a known constraint; the IntegrityError itself otherwise."""
+    name = constraint_name(error)
+    for markers, make_error in _KNOWN:
+        if any(marker in name for marker in markers):
+            return make_error()
+    return error

@@ -1,0 +1,231 @@
+"""Tables. Cross-process rules live here as constraints (uniqueness, one count in progress,
+levels never negative); the migrations in ../migrations create exactly these."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from inventory_service.db.types import BigIntId, MoneyMicros, UtcDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    # Quantities are int64 in the contract.
+    type_annotation_map = {int: BigInteger}
+
+
+class Product(Base):
+    __tablename__ = "products"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    barcode: Mapped[str | None] = mapped_column(String(14), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    unit_cost: Mapped[Decimal] = mapped_column(MoneyMicros)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("unit_cost >= 0", name="unit_cost_not_negative"),)
+
+
+class Batch(Base):
+    __tablename__ = "batches"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    lot_number: Mapped[str] = mapped_column(String(64))
+    expiry_date: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("product_id", "lot_number"),)
+
+
+class StockLevel(Base):
+    """One per (product, batch); batch_id NULL holds unbatched stock."""
+
+    __tablename__ = "stock_levels"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"))
+    quantity: Mapped[int] = mapped_column(default=0)
+
+    __table_args__ = (
+        CheckConstraint("quantity >= 0", name="quantity_not_negative"),
+        UniqueConstraint("product_id", "batch_id"),
+        # NULLs never collide in a unique constraint, so unbatched stock needs its own index.
+        Index(
+            "uq_stock_levels_unbatched",
+            "product_id",
+            unique=True,
+            sqlite_where=text("batch_id IS NULL"),
+            postgresql_where=text("batch_id IS NULL"),
+        ),
+    )
+
+
+class LedgerEntry(Base):
+    """Every change of a stock level, append-only."""
+
+    __tablename__ = "stock_ledger"
+
+    sequence: Mapped[int] = mapped_column(BigIntId, primary_key=True, autoincrement=True)
+    stock_level_id: Mapped[str] = mapped_column(ForeignKey("stock_levels.id"))
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"))
+    quantity_delta: Mapped[int]
+    quantity_before: Mapped[int]
+    quantity_after: Mapped[int]
+    source: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    source_reference: Mapped[str] = mapped_column(String(200), default="")
+    stock_adjustment_id: Mapped[str | None] = mapped_column(String(36))
+    inventory_count_id: Mapped[str | None] = mapped_column(String(36))
+    # Groups the entries written by one RecordStockMovements call (for request_id replays).
+    operation_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("quantity_after = quantity_before + quantity_delta", name="delta_adds_up"),
+        CheckConstraint("quantity_after >= 0", name="after_not_negative"),
+        Index("ix_stock_ledger_product_sequence", "product_id", "sequence"),
+    )
+
+
+class IdempotencyKey(Base):
+    """A request_id seen for an operation, and the resource its first call produced (AIP-155)."""
+
+    __tablename__ = "idempotency_keys"
+
+    operation: Mapped[str] = mapped_column(String(64), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class InventoryCount(Base):
+    __tablename__ = "inventory_counts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(10))
+    notes: Mapped[str] = mapped_column(Text, default="")
+    blind: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(12))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    started_by: Mapped[str] = mapped_column(String(200))
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    completed_by: Mapped[str | None] = mapped_column(String(200))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    cancelled_by: Mapped[str | None] = mapped_column(String(200))
+    close_notes: Mapped[str] = mapped_column(Text, default="")
+
+    __table_args__ = (
+        # At most one count in progress, across every server sharing the database.
+        Index(
+            "uq_inventory_counts_one_in_progress",
+            "status",
+            unique=True,
+            sqlite_where=text("status = 'IN_PROGRESS'"),
+            postgresql_where=text("status = 'IN_PROGRESS'"),
+        ),
+        Index("ix_inventory_counts_started_at", "started_at"),
+    )
+
+
+class CountItem(Base):
+    """One line per (count, product, batch)."""
+
+    __tablename__ = "count_items"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    inventory_count_id: Mapped[str] = mapped_column(ForeignKey("inventory_counts.id"))
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"))
+    system_quantity: Mapped[int]
+    counted_quantity: Mapped[int]
+    variance: Mapped[int]
+    unit_cost: Mapped[Decimal] = mapped_column(MoneyMicros)
+    variance_value: Mapped[Decimal] = mapped_column(MoneyMicros)
+    significant: Mapped[bool] = mapped_column(default=False)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(200), default="")
+    counted_by: Mapped[str] = mapped_column(String(200))
+    counted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    first_counted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("counted_quantity >= 0", name="counted_not_negative"),
+        UniqueConstraint("inventory_count_id", "product_id", "batch_id"),
+        Index(
+            "uq_count_items_unbatched",
+            "inventory_count_id",
+            "product_id",
+            unique=True,
+            sqlite_where=text("batch_id IS NULL"),
+            postgresql_where=text("batch_id IS NULL"),
+        ),
+    )
+
+
+class StockAdjustment(Base):
+    __tablename__ = "stock_adjustments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"))
+    type: Mapped[str] = mapped_column(String(12))
+    quantity_change: Mapped[int]
+    quantity_before: Mapped[int | None]
+    quantity_after: Mapped[int | None]
+    reason: Mapped[str] = mapped_column(Text)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    reference_number: Mapped[str] = mapped_column(String(200), default="")
+    cost_impact: Mapped[Decimal] = mapped_column(MoneyMicros)
+    requires_approval: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(10))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision_notes: Mapped[str] = mapped_column(Text, default="")
+    inventory_count_id: Mapped[str | None] = mapped_column(ForeignKey("inventory_counts.id"))
+
+    __table_args__ = (
+        CheckConstraint("quantity_change <> 0", name="change_not_zero"),
+        Index("ix_stock_adjustments_created_at", "created_at"),
+        Index("ix_stock_adjustments_product_id", "product_id"),
+        Index("ix_stock_adjustments_status_created_at", "status", "created_at"),
+    )

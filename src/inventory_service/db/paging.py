@@ -1,0 +1,55 @@
+"""Keyset paging: a page is the rows after the last key of the previous one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+T = TypeVar("T")
+Key = tuple[Any, ...]
+Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    size: int
+    after: Key | None = None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_key: Key | None
+
+
+def _after(columns: Sequence[Column], key: Key, descending: bool) -> ColumnElement[bool]:
+    # (a, b) > (x, y) spelled out, so NULL-free keys work the same on every backend.
+    clauses: list[ColumnElement[bool]] = []
+    for i, column in enumerate(columns):
+        equal_before = [columns[j] == key[j] for j in range(i)]
+        beyond = column < key[i] if descending else column > key[i]
+        clauses.append(and_(*equal_before, beyond))
+    return or_(*clauses)
+
+
+def keyset_page(
+    session: Session,
+    stmt: Select[Any],
+    columns: Sequence[Column],
+    key_of: Callable[[T], Key],
+    page: PageRequest,
+    *,
+    descending: bool = False,
+) -> Page[T]:
+    if page.after is not None:
+        stmt = stmt.where(_after(columns, page.after, descending))
+    order = [c.desc() if descending else c.asc() for c in columns]
+    rows: list[T] = list(session.scalars(stmt.order_by(*order).limit(page.size + 1)))
+    if len(rows) > page.size:
+        rows = rows[: page.size]
+        return Page(rows, key_of(rows[-1]))
+    return Page(rows, None)

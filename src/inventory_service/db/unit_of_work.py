@@ -1,0 +1,90 @@
+"""Unit of work: one transaction, rolled back on exit unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from inventory_service.db.adjustment_repository import AdjustmentRepository
+from inventory_service.db.constraints import translate_integrity_error
+from inventory_service.db.count_repository import CountRepository
+from inventory_service.db.engine import SQLITE_BEGIN
+from inventory_service.db.repositories import (
+    BatchRepository,
+    IdempotencyRepository,
+    LedgerRepository,
+    ProductRepository,
+    StockLevelRepository,
+)
+from inventory_service.domain.errors import Aborted
+
+
+class UnitOfWork:
+    """Repositories over one session. Use as `with uow_factory() as uow: ...; uow.commit()`."""
+
+    session: Session
+    products: ProductRepository
+    batches: BatchRepository
+    stock_levels: StockLevelRepository
+    ledger: LedgerRepository
+    idempotency: IdempotencyRepository
+    counts: CountRepository
+    adjustments: AdjustmentRepository
+
+    def __init__(self, session_factory: sessionmaker[Session], *, read_only: bool = False) -> None:
+        self._session_factory = session_factory
+        self._read_only = read_only
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self._session_factory()
+        if not self._read_only and self.session.get_bind().dialect.name == "sqlite":
+            self.session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        self.products = ProductRepository(self.session)
+        self.batches = BatchRepository(self.session)
+        self.stock_levels = StockLevelRepository(self.session)
+        self.ledger = LedgerRepository(self.session)
+        self.idempotency = IdempotencyRepository(self.session)
+        self.counts = CountRepository(self.session)
+        self.adjustments = AdjustmentRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # close() rolls back whatever was not committed and detaches the loaded objects
+        # without expiring them (rollback() would), so results stay readable after exit.
+        self.session.close()
+
+    def flush(self) -> None:
+        """Sends pending writes now, so constraint violations surface as domain errors here."""
+        try:
+            self.session.flush()
+        except IntegrityError as error:
+            raise translate_integrity_error(error) from error
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except IntegrityError as error:
+            raise translate_integrity_error(error) from error
+        except OperationalError as error:
+            raise Aborted(
+                "the database could not commit the change; retry", reason="DATABASE_CONFLICT"
+            ) from error
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, read_only: bool = False) -> UnitOfWork: ...
+
+
+def sql_unit_of_work_factory(session_factory: sessionmaker[Session]) -> UnitOfWorkFactory:
+    def factory(*, read_only: bool = False) -> UnitOfWork:
+        return UnitOfWork(session_factory, read_only=read_only)
+
+    return factory

@@ -1,0 +1,1 @@
+"""Domain vocabulary shared by the service layer: errors, money, roles, enums."""

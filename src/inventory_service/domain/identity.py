@@ -1,0 +1,32 @@
+"""Who is calling, and what their role allows."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Role(enum.IntEnum):
+    """Each role includes the ones below it."""
+
+    STAFF = 1
+    MANAGER = 2
+    ADMIN = 3
+
+    @classmethod
+    def parse(cls, value: object) -> Role | None:
+        if not isinstance(value, str):
+            return None
+        try:
+            return cls[value.upper()]
+        except KeyError:
+            return None
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    role: Role
+
+    def at_least(self, role: Role) -> bool:
+        return self.role >= role

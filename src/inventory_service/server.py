@@ -1,0 +1,168 @@
+"""Builds the gRPC server: servicers, interceptors, health, reflection, TLS, limits."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from inventory.v1 import (
+    catalog_pb2,
+    catalog_pb2_grpc,
+    inventory_count_pb2,
+    inventory_count_pb2_grpc,
+    stock_adjustment_pb2,
+    stock_adjustment_pb2_grpc,
+)
+from inventory_service.api.blocking import BlockingRunner
+from inventory_service.api.catalog_servicer import CatalogServicer
+from inventory_service.api.interceptors import (
+    AccessLogInterceptor,
+    AuthInterceptor,
+    ErrorInterceptor,
+)
+from inventory_service.api.paging import PageTokens
+from inventory_service.api.tokens import TokenVerifier
+from inventory_service.api.unimplemented import (
+    PendingInventoryCountServicer,
+    PendingStockAdjustmentServicer,
+)
+from inventory_service.db.engine import create_db_engine, create_session_factory
+from inventory_service.db.migrate import upgrade
+from inventory_service.db.unit_of_work import sql_unit_of_work_factory
+from inventory_service.services.catalog import CatalogService
+from inventory_service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAMES = [
+    catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
+    inventory_count_pb2.DESCRIPTOR.services_by_name["InventoryCountService"].full_name,
+    stock_adjustment_pb2.DESCRIPTOR.services_by_name["StockAdjustmentService"].full_name,
+]
+
+
+class ConfigurationError(Exception):
+    pass
+
+
+def token_verifier(settings: Settings) -> TokenVerifier:
+    if settings.jwt_public_key_file:
+        return TokenVerifier.from_public_key_file(
+            settings.jwt_public_key_file, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+    if settings.jwt_secret:
+        return TokenVerifier.from_secret(
+            settings.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+        )
+    raise ConfigurationError(
+        "no JWT key: set INVENTORY_JWT_SECRET or INVENTORY_JWT_PUBLIC_KEY_FILE (or use --dev)"
+    )
+
+
+def _page_token_secret(settings: Settings, verifier: TokenVerifier) -> bytes:
+    seed = settings.page_token_secret or ("page-tokens:" + verifier.key)
+    return hashlib.sha256(seed.encode()).digest()
+
+
+@dataclass
+class InventoryServer:
+    """The running parts; stop() drains calls and releases them in order."""
+
+    grpc_server: grpc.aio.Server
+    health: Any  # grpc_health.v1.health.aio.HealthServicer
+    runner: BlockingRunner
+    engine: Any
+
+    async def start(self) -> None:
+        await self.grpc_server.start()
+        for name in ["", *SERVICE_NAMES]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self, grace: float | None) -> None:
+        # Tell load balancers first, then let in-flight calls finish within grace.
+        for name in ["", *SERVICE_NAMES]:
+            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.grpc_server.stop(grace)
+        self.runner.shutdown()
+        self.engine.dispose()
+
+    async def wait_for_termination(self) -> None:
+        await self.grpc_server.wait_for_termination()
+
+
+def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
+    if not settings.tls_cert_file and not settings.tls_key_file:
+        return None
+    if not (settings.tls_cert_file and settings.tls_key_file):
+        raise ConfigurationError("TLS needs both a certificate and a key file")
+    pair = (settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes())
+    client_ca = settings.tls_client_ca_file.read_bytes() if settings.tls_client_ca_file else None
+    return grpc.ssl_server_credentials(
+        [pair], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )
+
+
+def create_server(settings: Settings) -> tuple[InventoryServer, int]:
+    """Builds (but does not start) the server; returns it with the port it bound.
+
+    Call inside a running event loop. listen may use port 0 to pick a free port."""
+    verifier = token_verifier(settings)
+    engine = create_db_engine(settings.database_url, pool_size=settings.db_workers)
+    upgrade(engine)
+    uow_factory = sql_unit_of_work_factory(create_session_factory(engine))
+    runner = BlockingRunner(settings.db_workers)
+    page_tokens = PageTokens(_page_token_secret(settings, verifier))
+
+    catalog = CatalogService(uow_factory, currency=settings.currency)
+
+    server = grpc.aio.server(
+        interceptors=[AccessLogInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier)],
+        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+        options=[
+            ("grpc.max_receive_message_length", settings.max_receive_message_bytes),
+            ("grpc.max_send_message_length", 16 * 1024 * 1024),
+            # Scanners keep streams open for hours over Wi-Fi: allow their keepalive pings.
+            ("grpc.keepalive_time_ms", 60_000),
+            ("grpc.keepalive_timeout_ms", 20_000),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
+        CatalogServicer(catalog, runner, page_tokens, settings.currency), server
+    )
+    inventory_count_pb2_grpc.add_InventoryCountServiceServicer_to_server(
+        PendingInventoryCountServicer(),  # type: ignore[abstract]
+        server,
+    )
+    stock_adjustment_pb2_grpc.add_StockAdjustmentServiceServicer_to_server(
+        PendingStockAdjustmentServicer(),  # type: ignore[abstract]
+        server,
+    )
+    health_aio: Any = health.aio  # type: ignore[attr-defined]
+    health_servicer = health_aio.HealthServicer()
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        [
+            *SERVICE_NAMES,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ],
+        server,
+    )
+
+    credentials = _server_credentials(settings)
+    if credentials is None:
+        port = server.add_insecure_port(settings.listen)
+    else:
+        port = server.add_secure_port(settings.listen, credentials)
+    if port == 0:
+        raise ConfigurationError(f"could not bind {settings.listen}")
+    return InventoryServer(server, health_servicer, runner, engine), port

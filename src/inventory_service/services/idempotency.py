@@ -1,0 +1,54 @@
+"""Safe retries (AIP-155): a request_id seen before returns the resource it first produced.
+
+The key is written in the same transaction as the change, and its primary key makes the
+database reject a concurrent duplicate, which then reads the winner's result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from inventory_service.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from inventory_service.domain.errors import DomainError, InvalidArgument
+
+T = TypeVar("T")
+MAX_REQUEST_ID_LENGTH = 128
+
+
+def validate_request_id(request_id: str) -> None:
+    if len(request_id) > MAX_REQUEST_ID_LENGTH:
+        raise InvalidArgument.one("request_id", f"at most {MAX_REQUEST_ID_LENGTH} characters")
+
+
+def run_once(
+    uow_factory: UnitOfWorkFactory,
+    *,
+    operation: str,
+    request_id: str,
+    actor: str,
+    perform: Callable[[UnitOfWork], str],
+    load: Callable[[UnitOfWork, str], T],
+) -> T:
+    """Runs perform (which returns the id of what it made) at most once per request_id,
+    commits, and returns load(id). Without a request_id it simply runs once."""
+    validate_request_id(request_id)
+    if request_id:
+        with uow_factory(read_only=True) as uow:
+            existing = uow.idempotency.get(operation, request_id)
+            if existing is not None:
+                return load(uow, existing)
+    try:
+        with uow_factory() as uow:
+            resource_id = perform(uow)
+            if request_id:
+                uow.idempotency.add(operation, request_id, resource_id, actor)
+            uow.commit()
+            return load(uow, resource_id)
+    except DomainError:
+        # A concurrent twin may have won (DUPLICATE_REQUEST, or e.g. SKU_TAKEN): answer as it did.
+        if request_id:
+            with uow_factory(read_only=True) as uow:
+                existing = uow.idempotency.get(operation, request_id)
+                if existing is not None:
+                    return load(uow, existing)
+        raise

@@ -1,0 +1,83 @@
+"""StockLedger: the only way stock levels change. Every change is one ledger row."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from inventory_service.db.models import LedgerEntry, StockLevel
+from inventory_service.db.unit_of_work import UnitOfWork
+from inventory_service.domain.enums import LedgerSource
+from inventory_service.domain.errors import FailedPrecondition, NotFound, PreconditionViolation
+
+
+@dataclass(frozen=True)
+class LedgerCause:
+    """What a ledger row records besides the numbers."""
+
+    source: LedgerSource
+    actor: str
+    reason: str = ""
+    source_reference: str = ""
+    stock_adjustment_id: str | None = None
+    inventory_count_id: str | None = None
+    operation_id: str | None = None
+
+
+class StockLedger:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.uow = uow
+
+    def lock_level(self, product_id: str, batch_id: str | None) -> StockLevel:
+        """The level, locked for this transaction (SELECT ... FOR UPDATE; SQLite's write lock)."""
+        level = self.uow.stock_levels.get(product_id, batch_id, lock=True)
+        if level is None:
+            raise NotFound("stock level", f"{product_id}/{batch_id or 'unbatched'}")
+        return level
+
+    def open_level(
+        self, product_id: str, batch_id: str | None, quantity: int, cause: LedgerCause
+    ) -> StockLevel:
+        """Creates a level with its opening balance (a ledger row when quantity > 0)."""
+        level = StockLevel(product_id=product_id, batch_id=batch_id, quantity=0)
+        self.uow.stock_levels.add(level)
+        self.uow.flush()
+        if quantity:
+            self.apply(level, quantity, cause)
+        return level
+
+    def apply(self, level: StockLevel, delta: int, cause: LedgerCause) -> LedgerEntry:
+        """Changes a level the caller locked by delta; never below zero."""
+        before = level.quantity
+        after = before + delta
+        if after < 0:
+            subject = f"products/{level.product_id}" + (
+                f"/batches/{level.batch_id}" if level.batch_id else ""
+            )
+            raise FailedPrecondition(
+                f"stock of {subject} is {before}; a change of {delta} would take it below zero",
+                reason="INSUFFICIENT_STOCK",
+                violations=[
+                    PreconditionViolation(
+                        "STOCK", subject, f"on hand {before}, change {delta}: would be {after}"
+                    )
+                ],
+                metadata={"on_hand": str(before), "quantity_delta": str(delta)},
+            )
+        level.quantity = after
+        entry = LedgerEntry(
+            stock_level_id=level.id,
+            product_id=level.product_id,
+            batch_id=level.batch_id,
+            quantity_delta=delta,
+            quantity_before=before,
+            quantity_after=after,
+            source=cause.source.value,
+            reason=cause.reason,
+            source_reference=cause.source_reference,
+            stock_adjustment_id=cause.stock_adjustment_id,
+            inventory_count_id=cause.inventory_count_id,
+            operation_id=cause.operation_id,
+            actor=cause.actor,
+        )
+        self.uow.ledger.add(entry)
+        return entry

@@ -1,0 +1,88 @@
+"""Settings from the environment (INVENTORY_*); `serve` flags override them."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///var/inventory.db"
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Business thresholds (PRODUCT.md defaults)."""
+
+    discrepancy_units: int = 10
+    discrepancy_value: Decimal = Decimal("100.00")
+    approval_units: int = 50
+    approval_value: Decimal = Decimal("500.00")
+
+
+@dataclass(frozen=True)
+class Settings:
+    listen: str = "127.0.0.1:50051"
+    database_url: str = DEFAULT_DATABASE_URL
+    jwt_secret: str | None = None
+    jwt_public_key_file: Path | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    tls_client_ca_file: Path | None = None
+    # Open RPCs (streams included) beyond this get RESOURCE_EXHAUSTED instead of queueing.
+    max_concurrent_rpcs: int = 1000
+    # Threads running database work; open streams hold none while they wait for messages.
+    db_workers: int = 8
+    max_receive_message_bytes: int = 4 * 1024 * 1024
+    shutdown_grace_seconds: float = 10.0
+    currency: str = "USD"
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    page_token_secret: str | None = None
+    dev_mode: bool = False
+    demo_data: bool = False
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        e = dict(os.environ if env is None else env)
+
+        def opt(name: str) -> str | None:
+            value = e.get(f"INVENTORY_{name}", "").strip()
+            return value or None
+
+        def path(name: str) -> Path | None:
+            value = opt(name)
+            return Path(value) if value else None
+
+        defaults = cls()
+        t = Thresholds()
+        return cls(
+            listen=opt("LISTEN") or defaults.listen,
+            database_url=opt("DATABASE_URL") or defaults.database_url,
+            jwt_secret=opt("JWT_SECRET"),
+            jwt_public_key_file=path("JWT_PUBLIC_KEY_FILE"),
+            jwt_issuer=opt("JWT_ISSUER"),
+            jwt_audience=opt("JWT_AUDIENCE"),
+            tls_cert_file=path("TLS_CERT_FILE"),
+            tls_key_file=path("TLS_KEY_FILE"),
+            tls_client_ca_file=path("TLS_CLIENT_CA_FILE"),
+            max_concurrent_rpcs=int(opt("MAX_CONCURRENT_RPCS") or defaults.max_concurrent_rpcs),
+            db_workers=int(opt("DB_WORKERS") or defaults.db_workers),
+            max_receive_message_bytes=int(
+                opt("MAX_RECEIVE_MESSAGE_BYTES") or defaults.max_receive_message_bytes
+            ),
+            shutdown_grace_seconds=float(opt("SHUTDOWN_GRACE_SECONDS") or 10.0),
+            currency=(opt("CURRENCY") or defaults.currency).upper(),
+            thresholds=Thresholds(
+                discrepancy_units=int(opt("DISCREPANCY_UNITS") or t.discrepancy_units),
+                discrepancy_value=Decimal(opt("DISCREPANCY_VALUE") or t.discrepancy_value),
+                approval_units=int(opt("APPROVAL_UNITS") or t.approval_units),
+                approval_value=Decimal(opt("APPROVAL_VALUE") or t.approval_value),
+            ),
+            page_token_secret=opt("PAGE_TOKEN_SECRET"),
+            dev_mode=(opt("DEV") or "").lower() in ("1", "true", "yes"),
+            demo_data=(opt("DEMO_DATA") or "").lower() in ("1", "true", "yes"),
+            log_level=(opt("LOG_LEVEL") or defaults.log_level).upper(),
+        )

@@ -1,0 +1,121 @@
+"""Fixtures: every server test runs on SQLite and on PostgreSQL, each with a clean database.
+
+PostgreSQL is 127.0.0.1:5432 (override with INVENTORY_TEST_POSTGRES_URL). When it does not
+answer, its tests are skipped with a loud reason, except under CI (CI set), where they fail."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import text
+
+from inventory_service.db.engine import create_db_engine
+from inventory_service.db.migrate import upgrade
+from inventory_service.db.models import Base
+from tests.support import Clients, ServerThread, clients, test_settings
+
+POSTGRES_URL = os.environ.get(
+    "INVENTORY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+UNDER_CI = bool(os.environ.get("CI"))
+
+
+def _postgres_problem() -> str | None:
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as error:
+        return str(error).strip().splitlines()[0]
+
+
+@pytest.fixture(scope="session")
+def postgres_schema_url() -> Iterator[str]:
+    """A fresh schema in the test database, migrated once; dropped at the end."""
+    problem = _postgres_problem()
+    if problem:
+        message = f"PostgreSQL at {POSTGRES_URL} is unreachable: {problem}"
+        if UNDER_CI:
+            pytest.fail(f"{message} (CI requires it)", pytrace=False)
+        pytest.skip(f"!!! SKIPPING POSTGRESQL TESTS: {message}")
+    schema = f"inventory_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    engine = create_db_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that each test copies (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = create_db_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
+def _truncate_all(url: str) -> None:
+    engine = create_db_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A clean, migrated database on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "inventory.db"
+        shutil.copy(template, path)
+        yield f"sqlite:///{path}"
+    else:
+        url: str = request.getfixturevalue("postgres_schema_url")
+        _truncate_all(url)
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_schema_url: str) -> str:
+    """A clean PostgreSQL database, for tests of what only PostgreSQL can show (row locks
+    under real parallelism)."""
+    _truncate_all(postgres_schema_url)
+    return postgres_schema_url
+
+
+@pytest.fixture
+def postgres_server(postgres_url: str) -> Iterator[ServerThread]:
+    thread = ServerThread(test_settings(postgres_url)).start()
+    try:
+        yield thread
+    finally:
+        thread.stop()
+
+
+@pytest.fixture
+def server(database_url: str) -> Iterator[ServerThread]:
+    thread = ServerThread(test_settings(database_url)).start()
+    try:
+        yield thread
+    finally:
+        thread.stop()
+
+
+@pytest.fixture
+def api(server: ServerThread) -> Iterator[Clients]:
+    with clients(server.port) as c:
+        yield c
