@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from inventory_service.db.models import LedgerEntry, StockLevel
+from inventory_service.db.models import LedgerEntry, StockAdjustment, StockLevel
 from inventory_service.db.unit_of_work import UnitOfWork
-from inventory_service.domain.enums import LedgerSource
+from inventory_service.domain.enums import AdjustmentStatus, LedgerSource
 from inventory_service.domain.errors import FailedPrecondition, NotFound, PreconditionViolation
 
 
@@ -80,4 +80,31 @@ class StockLedger:
             actor=cause.actor,
         )
         self.uow.ledger.add(entry)
+        return entry
+
+    def apply_adjustment(
+        self,
+        adjustment: StockAdjustment,
+        *,
+        actor: str,
+        source: LedgerSource = LedgerSource.ADJUSTMENT,
+    ) -> LedgerEntry:
+        """Applies an adjustment now: locks its level, writes the ledger row, and records
+        quantity before/after and the APPLIED status on the adjustment. The caller commits."""
+        level = self.lock_level(adjustment.product_id, adjustment.batch_id)
+        entry = self.apply(
+            level,
+            adjustment.quantity_change,
+            LedgerCause(
+                source,
+                actor,
+                reason=adjustment.reason,
+                source_reference=adjustment.reference_number,
+                stock_adjustment_id=adjustment.id,
+                inventory_count_id=adjustment.inventory_count_id,
+            ),
+        )
+        adjustment.quantity_before = entry.quantity_before
+        adjustment.quantity_after = entry.quantity_after
+        adjustment.status = AdjustmentStatus.APPLIED.value
         return entry
