@@ -108,20 +108,10 @@ def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     )
 
 
-def create_server(settings: Settings) -> tuple[InventoryServer, int]:
-    """Builds (but does not start) the server; returns it with the port it bound.
-
-    Call inside a running event loop. listen may use port 0 to pick a free port."""
-    verifier = token_verifier(settings)
-    engine = create_db_engine(settings.database_url, pool_size=settings.db_workers)
-    upgrade(engine)
-    uow_factory = sql_unit_of_work_factory(create_session_factory(engine))
-    runner = BlockingRunner(settings.db_workers)
-    page_tokens = PageTokens(_page_token_secret(settings, verifier))
-
-    catalog = CatalogService(uow_factory, currency=settings.currency)
-
-    server = grpc.aio.server(
+def grpc_server(settings: Settings, verifier: TokenVerifier) -> grpc.aio.Server:
+    """The bare server stack (interceptors, limits, keepalive), without servicers; the
+    benchmark's transport baseline runs on it too."""
+    return grpc.aio.server(
         interceptors=[AccessLogInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier)],
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
         options=[
@@ -135,6 +125,22 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
             ("grpc.so_reuseport", 0),
         ],
     )
+
+
+def create_server(settings: Settings) -> tuple[InventoryServer, int]:
+    """Builds (but does not start) the server; returns it with the port it bound.
+
+    Call inside a running event loop. listen may use port 0 to pick a free port."""
+    verifier = token_verifier(settings)
+    engine = create_db_engine(settings.database_url, pool_size=settings.db_workers)
+    upgrade(engine)
+    uow_factory = sql_unit_of_work_factory(create_session_factory(engine))
+    runner = BlockingRunner(settings.db_workers)
+    page_tokens = PageTokens(_page_token_secret(settings, verifier))
+
+    catalog = CatalogService(uow_factory, currency=settings.currency)
+
+    server = grpc_server(settings, verifier)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
         CatalogServicer(catalog, runner, page_tokens, settings.currency), server
     )
