@@ -11,7 +11,7 @@ GEN_STAMP := $(GEN_DIR)/.generated
 VENV_STAMP := $(VENV)/.installed
 IMAGE := build/inventory.binpb
 
-.PHONY: run test lint typecheck proto-lint breaking generate migrate token bench clean setup
+.PHONY: run test lint typecheck proto-lint breaking generate migrate bench clean setup tools
 
 setup: $(VENV_STAMP) $(GEN_STAMP)
 
@@ -32,6 +32,8 @@ $(GEN_STAMP): $(VENV_STAMP) $(PROTOS)
 	touch $@
 
 generate: $(GEN_STAMP)
+
+tools: $(BUF)
 
 $(BUF):
 	npm install --silent --no-save --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION)
