@@ -55,9 +55,10 @@ breaking: $(BUF) $(IMAGE)
 		--include_imports -o build/against.binpb build/against/protos/inventory/v1/*.proto
 	$(BUF) breaking $(IMAGE) --against build/against.binpb --config protos/buf.yaml --path inventory
 
+LINT_PATHS := src/inventory_service clients tests $(wildcard benchmarks)
 lint: setup
-	$(BIN)/ruff check src/inventory_service clients tests benchmarks
-	$(BIN)/ruff format --check src/inventory_service clients tests benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 typecheck: setup
 	$(BIN)/mypy
