@@ -35,13 +35,14 @@ class StockLedger:
         return level
 
     def open_level(
-        self, product_id: str, batch_id: str | None, quantity: int, cause: LedgerCause
+        self, product_id: str, batch_id: str | None, quantity: int, *, actor: str
     ) -> StockLevel:
         """Creates a level with its opening balance (a ledger row when quantity > 0)."""
         level = StockLevel(product_id=product_id, batch_id=batch_id, quantity=0)
         self.uow.stock_levels.add(level)
         self.uow.flush()
         if quantity:
+            cause = LedgerCause(LedgerSource.OPENING_BALANCE, actor, reason="opening balance")
             self.apply(level, quantity, cause)
         return level
 
