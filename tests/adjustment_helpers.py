@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import itertools
-from decimal import Decimal
 from typing import Any
-
-from google.type import money_pb2
 
 from inventory.v1 import catalog_pb2, stock_adjustment_pb2
 from inventory_service.domain.identity import Role
+from tests.catalog_data import MANAGER, STAFF, create_batch, create_product
 from tests.support import Clients, auth
 
 T = stock_adjustment_pb2.StockAdjustmentType
@@ -24,48 +22,18 @@ PENDING = S.STOCK_ADJUSTMENT_STATUS_PENDING
 APPLIED = S.STOCK_ADJUSTMENT_STATUS_APPLIED
 REJECTED = S.STOCK_ADJUSTMENT_STATUS_REJECTED
 
-ADMIN = auth(Role.ADMIN, "admin-1")
-STAFF = auth(Role.STAFF, "staff-1")
-MANAGER = auth(Role.MANAGER, "manager-1")
-OTHER_MANAGER = auth(Role.MANAGER, "manager-2")
+# A second manager, to decide on adjustments the first one created.
+OTHER_MANAGER = auth(Role.MANAGER, "max-manager")
 
 _skus = itertools.count(1)
 
 
-def money(amount: str) -> money_pb2.Money:
-    value = Decimal(amount)
-    units = int(value)
-    return money_pb2.Money(
-        currency_code="USD", units=units, nanos=int((value - units) * 1_000_000_000)
-    )
-
-
-def amount(m: money_pb2.Money) -> Decimal:
-    return Decimal(m.units) + Decimal(m.nanos) / Decimal(1_000_000_000)
-
-
 def make_product(api: Clients, *, unit_cost: str = "1.00", opening: int = 1000) -> str:
-    product = api.catalog.CreateProduct(
-        catalog_pb2.CreateProductRequest(
-            product=catalog_pb2.Product(
-                sku=f"ADJ-{next(_skus)}", name="Test product", unit_cost=money(unit_cost)
-            ),
-            opening_quantity=opening,
-        ),
-        metadata=ADMIN,
-    ).product
-    return product.id
+    return create_product(api, f"ADJ-{next(_skus)}", cost=unit_cost, opening=opening).id
 
 
 def make_batch(api: Clients, product_id: str, lot: str, *, opening: int) -> str:
-    batch = api.catalog.CreateBatch(
-        catalog_pb2.CreateBatchRequest(
-            batch=catalog_pb2.Batch(product_id=product_id, lot_number=lot),
-            opening_quantity=opening,
-        ),
-        metadata=ADMIN,
-    ).batch
-    return batch.id
+    return create_batch(api, product_id, lot, opening=opening).id
 
 
 def adjust(
@@ -107,28 +75,6 @@ def get(api: Clients, adjustment_id: str) -> stock_adjustment_pb2.StockAdjustmen
         stock_adjustment_pb2.GetStockAdjustmentRequest(stock_adjustment_id=adjustment_id),
         metadata=STAFF,
     ).stock_adjustment
-
-
-def stock(api: Clients, product_id: str) -> int:
-    product = api.catalog.GetProduct(
-        catalog_pb2.GetProductRequest(product=catalog_pb2.ProductSelector(id=product_id)),
-        metadata=STAFF,
-    ).product
-    return product.stock_quantity
-
-
-def move(api: Clients, product_id: str, delta: int) -> None:
-    """A sale or a receipt: stock moving outside the adjustment workflow."""
-    api.catalog.RecordStockMovements(
-        catalog_pb2.RecordStockMovementsRequest(
-            movements=[
-                catalog_pb2.StockMovement(
-                    product_id=product_id, quantity_delta=delta, source_reference="till-1"
-                )
-            ]
-        ),
-        metadata=STAFF,
-    )
 
 
 def ledger(api: Clients, product_id: str) -> list[catalog_pb2.LedgerEntry]:

@@ -16,21 +16,18 @@ from tests.adjustment_helpers import (
     DAMAGE,
     EXPIRED,
     FOUND,
-    MANAGER,
     PENDING,
     RETURN,
-    STAFF,
     THEFT,
     adjust,
     all_adjustments,
-    amount,
     create_request,
     get,
     ledger,
     make_batch,
     make_product,
-    stock,
 )
+from tests.catalog_data import MANAGER, STAFF, as_decimal, move, stock_of
 from tests.support import (
     Clients,
     error_info,
@@ -60,17 +57,17 @@ def test_without_any_trigger_it_is_applied_at_once(
 
     assert adjustment.status == APPLIED
     assert not adjustment.requires_approval
-    assert amount(adjustment.cost_impact) == Decimal(unit_cost) * change
+    assert as_decimal(adjustment.cost_impact) == Decimal(unit_cost) * change
     assert adjustment.cost_impact.currency_code == "USD"
     assert adjustment.HasField("quantity_before")
     assert (adjustment.quantity_before, adjustment.quantity_after) == (100, 100 + change)
-    assert adjustment.created_by == "staff-1"
+    assert adjustment.created_by == "sam-staff"
     assert adjustment.HasField("create_time")
     assert adjustment.reference_number == "DR-7"
     assert adjustment.notes == "aisle 4"
     assert not adjustment.decided_by
     assert not adjustment.HasField("decide_time")
-    assert stock(api, product_id) == 100 + change
+    assert stock_of(api, product_id) == 100 + change
     last = ledger(api, product_id)[-1]
     assert last.source == catalog_pb2.LEDGER_SOURCE_ADJUSTMENT
     assert last.stock_adjustment_id == adjustment.id
@@ -79,7 +76,7 @@ def test_without_any_trigger_it_is_applied_at_once(
         100,
         100 + change,
     )
-    assert last.actor == "staff-1"
+    assert last.actor == "sam-staff"
     assert last.source_reference == "DR-7"
     assert get(api, adjustment.id) == adjustment
 
@@ -105,10 +102,10 @@ def test_each_trigger_alone_makes_it_pending_and_leaves_stock(
 
     assert adjustment.status == PENDING
     assert adjustment.requires_approval
-    assert amount(adjustment.cost_impact) == Decimal(unit_cost) * change
+    assert as_decimal(adjustment.cost_impact) == Decimal(unit_cost) * change
     assert not adjustment.HasField("quantity_before")
     assert not adjustment.HasField("quantity_after")
-    assert stock(api, product_id) == 100
+    assert stock_of(api, product_id) == 100
     assert ledger(api, product_id) == ledger_before
     assert get(api, adjustment.id).status == PENDING
 
@@ -153,7 +150,7 @@ def test_wrong_sign_for_the_type_is_invalid_argument(api: Clients, type_: Any, c
     assert error_info(error).reason == "QUANTITY_SIGN_MISMATCH"
     assert set(field_violations(error)) == {"quantity_change"}
     assert all_adjustments(api) == []
-    assert stock(api, product_id) == 100
+    assert stock_of(api, product_id) == 100
 
 
 @pytest.mark.parametrize("type_", [CORRECTION, RETURN])
@@ -164,7 +161,7 @@ def test_correction_and_return_take_either_sign(api: Clients, type_: Any, change
     adjustment = adjust(api, product_id, type_, change)
 
     assert adjustment.status == APPLIED
-    assert stock(api, product_id) == 100 + change
+    assert stock_of(api, product_id) == 100 + change
 
 
 def test_zero_change_is_invalid_argument(api: Clients) -> None:
@@ -194,7 +191,7 @@ def test_missing_reason_is_invalid_argument(api: Clients, reason: str) -> None:
 
     assert set(field_violations(error)) == {"reason"}
     assert all_adjustments(api) == []
-    assert stock(api, product_id) == 100
+    assert stock_of(api, product_id) == 100
 
 
 def test_unspecified_type_is_invalid_argument(api: Clients) -> None:
@@ -286,7 +283,7 @@ def test_below_zero_at_creation_fails_and_changes_nothing(
 
     assert error_info(error).reason == "INSUFFICIENT_STOCK"
     assert precondition_violations(error)[0].type == "STOCK"
-    assert stock(api, product_id) == 10
+    assert stock_of(api, product_id) == 10
     assert ledger(api, product_id) == ledger_before
     assert all_adjustments(api) == []
 
@@ -297,7 +294,7 @@ def test_down_to_exactly_zero_is_fine(api: Clients) -> None:
     adjustment = adjust(api, product_id, DAMAGE, -10)
 
     assert (adjustment.status, adjustment.quantity_after) == (APPLIED, 0)
-    assert stock(api, product_id) == 0
+    assert stock_of(api, product_id) == 0
 
 
 # -- request_id ---------------------------------------------------------------------------
@@ -312,7 +309,7 @@ def test_a_retry_with_the_same_request_id_returns_the_first_adjustment(api: Clie
 
     assert retry == first
     assert other.id != first.id
-    assert stock(api, product_id) == 94
+    assert stock_of(api, product_id) == 94
     assert {a.id for a in all_adjustments(api)} == {first.id, other.id}
 
 
@@ -323,7 +320,7 @@ def test_a_retry_of_a_pending_adjustment_creates_no_second_one(api: Clients) -> 
     retry = adjust(api, product_id, THEFT, -3, request_id="req-theft", metadata=MANAGER)
 
     assert retry.id == first.id
-    assert retry.created_by == "staff-1"
+    assert retry.created_by == "sam-staff"
     assert len(all_adjustments(api)) == 1
 
 
@@ -339,17 +336,8 @@ def test_a_request_id_that_failed_can_be_retried_once_the_problem_is_gone(
         request,
         metadata=STAFF,
     )
-    api.catalog.RecordStockMovements(
-        catalog_pb2.RecordStockMovementsRequest(
-            movements=[
-                catalog_pb2.StockMovement(
-                    product_id=product_id, quantity_delta=10, source_reference="delivery"
-                )
-            ]
-        ),
-        metadata=STAFF,
-    )
+    move(api, product_id, +10)  # a delivery
     adjustment = api.adjustments.CreateStockAdjustment(request, metadata=STAFF).stock_adjustment
 
     assert adjustment.status == APPLIED
-    assert stock(api, product_id) == 7
+    assert stock_of(api, product_id) == 7

@@ -9,23 +9,19 @@ import pytest
 from inventory.v1 import catalog_pb2, stock_adjustment_pb2
 from inventory_service.domain.identity import Role
 from tests.adjustment_helpers import (
-    ADMIN,
     APPLIED,
     DAMAGE,
-    MANAGER,
     OTHER_MANAGER,
     PENDING,
     REJECTED,
-    STAFF,
     THEFT,
     adjust,
     approve,
     get,
     ledger,
     make_product,
-    move,
-    stock,
 )
+from tests.catalog_data import ADMIN, MANAGER, STAFF, move, stock_of
 from tests.support import Clients, auth, error_info, expect_error, precondition_violations
 
 
@@ -50,18 +46,18 @@ def test_approve_applies_with_the_stock_of_that_moment(api: Clients) -> None:
 
     assert approved.status == APPLIED
     assert (approved.quantity_before, approved.quantity_after) == (125, 65)
-    assert approved.decided_by == "manager-1"
+    assert approved.decided_by == "mia-manager"
     assert approved.HasField("decide_time")
     assert approved.decide_time.ToDatetime() >= approved.create_time.ToDatetime()
     assert approved.decision_notes == "photos checked"
     assert approved.requires_approval
-    assert approved.created_by == "staff-1"
-    assert stock(api, product_id) == 65
+    assert approved.created_by == "sam-staff"
+    assert stock_of(api, product_id) == 65
     last = ledger(api, product_id)[-1]
     assert last.source == catalog_pb2.LEDGER_SOURCE_ADJUSTMENT
     assert last.stock_adjustment_id == pending.id
     assert (last.quantity_delta, last.quantity_before, last.quantity_after) == (-60, 125, 65)
-    assert last.actor == "manager-1"
+    assert last.actor == "mia-manager"
     assert get(api, pending.id) == approved
 
 
@@ -71,8 +67,8 @@ def test_admin_may_approve(api: Clients) -> None:
 
     approved = approve(api, pending.id, metadata=ADMIN)
 
-    assert (approved.status, approved.decided_by) == (APPLIED, "admin-1")
-    assert stock(api, product_id) == 98
+    assert (approved.status, approved.decided_by) == (APPLIED, "alice-admin")
+    assert stock_of(api, product_id) == 98
 
 
 def test_reject_records_who_when_why_and_never_applies(api: Clients) -> None:
@@ -85,7 +81,7 @@ def test_reject_records_who_when_why_and_never_applies(api: Clients) -> None:
     ).stock_adjustment
 
     assert rejected.status == REJECTED
-    assert rejected.decided_by == "manager-1"
+    assert rejected.decided_by == "mia-manager"
     assert rejected.HasField("decide_time")
     assert rejected.decision_notes == "camera shows it on the shelf"
     assert not rejected.HasField("quantity_before")
@@ -98,7 +94,7 @@ def test_reject_records_who_when_why_and_never_applies(api: Clients) -> None:
         metadata=OTHER_MANAGER,
     )
     assert error_info(error).reason == "ADJUSTMENT_NOT_PENDING"
-    assert stock(api, product_id) == 100
+    assert stock_of(api, product_id) == 100
     assert ledger(api, product_id) == ledger_before
 
 
@@ -130,9 +126,9 @@ def test_second_approval_is_failed_precondition_and_applies_nothing(api: Clients
 
     assert error_info(error).reason == "ADJUSTMENT_NOT_PENDING"
     assert precondition_violations(error)[0].subject == f"stockAdjustments/{pending.id}"
-    assert stock(api, product_id) == 96
+    assert stock_of(api, product_id) == 96
     assert [e.stock_adjustment_id for e in ledger(api, product_id)].count(pending.id) == 1
-    assert get(api, pending.id).decided_by == "manager-1"
+    assert get(api, pending.id).decided_by == "mia-manager"
 
 
 def test_an_adjustment_applied_at_once_cannot_be_approved_or_rejected(api: Clients) -> None:
@@ -145,7 +141,7 @@ def test_an_adjustment_applied_at_once_cannot_be_approved_or_rejected(api: Clien
     ]:
         error = expect_error(grpc.StatusCode.FAILED_PRECONDITION, call, request, metadata=MANAGER)
         assert error_info(error).reason == "ADJUSTMENT_NOT_PENDING"
-    assert stock(api, product_id) == 99
+    assert stock_of(api, product_id) == 99
 
 
 def test_nobody_approves_their_own_adjustment(api: Clients) -> None:
@@ -161,7 +157,7 @@ def test_nobody_approves_their_own_adjustment(api: Clients) -> None:
 
     assert error_info(error).reason == "SELF_APPROVAL_FORBIDDEN"
     assert get(api, own.id).status == PENDING
-    assert stock(api, product_id) == 100
+    assert stock_of(api, product_id) == 100
     # Another manager may.
     assert approve(api, own.id, metadata=OTHER_MANAGER).status == APPLIED
 
@@ -198,7 +194,7 @@ def test_staff_cannot_decide(api: Clients, method: str) -> None:
 
     assert error_info(error).reason == "ROLE_TOO_LOW"
     assert get(api, pending.id).status == PENDING
-    assert stock(api, product_id) == 100
+    assert stock_of(api, product_id) == 100
 
 
 def test_approval_that_would_go_below_zero_fails_and_stays_pending(api: Clients) -> None:
@@ -218,7 +214,7 @@ def test_approval_that_would_go_below_zero_fails_and_stays_pending(api: Clients)
     after = get(api, pending.id)
     assert after == pending
     assert not after.decided_by
-    assert stock(api, product_id) == 50
+    assert stock_of(api, product_id) == 50
     assert ledger(api, product_id) == ledger_before
     # Once stock is back, the same approval goes through.
     move(api, product_id, +20)

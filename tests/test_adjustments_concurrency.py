@@ -24,10 +24,9 @@ from tests.adjustment_helpers import (
     get,
     ledger,
     make_product,
-    stock,
 )
-from tests.support import Clients, ServerThread, auth, clients, error_info
-from tests.support import test_settings as settings_for
+from tests.catalog_data import stock_of
+from tests.support import Clients, ServerThread, auth, clients, error_info, test_settings
 
 T = TypeVar("T")
 THREADS = 40
@@ -37,7 +36,7 @@ OPENING = 1000
 @pytest.fixture
 def api(postgres_url: str) -> Iterator[Clients]:
     """A PostgreSQL server with enough database workers for calls to really overlap."""
-    server = ServerThread(replace(settings_for(postgres_url), db_workers=12)).start()
+    server = ServerThread(replace(test_settings(postgres_url), db_workers=12)).start()
     try:
         with clients(server.port) as c:
             yield c
@@ -90,7 +89,7 @@ def test_parallel_adjustments_lose_no_update(api: Clients) -> None:
     assert failures == []
     created = [r for r in results if isinstance(r, stock_adjustment_pb2.StockAdjustment)]
     assert all(a.status == APPLIED for a in created)
-    assert stock(api, product_id) == OPENING + sum(changes)
+    assert stock_of(api, product_id) == OPENING + sum(changes)
 
     entries = [e for e in ledger(api, product_id) if e.stock_adjustment_id]
     assert len(entries) == THREADS
@@ -102,7 +101,7 @@ def test_parallel_adjustments_lose_no_update(api: Clients) -> None:
         assert adjustment.quantity_change == entry.quantity_delta
         assert adjustment.quantity_before == entry.quantity_before
         assert adjustment.quantity_after == entry.quantity_after
-    assert max(entries, key=lambda e: e.sequence).quantity_after == stock(api, product_id)
+    assert max(entries, key=lambda e: e.sequence).quantity_after == stock_of(api, product_id)
 
 
 def test_managers_racing_to_approve_apply_each_adjustment_once(api: Clients) -> None:
@@ -123,7 +122,7 @@ def test_managers_racing_to_approve_apply_each_adjustment_once(api: Clients) -> 
         assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
         assert error_info(error).reason == "ADJUSTMENT_NOT_PENDING"
     total = sum(p.quantity_change for p in pending)
-    assert stock(api, product_id) == OPENING + total
+    assert stock_of(api, product_id) == OPENING + total
     entries = [e for e in ledger(api, product_id) if e.stock_adjustment_id]
     assert sorted(e.stock_adjustment_id for e in entries) == sorted(p.id for p in pending)
     assert_chain(entries, OPENING)

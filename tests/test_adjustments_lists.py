@@ -15,16 +15,15 @@ from tests.adjustment_helpers import (
     CORRECTION,
     DAMAGE,
     FOUND,
-    MANAGER,
     PENDING,
     REJECTED,
-    STAFF,
     THEFT,
     adjust,
     all_adjustments,
     approve,
     make_product,
 )
+from tests.catalog_data import MANAGER, STAFF
 from tests.support import Clients, expect_error, field_violations
 
 Adjustment = stock_adjustment_pb2.StockAdjustment
