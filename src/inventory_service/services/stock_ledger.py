@@ -46,8 +46,9 @@ class StockLedger:
             self.apply(level, quantity, cause)
         return level
 
-    def apply(self, level: StockLevel, delta: int, cause: LedgerCause) -> LedgerEntry:
-        """Changes a level the caller locked by delta; never below zero."""
+    @staticmethod
+    def ensure_covers(level: StockLevel, delta: int) -> None:
+        """FAILED_PRECONDITION (INSUFFICIENT_STOCK) when delta would take level below zero."""
         before = level.quantity
         after = before + delta
         if after < 0:
@@ -64,6 +65,12 @@ class StockLedger:
                 ],
                 metadata={"on_hand": str(before), "quantity_delta": str(delta)},
             )
+
+    def apply(self, level: StockLevel, delta: int, cause: LedgerCause) -> LedgerEntry:
+        """Changes a level the caller locked by delta; never below zero."""
+        self.ensure_covers(level, delta)
+        before = level.quantity
+        after = before + delta
         level.quantity = after
         entry = LedgerEntry(
             stock_level_id=level.id,
