@@ -11,7 +11,7 @@ GEN_STAMP := $(GEN_DIR)/.generated
 VENV_STAMP := $(VENV)/.installed
 IMAGE := build/inventory.binpb
 
-.PHONY: run test lint typecheck proto-lint breaking generate migrate token bench clean setup
+.PHONY: run test lint typecheck proto-lint breaking generate migrate bench clean setup tools
 
 setup: $(VENV_STAMP) $(GEN_STAMP)
 
@@ -33,6 +33,8 @@ $(GEN_STAMP): $(VENV_STAMP) $(PROTOS)
 
 generate: $(GEN_STAMP)
 
+tools: $(BUF)
+
 $(BUF):
 	npm install --silent --no-save --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION)
 
@@ -53,9 +55,10 @@ breaking: $(BUF) $(IMAGE)
 		--include_imports -o build/against.binpb build/against/protos/inventory/v1/*.proto
 	$(BUF) breaking $(IMAGE) --against build/against.binpb --config protos/buf.yaml --path inventory
 
+LINT_PATHS := src/inventory_service clients tests $(wildcard benchmarks)
 lint: setup
-	$(BIN)/ruff check src/inventory_service clients tests benchmarks
-	$(BIN)/ruff format --check src/inventory_service clients tests benchmarks
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 typecheck: setup
 	$(BIN)/mypy

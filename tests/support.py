@@ -152,3 +152,7 @@ def precondition_violations(
             detail.Unpack(failure)
             return list(failure.violations)
     raise AssertionError("no PreconditionFailure detail")
+
+
+# A helper, not a test, despite its name.
+test_settings.__test__ = False  # type: ignore[attr-defined]

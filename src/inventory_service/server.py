@@ -19,6 +19,7 @@ from inventory.v1 import (
     stock_adjustment_pb2,
     stock_adjustment_pb2_grpc,
 )
+from inventory_service.api.adjustment_servicer import AdjustmentServicer
 from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.catalog_servicer import CatalogServicer
 from inventory_service.api.interceptors import (
@@ -28,13 +29,11 @@ from inventory_service.api.interceptors import (
 )
 from inventory_service.api.paging import PageTokens
 from inventory_service.api.tokens import TokenVerifier
-from inventory_service.api.unimplemented import (
-    PendingInventoryCountServicer,
-    PendingStockAdjustmentServicer,
-)
+from inventory_service.api.unimplemented import PendingInventoryCountServicer
 from inventory_service.db.engine import create_db_engine, create_session_factory
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.unit_of_work import sql_unit_of_work_factory
+from inventory_service.services.adjustments import AdjustmentService
 from inventory_service.services.catalog import CatalogService
 from inventory_service.settings import Settings
 
@@ -139,6 +138,7 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
     page_tokens = PageTokens(_page_token_secret(settings, verifier))
 
     catalog = CatalogService(uow_factory, currency=settings.currency)
+    adjustments = AdjustmentService(uow_factory, thresholds=settings.thresholds)
 
     server = grpc_server(settings, verifier)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
@@ -149,8 +149,7 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
         server,
     )
     stock_adjustment_pb2_grpc.add_StockAdjustmentServiceServicer_to_server(
-        PendingStockAdjustmentServicer(),  # type: ignore[abstract]
-        server,
+        AdjustmentServicer(adjustments, runner, page_tokens, settings.currency), server
     )
     health_aio: Any = health.aio  # type: ignore[attr-defined]
     health_servicer = health_aio.HealthServicer()

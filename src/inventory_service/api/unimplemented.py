@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, NoReturn
 
-from inventory.v1 import inventory_count_pb2_grpc, stock_adjustment_pb2_grpc
+from inventory.v1 import inventory_count_pb2_grpc
 from inventory_service.domain.errors import Unimplemented
 
 
@@ -14,10 +14,6 @@ def _unimplemented(name: str) -> NoReturn:
 
 
 class PendingInventoryCountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
-    pass
-
-
-class PendingStockAdjustmentServicer(stock_adjustment_pb2_grpc.StockAdjustmentServiceServicer):
     pass
 
 
@@ -54,18 +50,5 @@ _fill(
         "CancelInventoryCount",
         "GetInventorySummary",
         "ListDiscrepancies",
-    ],
-)
-_fill(
-    PendingStockAdjustmentServicer,
-    "StockAdjustmentService",
-    [
-        "CreateStockAdjustment",
-        "GetStockAdjustment",
-        "ListStockAdjustments",
-        "ListPendingApprovals",
-        "ApproveStockAdjustment",
-        "RejectStockAdjustment",
-        "ListProductAdjustments",
     ],
 )

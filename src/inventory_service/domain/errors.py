@@ -58,7 +58,7 @@ class NotFound(DomainError):
     ) -> None:
         super().__init__(
             f"{resource_type} {resource_name!r} not found",
-            reason=reason or f"{resource_type.upper()}_NOT_FOUND",
+            reason=reason or f"{resource_type.upper().replace(' ', '_')}_NOT_FOUND",
         )
         self.resource_type = resource_type
         self.resource_name = resource_name

@@ -145,10 +145,7 @@ class CatalogService:
             )
             uow.products.add(product)
             uow.flush()
-            cause = LedgerCause(
-                LedgerSource.OPENING_BALANCE, caller.user_id, reason="opening balance"
-            )
-            StockLedger(uow).open_level(product.id, None, opening_quantity, cause)
+            StockLedger(uow).open_level(product.id, None, opening_quantity, actor=caller.user_id)
             return product.id
 
         return run_once(
@@ -263,10 +260,9 @@ class CatalogService:
             batch = Batch(product_id=product.id, lot_number=lot_number, expiry_date=expiry_date)
             uow.batches.add(batch)
             uow.flush()
-            cause = LedgerCause(
-                LedgerSource.OPENING_BALANCE, caller.user_id, reason="opening balance"
+            StockLedger(uow).open_level(
+                product.id, batch.id, opening_quantity, actor=caller.user_id
             )
-            StockLedger(uow).open_level(product.id, batch.id, opening_quantity, cause)
             return batch.id
 
         return run_once(

@@ -35,18 +35,20 @@ class StockLedger:
         return level
 
     def open_level(
-        self, product_id: str, batch_id: str | None, quantity: int, cause: LedgerCause
+        self, product_id: str, batch_id: str | None, quantity: int, *, actor: str
     ) -> StockLevel:
         """Creates a level with its opening balance (a ledger row when quantity > 0)."""
         level = StockLevel(product_id=product_id, batch_id=batch_id, quantity=0)
         self.uow.stock_levels.add(level)
         self.uow.flush()
         if quantity:
+            cause = LedgerCause(LedgerSource.OPENING_BALANCE, actor, reason="opening balance")
             self.apply(level, quantity, cause)
         return level
 
-    def apply(self, level: StockLevel, delta: int, cause: LedgerCause) -> LedgerEntry:
-        """Changes a level the caller locked by delta; never below zero."""
+    @staticmethod
+    def ensure_covers(level: StockLevel, delta: int) -> None:
+        """FAILED_PRECONDITION (INSUFFICIENT_STOCK) when delta would take level below zero."""
         before = level.quantity
         after = before + delta
         if after < 0:
@@ -63,6 +65,12 @@ class StockLedger:
                 ],
                 metadata={"on_hand": str(before), "quantity_delta": str(delta)},
             )
+
+    def apply(self, level: StockLevel, delta: int, cause: LedgerCause) -> LedgerEntry:
+        """Changes a level the caller locked by delta; never below zero."""
+        self.ensure_covers(level, delta)
+        before = level.quantity
+        after = before + delta
         level.quantity = after
         entry = LedgerEntry(
             stock_level_id=level.id,

@@ -1,0 +1,209 @@
+"""Identity and roles: UNAUTHENTICATED and PERMISSION_DENIED exactly as PRODUCT.md says,
+on unary calls and on the bidirectional scanner stream."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import grpc
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from inventory.v1 import catalog_pb2, inventory_count_pb2
+from inventory_service.api.method_roles import METHOD_ROLES
+from inventory_service.api.tokens import mint_token
+from inventory_service.domain.identity import Role
+from inventory_service.server import SERVICE_NAMES
+from tests.support import (
+    TEST_SECRET,
+    Clients,
+    ServerThread,
+    clients,
+    error_info,
+    expect_error,
+    test_settings,
+    token,
+)
+
+LIST = catalog_pb2.ListProductsRequest()
+
+
+def bearer(value: str) -> list[tuple[str, str]]:
+    return [("authorization", f"Bearer {value}")]
+
+
+def test_missing_token_is_unauthenticated(api: Clients) -> None:
+    error = expect_error(grpc.StatusCode.UNAUTHENTICATED, api.catalog.ListProducts, LIST)
+    assert error_info(error).reason == "TOKEN_MISSING"
+
+
+def test_malformed_authorization_header_is_unauthenticated(api: Clients) -> None:
+    for header in ["Basic dXNlcjpwYXNz", "Bearer", "Bearer "]:
+        expect_error(
+            grpc.StatusCode.UNAUTHENTICATED,
+            api.catalog.ListProducts,
+            LIST,
+            metadata=[("authorization", header)],
+        )
+
+
+def test_bad_signature_is_unauthenticated(api: Clients) -> None:
+    forged = mint_token("another-secret-of-sufficient-length!!", sub="mallory", role=Role.ADMIN)
+    error = expect_error(
+        grpc.StatusCode.UNAUTHENTICATED, api.catalog.ListProducts, LIST, metadata=bearer(forged)
+    )
+    assert error_info(error).reason == "TOKEN_INVALID"
+
+
+def test_expired_token_is_unauthenticated(api: Clients) -> None:
+    expired = mint_token(
+        TEST_SECRET, sub="old", role=Role.ADMIN, ttl_seconds=60, now=time.time() - 3600
+    )
+    error = expect_error(
+        grpc.StatusCode.UNAUTHENTICATED, api.catalog.ListProducts, LIST, metadata=bearer(expired)
+    )
+    assert error_info(error).reason == "TOKEN_EXPIRED"
+
+
+def test_token_without_expiry_or_with_unknown_role_is_unauthenticated(api: Clients) -> None:
+    no_exp = jwt.encode({"sub": "x", "role": "admin"}, TEST_SECRET, algorithm="HS256")
+    expect_error(
+        grpc.StatusCode.UNAUTHENTICATED, api.catalog.ListProducts, LIST, metadata=bearer(no_exp)
+    )
+    superuser = jwt.encode(
+        {"sub": "x", "role": "superuser", "exp": int(time.time()) + 60},
+        TEST_SECRET,
+        algorithm="HS256",
+    )
+    error = expect_error(
+        grpc.StatusCode.UNAUTHENTICATED, api.catalog.ListProducts, LIST, metadata=bearer(superuser)
+    )
+    assert error_info(error).reason == "TOKEN_ROLE_INVALID"
+    unsigned = jwt.encode(
+        {"sub": "x", "role": "admin", "exp": int(time.time()) + 60}, None, algorithm="none"
+    )
+    expect_error(
+        grpc.StatusCode.UNAUTHENTICATED, api.catalog.ListProducts, LIST, metadata=bearer(unsigned)
+    )
+
+
+def test_role_too_low_is_permission_denied(api: Clients) -> None:
+    create = catalog_pb2.CreateProductRequest(product=catalog_pb2.Product(sku="X", name="x"))
+    for role in (Role.STAFF, Role.MANAGER):
+        error = expect_error(
+            grpc.StatusCode.PERMISSION_DENIED,
+            api.catalog.CreateProduct,
+            create,
+            metadata=bearer(token(role)),
+        )
+        info = error_info(error)
+        assert info.reason == "ROLE_TOO_LOW"
+        assert info.metadata["required_role"] == "admin"
+    start = inventory_count_pb2.StartInventoryCountRequest(
+        name="c", type=inventory_count_pb2.INVENTORY_COUNT_TYPE_SPOT
+    )
+    expect_error(
+        grpc.StatusCode.PERMISSION_DENIED,
+        api.counts.StartInventoryCount,
+        start,
+        metadata=bearer(token(Role.STAFF)),
+    )
+
+
+def test_higher_roles_include_lower_ones(api: Clients) -> None:
+    for role in Role:
+        api.catalog.ListProducts(LIST, metadata=bearer(token(role)))
+
+
+def _stream(
+    api: Clients, metadata: list[tuple[str, str]] | None
+) -> list[inventory_count_pb2.StreamCountItemsResponse]:
+    requests = iter([inventory_count_pb2.StreamCountItemsRequest(device_id="scanner-1")])
+    return list(api.counts.StreamCountItems(requests, metadata=metadata))
+
+
+def test_bidirectional_stream_requires_a_valid_token(api: Clients) -> None:
+    error = expect_error(grpc.StatusCode.UNAUTHENTICATED, _stream, api, None)
+    assert error_info(error).reason == "TOKEN_MISSING"
+    forged = mint_token("another-secret-of-sufficient-length!!", sub="m", role=Role.STAFF)
+    expect_error(grpc.StatusCode.UNAUTHENTICATED, _stream, api, bearer(forged))
+
+
+def test_every_rpc_of_the_contract_has_a_role() -> None:
+    from inventory.v1 import catalog_pb2 as c
+    from inventory.v1 import inventory_count_pb2 as i
+    from inventory.v1 import stock_adjustment_pb2 as s
+
+    contract = {
+        f"/{service.full_name}/{method.name}"
+        for module in (c, i, s)
+        for service in module.DESCRIPTOR.services_by_name.values()
+        for method in service.methods
+    }
+    assert len(SERVICE_NAMES) == 3
+    assert contract == set(METHOD_ROLES)
+
+
+@pytest.fixture
+def strict_server(
+    database_url: str, tmp_path: Path
+) -> Iterator[tuple[ServerThread, ec.EllipticCurvePrivateKey]]:
+    """A server verifying ES256 tokens with a public key file, issuer and audience."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    public = tmp_path / "jwt.pub.pem"
+    public.write_bytes(
+        key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    settings = replace(
+        test_settings(database_url),
+        jwt_secret=None,
+        jwt_public_key_file=public,
+        jwt_issuer="https://id.example.test",
+        jwt_audience="inventory",
+    )
+    thread = ServerThread(settings).start()
+    try:
+        yield thread, key
+    finally:
+        thread.stop()
+
+
+def test_public_key_tokens_with_issuer_and_audience(
+    strict_server: tuple[ServerThread, ec.EllipticCurvePrivateKey],
+) -> None:
+    thread, key = strict_server
+    exp = int(time.time()) + 300
+
+    def sign(**claims: object) -> str:
+        return jwt.encode(
+            {"sub": "svc", "role": "staff", "exp": exp, **claims}, key, algorithm="ES256"
+        )
+
+    with clients(thread.port) as api:
+        good = sign(iss="https://id.example.test", aud="inventory")
+        assert api.catalog.ListProducts(LIST, metadata=bearer(good)).products is not None
+        for bad in (
+            sign(iss="https://evil.example.test", aud="inventory"),
+            sign(iss="https://id.example.test", aud="other"),
+            sign(aud="inventory"),
+            mint_token(
+                TEST_SECRET,
+                sub="svc",
+                role=Role.STAFF,
+                issuer="https://id.example.test",
+                audience="inventory",
+            ),
+        ):
+            expect_error(
+                grpc.StatusCode.UNAUTHENTICATED,
+                api.catalog.ListProducts,
+                LIST,
+                metadata=bearer(bad),
+            )
