@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
+from google.protobuf import timestamp_pb2
 from google.type import money_pb2
 
 from inventory.v1 import inventory_count_pb2 as counts_pb2
@@ -33,10 +34,15 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 
 def echo_item(
-    count_id: str, product_id: str, quantity: int, location: str, user: str
+    count_id: str,
+    product_id: str,
+    quantity: int,
+    location: str,
+    user: str,
+    now: timestamp_pb2.Timestamp,
 ) -> counts_pb2.CountItem:
     """A line as large as a real ack's (ids, figures, money, user, time)."""
-    item = counts_pb2.CountItem(
+    return counts_pb2.CountItem(
         id="00000000-0000-4000-8000-000000000000",
         inventory_count_id=count_id,
         product_id=product_id,
@@ -48,9 +54,14 @@ def echo_item(
         significant_discrepancy=False,
         location=location,
         counted_by=user,
+        count_time=now,
     )
-    item.count_time.GetCurrentTime()
-    return item
+
+
+def now() -> timestamp_pb2.Timestamp:
+    stamp = timestamp_pb2.Timestamp()
+    stamp.GetCurrentTime()
+    return stamp
 
 
 class EchoCountServicer(counts_grpc.InventoryCountServiceServicer):
@@ -63,12 +74,13 @@ class EchoCountServicer(counts_grpc.InventoryCountServiceServicer):
         async for request in request_iterator:
             if not request.entries:
                 continue
+            stamp = now()
             yield counts_pb2.StreamCountItemsResponse(
                 acks=[
                     counts_pb2.CountEntryAck(
                         entry_id=e.entry_id,
                         item=echo_item(
-                            e.inventory_count_id, e.product.id, e.quantity, e.location, user
+                            e.inventory_count_id, e.product.id, e.quantity, e.location, user, stamp
                         ),
                     )
                     for e in request.entries
@@ -84,6 +96,7 @@ class EchoCountServicer(counts_grpc.InventoryCountServiceServicer):
             request.counted_quantity,
             request.location,
             current_caller().user_id,
+            now(),
         )
         return counts_pb2.AddCountItemResponse(item=item)
 

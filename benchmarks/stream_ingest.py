@@ -187,9 +187,10 @@ def entries_for(
     count_id: str, product_ids: Sequence[str], n: int, rng: random.Random
 ) -> Iterator[counts_pb2.CountEntry]:
     selectors = [catalog_pb2.ProductSelector(id=p) for p in product_ids]
-    for _ in range(n):
+    prefix = uuid.uuid4().hex[:16]  # unique per plan; a counter makes each entry_id unique
+    for i in range(n):
         item = entry(count_id, rng.choice(selectors), rng.randint(1, 5), counts_pb2.COUNT_MODE_ADD)
-        item.entry_id = uuid.uuid4().hex
+        item.entry_id = f"{prefix}-{i}"
         yield item
 
 

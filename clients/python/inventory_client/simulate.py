@@ -36,8 +36,8 @@ def entry(
     location: str = "",
     reason: str = "",
 ) -> counts_pb2.CountEntry:
-    scanned = timestamp_pb2.Timestamp()
-    scanned.GetCurrentTime()
+    now = time.time_ns()
+    scanned = timestamp_pb2.Timestamp(seconds=now // 1_000_000_000, nanos=now % 1_000_000_000)
     message = counts_pb2.CountEntry(
         inventory_count_id=count_id,
         product=product,
