@@ -167,7 +167,8 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
         self, request: pb.StartInventoryCountRequest, context: Context
     ) -> pb.StartInventoryCountResponse:
         caller = current_caller()
-        count_type = enum_from_proto(
+        # UNSPECIFIED passes as None, so the service reports it with the other fields.
+        count_type = optional_enum_filter(
             request.type, pb.InventoryCountType, TYPE_PREFIX, CountType, "type"
         )
         view = await self.run(

@@ -109,7 +109,7 @@ class CountService:
         caller: Caller,
         *,
         name: str,
-        count_type: CountType,
+        count_type: CountType | None,
         notes: str = "",
         blind: bool = False,
         request_id: str = "",
@@ -119,9 +119,12 @@ class CountService:
             errors.add("name", "required")
         elif len(name) > MAX_NAME:
             errors.add("name", f"at most {MAX_NAME} characters")
+        if count_type is None:
+            errors.add("type", "required: FULL, CYCLE, SPOT or ANNUAL")
         if len(notes) > MAX_NOTES:
             errors.add("notes", f"at most {MAX_NOTES} characters")
         errors.raise_if_any()
+        assert count_type is not None
 
         def perform(uow: UnitOfWork) -> str:
             current = uow.counts.in_progress()
