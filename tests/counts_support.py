@@ -1,22 +1,17 @@
-"""Helpers for the count tests: test data through the API, and money as Decimal."""
+"""Helpers for the count tests, through the API (catalog builders are in catalog_data)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
-
-from google.type import money_pb2
 
 from inventory.v1 import catalog_pb2
 from inventory.v1 import inventory_count_pb2 as pb
 from inventory_service.domain.identity import Role
+from tests.catalog_data import MANAGER, STAFF
 from tests.support import Clients, auth
 
-ADMIN = auth(Role.ADMIN, "admin-ann")
-MANAGER = auth(Role.MANAGER, "manager-mo")
-OTHER_MANAGER = auth(Role.MANAGER, "manager-max")
-STAFF = auth(Role.STAFF, "staff-sam")
-OTHER_STAFF = auth(Role.STAFF, "staff-sue")
+OTHER_MANAGER = auth(Role.MANAGER, "max-manager")
+OTHER_STAFF = auth(Role.STAFF, "sue-staff")
 
 CYCLE = pb.INVENTORY_COUNT_TYPE_CYCLE
 FULL = pb.INVENTORY_COUNT_TYPE_FULL
@@ -24,54 +19,6 @@ SPOT = pb.INVENTORY_COUNT_TYPE_SPOT
 ANNUAL = pb.INVENTORY_COUNT_TYPE_ANNUAL
 ADD = pb.COUNT_MODE_ADD
 SET = pb.COUNT_MODE_SET
-
-
-def money(value: money_pb2.Money) -> Decimal:
-    return Decimal(value.units) + Decimal(value.nanos) / Decimal(10**9)
-
-
-def cost(text: str) -> money_pb2.Money:
-    amount = Decimal(text)
-    units = int(amount)
-    return money_pb2.Money(currency_code="USD", units=units, nanos=int((amount - units) * 10**9))
-
-
-def make_product(api: Clients, sku: str, unit_cost: str, opening: int = 0) -> catalog_pb2.Product:
-    response = api.catalog.CreateProduct(
-        catalog_pb2.CreateProductRequest(
-            product=catalog_pb2.Product(sku=sku, name=f"Product {sku}", unit_cost=cost(unit_cost)),
-            opening_quantity=opening,
-        ),
-        metadata=ADMIN,
-    )
-    return response.product
-
-
-def make_batch(api: Clients, product_id: str, lot: str, opening: int) -> catalog_pb2.Batch:
-    response = api.catalog.CreateBatch(
-        catalog_pb2.CreateBatchRequest(
-            batch=catalog_pb2.Batch(product_id=product_id, lot_number=lot),
-            opening_quantity=opening,
-        ),
-        metadata=ADMIN,
-    )
-    return response.batch
-
-
-def move_stock(api: Clients, product_id: str, delta: int, batch_id: str = "") -> None:
-    api.catalog.RecordStockMovements(
-        catalog_pb2.RecordStockMovementsRequest(
-            movements=[
-                catalog_pb2.StockMovement(
-                    product_id=product_id,
-                    batch_id=batch_id,
-                    quantity_delta=delta,
-                    source_reference="till-7/sale-1" if delta < 0 else "delivery-1",
-                )
-            ]
-        ),
-        metadata=STAFF,
-    )
 
 
 def level_of(api: Clients, product_id: str, batch_id: str = "") -> int:

@@ -9,11 +9,17 @@ from google.protobuf import field_mask_pb2
 
 from inventory.v1 import catalog_pb2
 from inventory.v1 import inventory_count_pb2 as pb
-from tests.counts_support import (
+from tests.catalog_data import (
     ADMIN,
+    MANAGER,
+    as_decimal,
+    create_batch,
+    create_product,
+    move,
+)
+from tests.counts_support import (
     ANNUAL,
     FULL,
-    MANAGER,
     OTHER_MANAGER,
     SPOT,
     add_item,
@@ -21,10 +27,6 @@ from tests.counts_support import (
     get_count,
     ledger_of,
     level_of,
-    make_batch,
-    make_product,
-    money,
-    move_stock,
     start_count,
 )
 from tests.support import (
@@ -55,11 +57,11 @@ def deactivate(api: Clients, product_id: str) -> None:
 
 
 def test_full_count_lists_uncounted_levels_and_can_zero_them(api: Clients) -> None:
-    counted = make_product(api, "FULL-COUNTED", "1.00", opening=10)
-    forgotten = make_product(api, "FULL-FORGOTTEN", "2.00", opening=5)
-    batched = make_product(api, "FULL-BATCHED", "3.00")  # unbatched level stays at 0
-    lot = make_batch(api, batched.id, "LOT-9", opening=7)
-    retired = make_product(api, "FULL-RETIRED", "4.00", opening=3)
+    counted = create_product(api, "FULL-COUNTED", cost="1.00", opening=10)
+    forgotten = create_product(api, "FULL-FORGOTTEN", cost="2.00", opening=5)
+    batched = create_product(api, "FULL-BATCHED", cost="3.00")  # unbatched level stays at 0
+    lot = create_batch(api, batched.id, "LOT-9", opening=7)
+    retired = create_product(api, "FULL-RETIRED", cost="4.00", opening=3)
     deactivate(api, retired.id)
 
     count = start_count(api, "Year-end", FULL)
@@ -76,7 +78,7 @@ def test_full_count_lists_uncounted_levels_and_can_zero_them(api: Clients) -> No
     changes = {(a.product_id, a.batch_id): a.quantity_change for a in done.adjustments}
     # The zero level needs nothing; the inactive product is neither listed nor touched.
     assert changes == {(counted.id, ""): -2, (forgotten.id, ""): -5, (batched.id, lot.id): -7}
-    costs = {(a.product_id, a.batch_id): money(a.cost_impact) for a in done.adjustments}
+    costs = {(a.product_id, a.batch_id): as_decimal(a.cost_impact) for a in done.adjustments}
     assert costs[(batched.id, lot.id)] == Decimal("-21.00")
     assert all(a.inventory_count_id == count.id for a in done.adjustments)
     assert level_of(api, counted.id) == 8
@@ -91,8 +93,8 @@ def test_full_count_lists_uncounted_levels_and_can_zero_them(api: Clients) -> No
 
 
 def test_annual_count_without_zeroing_only_lists_uncounted_levels(api: Clients) -> None:
-    make_product(api, "ANN-COUNTED", "1.00", opening=10)
-    forgotten = make_product(api, "ANN-FORGOTTEN", "2.00", opening=5)
+    create_product(api, "ANN-COUNTED", cost="1.00", opening=10)
+    forgotten = create_product(api, "ANN-FORGOTTEN", cost="2.00", opening=5)
     count = start_count(api, "Annual", ANNUAL)
     add_item(api, count.id, 10, sku="ANN-COUNTED")
     done = complete(api, count.id)
@@ -102,7 +104,7 @@ def test_annual_count_without_zeroing_only_lists_uncounted_levels(api: Clients) 
 
 
 def test_zeroing_uncounted_levels_is_for_full_and_annual_counts_only(api: Clients) -> None:
-    make_product(api, "SPOT-1", "1.00", opening=10)
+    create_product(api, "SPOT-1", cost="1.00", opening=10)
     count = start_count(api, "Spot", SPOT)
     add_item(api, count.id, 9, sku="SPOT-1")
     error = expect_error(
@@ -115,13 +117,13 @@ def test_zeroing_uncounted_levels_is_for_full_and_annual_counts_only(api: Client
 
 
 def test_set_counted_mode_overrides_movements_after_the_scan(api: Clients) -> None:
-    sold = make_product(api, "SETC-SOLD", "2.00", opening=25)
-    received = make_product(api, "SETC-RECV", "1.00", opening=10)
+    sold = create_product(api, "SETC-SOLD", cost="2.00", opening=25)
+    received = create_product(api, "SETC-RECV", cost="1.00", opening=10)
     count = start_count(api, "Override")
     add_item(api, count.id, 22, sku="SETC-SOLD")  # variance -3
     add_item(api, count.id, 10, sku="SETC-RECV")  # matches
-    move_stock(api, sold.id, -5)  # 20 now
-    move_stock(api, received.id, +4)  # 14 now
+    move(api, sold.id, -5)  # 20 now
+    move(api, received.id, +4)  # 14 now
 
     done = complete(api, count.id, mode=pb.STOCK_APPLY_MODE_SET_COUNTED)
     changes = {a.product_id: (a.quantity_change, a.quantity_before) for a in done.adjustments}
@@ -133,10 +135,10 @@ def test_set_counted_mode_overrides_movements_after_the_scan(api: Clients) -> No
 
 
 def test_difference_mode_lists_moved_lines_even_without_a_variance(api: Clients) -> None:
-    received = make_product(api, "DIFF-RECV", "1.00", opening=10)
+    received = create_product(api, "DIFF-RECV", cost="1.00", opening=10)
     count = start_count(api, "Difference")
     add_item(api, count.id, 10, sku="DIFF-RECV")
-    move_stock(api, received.id, +4)
+    move(api, received.id, +4)
     done = complete(api, count.id)
     assert list(done.adjustments) == []
     [moved] = done.moved_items
@@ -145,10 +147,10 @@ def test_difference_mode_lists_moved_lines_even_without_a_variance(api: Clients)
 
 
 def test_completing_without_adjustments_changes_no_stock(api: Clients) -> None:
-    short = make_product(api, "NOADJ-1", "3.00", opening=12)
+    short = create_product(api, "NOADJ-1", cost="3.00", opening=12)
     count = start_count(api, "Look only")
     add_item(api, count.id, 2, sku="NOADJ-1")
-    move_stock(api, short.id, -1)
+    move(api, short.id, -1)
 
     done = complete(api, count.id, apply=False, notes="count only")
     assert done.inventory_count.status == pb.INVENTORY_COUNT_STATUS_COMPLETED
@@ -156,18 +158,18 @@ def test_completing_without_adjustments_changes_no_stock(api: Clients) -> None:
     assert list(done.adjustments) == []
     assert [m.current_quantity for m in done.moved_items] == [11]
     assert done.inventory_count.statistics.items_with_discrepancy == 1
-    assert money(done.inventory_count.statistics.value_missing) == Decimal("30.00")
+    assert as_decimal(done.inventory_count.statistics.value_missing) == Decimal("30.00")
     assert level_of(api, short.id) == 11
     assert count_entries(api, short.id) == []
 
 
 def test_completion_is_all_or_nothing(api: Clients) -> None:
-    over = make_product(api, "AON-OVER", "1.00", opening=5)
-    short = make_product(api, "AON-SHORT", "1.00", opening=10)
+    over = create_product(api, "AON-OVER", cost="1.00", opening=5)
+    short = create_product(api, "AON-SHORT", cost="1.00", opening=10)
     count = start_count(api, "All or nothing")
     add_item(api, count.id, 8, sku="AON-OVER")  # +3
     add_item(api, count.id, 0, sku="AON-SHORT")  # -10
-    move_stock(api, short.id, -8)  # 2 left: applying -10 would go below zero
+    move(api, short.id, -8)  # 2 left: applying -10 would go below zero
 
     error = expect_error(grpc.StatusCode.FAILED_PRECONDITION, complete, api, count.id)
     assert error_info(error).reason == "INSUFFICIENT_STOCK"
@@ -187,7 +189,7 @@ def test_completion_is_all_or_nothing(api: Clients) -> None:
 
 
 def test_a_retried_completion_answers_as_the_first_and_applies_once(api: Clients) -> None:
-    product = make_product(api, "RETRY-C", "1.00", opening=10)
+    product = create_product(api, "RETRY-C", cost="1.00", opening=10)
     count = start_count(api, "Retry")
     add_item(api, count.id, 7, sku="RETRY-C")
     first = complete(api, count.id, request_id="complete-1")
@@ -202,7 +204,7 @@ def test_a_retried_completion_answers_as_the_first_and_applies_once(api: Clients
 
 
 def test_cancel_applies_nothing_and_closes_the_count(api: Clients) -> None:
-    product = make_product(api, "CANCEL-1", "1.00", opening=10)
+    product = create_product(api, "CANCEL-1", cost="1.00", opening=10)
     count = start_count(api, "To cancel")
     add_item(api, count.id, 4, sku="CANCEL-1")
     cancelled = api.counts.CancelInventoryCount(
@@ -210,7 +212,7 @@ def test_cancel_applies_nothing_and_closes_the_count(api: Clients) -> None:
         metadata=OTHER_MANAGER,
     ).inventory_count
     assert cancelled.status == pb.INVENTORY_COUNT_STATUS_CANCELLED
-    assert cancelled.cancelled_by == "manager-max"
+    assert cancelled.cancelled_by == "max-manager"
     assert cancelled.HasField("cancel_time")
     assert not cancelled.HasField("complete_time")
     assert cancelled.close_notes == "wrong store"

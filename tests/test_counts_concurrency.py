@@ -20,14 +20,16 @@ from inventory_service.domain.errors import FailedPrecondition
 from inventory_service.domain.identity import Caller, Role
 from inventory_service.services.counts import CountService
 from inventory_service.settings import Thresholds
+from tests.catalog_data import (
+    MANAGER,
+    create_product,
+)
 from tests.counts_support import (
     ADD,
-    MANAGER,
     add_item,
     complete,
     level_of,
     list_items,
-    make_product,
     start_count,
 )
 from tests.support import ServerThread, auth, clients, error_info, precondition_violations
@@ -94,7 +96,7 @@ def test_two_managers_racing_to_start_leave_exactly_one_count(
 def test_concurrent_add_entries_into_one_line_lose_nothing(postgres_server: ServerThread) -> None:
     workers, entries_each = 6, 8
     with clients(postgres_server.port) as api:
-        product = make_product(api, "RACE-ADD", "1.00", opening=500)
+        product = create_product(api, "RACE-ADD", cost="1.00", opening=500)
         count = start_count(api)
 
         def scan(i: int) -> int:
@@ -123,7 +125,7 @@ def test_entries_racing_a_completion_are_all_in_it_or_refused(
     postgres_server: ServerThread,
 ) -> None:
     with clients(postgres_server.port) as api:
-        product = make_product(api, "RACE-DONE", "1.00", opening=0)
+        product = create_product(api, "RACE-DONE", cost="1.00", opening=0)
         count = start_count(api)
         add_item(api, count.id, 1, sku="RACE-DONE", mode=ADD)
         refusals: list[grpc.RpcError] = []
@@ -168,7 +170,7 @@ def test_a_start_that_passed_the_check_is_stopped_by_the_database(
 ) -> None:
     """The losing replica of a race checked before the winner committed; the unique index
     refuses it, and the error still names the winner."""
-    manager = Caller("manager-mo", Role.MANAGER)
+    manager = Caller("mia-manager", Role.MANAGER)
     winner = count_service.start(manager, name="Winner", count_type=CountType.CYCLE)
     real_in_progress = CountRepository.in_progress
     calls: list[int] = []

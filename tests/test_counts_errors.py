@@ -7,17 +7,19 @@ import pytest
 
 from inventory.v1 import catalog_pb2
 from inventory.v1 import inventory_count_pb2 as pb
+from tests.catalog_data import (
+    ADMIN,
+    MANAGER,
+    STAFF,
+    create_batch,
+    create_product,
+)
 from tests.counts_support import (
     ADD,
-    ADMIN,
     FULL,
-    MANAGER,
     SPOT,
-    STAFF,
     add_item,
     list_items,
-    make_batch,
-    make_product,
     start_count,
 )
 from tests.support import (
@@ -41,7 +43,7 @@ def add_request(count_id: str, quantity: int = 1, **fields: object) -> pb.AddCou
 
 
 def test_unknown_count_is_not_found_everywhere(api: Clients) -> None:
-    make_product(api, "ERR-1", "1.00", opening=3)
+    create_product(api, "ERR-1", cost="1.00", opening=3)
     calls = [
         (api.counts.GetInventoryCount, pb.GetInventoryCountRequest(inventory_count_id=MISSING)),
         (api.counts.AddCountItem, add_request(MISSING)),
@@ -63,9 +65,9 @@ def test_unknown_count_is_not_found_everywhere(api: Clients) -> None:
 
 
 def test_unknown_product_or_batch_is_not_found(api: Clients) -> None:
-    product = make_product(api, "ERR-1", "1.00", opening=3)
-    other = make_product(api, "ERR-2", "1.00")
-    foreign_lot = make_batch(api, other.id, "FOREIGN", opening=1)
+    product = create_product(api, "ERR-1", cost="1.00", opening=3)
+    other = create_product(api, "ERR-2", cost="1.00")
+    foreign_lot = create_batch(api, other.id, "FOREIGN", opening=1)
     count = start_count(api)
 
     error = expect_error(
@@ -102,7 +104,7 @@ def test_unknown_product_or_batch_is_not_found(api: Clients) -> None:
 
 
 def test_bad_entries_are_invalid_arguments_with_field_violations(api: Clients) -> None:
-    make_product(api, "ERR-1", "1.00", opening=3)
+    create_product(api, "ERR-1", cost="1.00", opening=3)
     count = start_count(api)
     error = expect_error(
         grpc.StatusCode.INVALID_ARGUMENT,
@@ -155,7 +157,7 @@ def test_start_needs_a_name_and_a_type(api: Clients) -> None:
 
 
 def test_a_count_that_is_not_in_progress_takes_no_items(api: Clients) -> None:
-    make_product(api, "ERR-1", "1.00", opening=3)
+    create_product(api, "ERR-1", cost="1.00", opening=3)
     count = start_count(api)
     api.counts.CancelInventoryCount(
         pb.CancelInventoryCountRequest(inventory_count_id=count.id), metadata=MANAGER
@@ -273,7 +275,7 @@ def test_counts_page_newest_first_with_filters(api: Clients) -> None:
 def test_lines_and_discrepancies_page(api: Clients) -> None:
     skus = [f"PAGE-{i}" for i in range(5)]
     for sku in skus:
-        make_product(api, sku, "1.00", opening=50)
+        create_product(api, sku, cost="1.00", opening=50)
     count = start_count(api)
     for sku in skus:  # each 20 short: all significant
         add_item(api, count.id, 30, sku=sku)
@@ -335,7 +337,7 @@ def test_a_retried_start_returns_the_same_count(api: Clients) -> None:
 
 
 def test_a_retried_add_is_applied_once(api: Clients) -> None:
-    make_product(api, "ERR-1", "1.00", opening=3)
+    create_product(api, "ERR-1", cost="1.00", opening=3)
     count = start_count(api)
     add_item(api, count.id, 2, sku="ERR-1", mode=ADD, request_id="scan-1")
     again = add_item(api, count.id, 2, sku="ERR-1", mode=ADD, request_id="scan-1")

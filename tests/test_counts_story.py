@@ -2,64 +2,68 @@
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 
 import grpc
+import pytest
 from google.protobuf import timestamp_pb2
 
 from inventory.v1 import catalog_pb2, stock_adjustment_pb2
 from inventory.v1 import inventory_count_pb2 as pb
+from tests.catalog_data import (
+    MANAGER,
+    STAFF,
+    as_decimal,
+    create_batch,
+    create_product,
+    move,
+)
 from tests.counts_support import (
     ADD,
-    MANAGER,
     OTHER_STAFF,
     SPOT,
-    STAFF,
     add_item,
     complete,
     get_count,
     ledger_of,
     level_of,
     list_items,
-    make_batch,
-    make_product,
-    money,
-    move_stock,
     start_count,
 )
 from tests.support import Clients, error_info, expect_error, precondition_violations
 
 
 def test_cycle_count_from_start_to_summary(api: Clients) -> None:
-    a = make_product(api, "STORY-A", "2.50", opening=40)
-    b = make_product(api, "STORY-B", "12.50", opening=20)
-    c = make_product(api, "STORY-C", "0.75", opening=30)
-    d = make_product(api, "STORY-D", "4.00", opening=50)
-    e = make_product(api, "STORY-E", "1.10")
-    e_lot = make_batch(api, e.id, "L1", opening=100)
-    f = make_product(api, "STORY-F", "3.00", opening=25)
+    a = create_product(api, "STORY-A", cost="2.50", opening=40)
+    b = create_product(api, "STORY-B", cost="12.50", opening=20)
+    c = create_product(api, "STORY-C", cost="0.75", opening=30)
+    d = create_product(api, "STORY-D", cost="4.00", opening=50)
+    e = create_product(api, "STORY-E", cost="1.10")
+    e_lot = create_batch(api, e.id, "L1", opening=100)
+    f = create_product(api, "STORY-F", cost="3.00", opening=25)
 
     count = start_count(api, "Aisle 3 cycle count")
     assert count.status == pb.INVENTORY_COUNT_STATUS_IN_PROGRESS
     assert count.type == pb.INVENTORY_COUNT_TYPE_CYCLE
-    assert count.started_by == "manager-mo"
+    assert count.started_by == "mia-manager"
 
     # Matching, short (by value over the threshold), over, a recount, an ADD, a short line.
     matching = add_item(api, count.id, 40, sku="STORY-A")
     assert (matching.system_quantity, matching.variance) == (40, 0)
-    assert money(matching.variance_value) == Decimal("0")
+    assert as_decimal(matching.variance_value) == Decimal("0")
     assert not matching.significant_discrepancy
 
     short = add_item(api, count.id, 12, sku="STORY-B", reason="shelf half empty")
     assert (short.system_quantity, short.counted_quantity, short.variance) == (20, 12, -8)
-    assert money(short.variance_value) == Decimal("-100.00")
+    assert as_decimal(short.variance_value) == Decimal("-100.00")
     assert short.significant_discrepancy  # |value| >= 100.00
     assert short.sku == "STORY-B"
-    assert short.counted_by == "staff-sam"
+    assert short.counted_by == "sam-staff"
     assert short.HasField("count_time")
 
     over = add_item(api, count.id, 33, product_id=c.id)
-    assert (over.variance, money(over.variance_value)) == (3, Decimal("2.25"))
+    assert (over.variance, as_decimal(over.variance_value)) == (3, Decimal("2.25"))
     assert not over.significant_discrepancy
 
     first = add_item(api, count.id, 45, sku="STORY-D")
@@ -67,8 +71,8 @@ def test_cycle_count_from_start_to_summary(api: Clients) -> None:
     recount = add_item(api, count.id, 52, sku="STORY-D", metadata=OTHER_STAFF)
     assert recount.id == first.id
     assert (recount.counted_quantity, recount.variance) == (52, 2)
-    assert money(recount.variance_value) == Decimal("8.00")
-    assert recount.counted_by == "staff-sue"
+    assert as_decimal(recount.variance_value) == Decimal("8.00")
+    assert recount.counted_by == "sue-staff"
 
     shelf_one = add_item(api, count.id, 60, sku="STORY-E", lot_number="L1", mode=ADD)
     assert shelf_one.counted_quantity == 60
@@ -76,20 +80,20 @@ def test_cycle_count_from_start_to_summary(api: Clients) -> None:
     assert shelf_two.id == shelf_one.id
     assert shelf_two.batch_id == e_lot.id
     assert (shelf_two.counted_quantity, shelf_two.variance) == (88, -12)
-    assert money(shelf_two.variance_value) == Decimal("-13.20")
+    assert as_decimal(shelf_two.variance_value) == Decimal("-13.20")
     assert shelf_two.significant_discrepancy  # |variance| >= 10 units
 
     scanned = add_item(api, count.id, 22, sku="STORY-F")
     assert (scanned.system_quantity, scanned.variance) == (25, -3)
     # A sale after the scan: completion must not undo it.
-    move_stock(api, f.id, -5)
+    move(api, f.id, -5)
 
     stats = get_count(api, count.id).statistics
     assert stats.items_counted == 6
     assert stats.items_with_discrepancy == 5
-    assert money(stats.value_missing) == Decimal("122.20")  # 100.00 + 13.20 + 9.00
-    assert money(stats.value_in_excess) == Decimal("10.25")  # 2.25 + 8.00
-    assert money(stats.net_variance) == Decimal("-111.95")
+    assert as_decimal(stats.value_missing) == Decimal("122.20")  # 100.00 + 13.20 + 9.00
+    assert as_decimal(stats.value_in_excess) == Decimal("10.25")  # 2.25 + 8.00
+    assert as_decimal(stats.net_variance) == Decimal("-111.95")
     assert stats.value_missing.currency_code == "USD"
 
     lines = list_items(api, count.id)
@@ -121,7 +125,7 @@ def test_cycle_count_from_start_to_summary(api: Clients) -> None:
 
     done = complete(api, count.id, notes="variances booked")
     assert done.inventory_count.status == pb.INVENTORY_COUNT_STATUS_COMPLETED
-    assert done.inventory_count.completed_by == "manager-mo"
+    assert done.inventory_count.completed_by == "mia-manager"
     assert done.inventory_count.close_notes == "variances booked"
     assert done.inventory_count.statistics == stats
     assert [(m.item.sku, m.item.system_quantity, m.current_quantity) for m in done.moved_items] == [
@@ -144,14 +148,23 @@ def test_cycle_count_from_start_to_summary(api: Clients) -> None:
         assert adj.type == stock_adjustment_pb2.STOCK_ADJUSTMENT_TYPE_CORRECTION
         assert adj.status == stock_adjustment_pb2.STOCK_ADJUSTMENT_STATUS_APPLIED
         assert not adj.requires_approval
-        assert adj.created_by == adj.decided_by == "manager-mo"
+        assert adj.created_by == adj.decided_by == "mia-manager"
         assert adj.HasField("decide_time")
         assert adj.inventory_count_id == count.id
         assert "Aisle 3 cycle count" in adj.reason
         assert adj.quantity_change == change
-        assert money(adj.cost_impact) == Decimal(impact)
+        assert as_decimal(adj.cost_impact) == Decimal(impact)
         assert (adj.quantity_before, adj.quantity_after) == (before, after)
     assert by_product[e.id].batch_id == e_lot.id
+    # The adjustments service shows the same CORRECTION rows.
+    stored = api.adjustments.ListStockAdjustments(
+        stock_adjustment_pb2.ListStockAdjustmentsRequest(
+            type=stock_adjustment_pb2.STOCK_ADJUSTMENT_TYPE_CORRECTION
+        ),
+        metadata=STAFF,
+    ).stock_adjustments
+    assert sorted(a.id for a in stored) == sorted(a.id for a in done.adjustments)
+    assert {a.inventory_count_id for a in stored} == {count.id}
 
     assert level_of(api, a.id) == 40
     assert level_of(api, b.id) == 12
@@ -166,7 +179,7 @@ def test_cycle_count_from_start_to_summary(api: Clients) -> None:
         assert from_count.inventory_count_id == count.id
         assert from_count.stock_adjustment_id == by_product[product_id].id
         assert from_count.quantity_delta == expected[product_id][0]
-        assert from_count.actor == "manager-mo"
+        assert from_count.actor == "mia-manager"
     assert not [x for x in ledger_of(api, a.id) if x.source == catalog_pb2.LEDGER_SOURCE_COUNT]
 
     # Completed: no more lines, and a new count can start. This one is cancelled.
@@ -194,21 +207,21 @@ def test_cycle_count_from_start_to_summary(api: Clients) -> None:
     assert overall.in_progress_counts == 0
     assert (overall.items_counted, overall.items_with_discrepancy) == (7, 6)
     assert overall.accuracy == 1 / 7
-    assert money(overall.value_missing) == Decimal("122.20")
-    assert money(overall.value_in_excess) == Decimal("12.75")
-    assert money(overall.net_variance) == Decimal("-109.45")
+    assert as_decimal(overall.value_missing) == Decimal("122.20")
+    assert as_decimal(overall.value_in_excess) == Decimal("12.75")
+    assert as_decimal(overall.net_variance) == Decimal("-109.45")
     per_type = {t.type: t.figures for t in summary.by_type}
     assert set(per_type) == {pb.INVENTORY_COUNT_TYPE_CYCLE, pb.INVENTORY_COUNT_TYPE_SPOT}
     cycle = per_type[pb.INVENTORY_COUNT_TYPE_CYCLE]
     assert (cycle.total_counts, cycle.completed_counts, cycle.items_counted) == (1, 1, 6)
     assert cycle.items_with_discrepancy == stats.items_with_discrepancy
     assert cycle.accuracy == 1 / 6
-    assert money(cycle.value_missing) == money(stats.value_missing)
-    assert money(cycle.value_in_excess) == money(stats.value_in_excess)
-    assert money(cycle.net_variance) == money(stats.net_variance)
+    assert as_decimal(cycle.value_missing) == as_decimal(stats.value_missing)
+    assert as_decimal(cycle.value_in_excess) == as_decimal(stats.value_in_excess)
+    assert as_decimal(cycle.net_variance) == as_decimal(stats.net_variance)
     spot_figures = per_type[pb.INVENTORY_COUNT_TYPE_SPOT]
     assert (spot_figures.total_counts, spot_figures.cancelled_counts) == (1, 1)
-    assert money(spot_figures.net_variance) == Decimal("2.50")
+    assert as_decimal(spot_figures.net_variance) == Decimal("2.50")
 
     # The range selects counts by start time: before the first count there is nothing.
     before = timestamp_pb2.Timestamp()
@@ -224,3 +237,29 @@ def test_cycle_count_from_start_to_summary(api: Clients) -> None:
     )
     assert only_spot.overall.total_counts == 1
     assert [t.type for t in only_spot.by_type] == [pb.INVENTORY_COUNT_TYPE_SPOT]
+
+
+def test_significant_discrepancies_are_logged_once_with_their_figures(
+    api: Clients, caplog: pytest.LogCaptureFixture
+) -> None:
+    create_product(api, "LOG-BIG", cost="1.00", opening=50)
+    create_product(api, "LOG-SMALL", cost="1.00", opening=50)
+    count = start_count(api)
+    caplog.set_level(logging.WARNING, logger="inventory_service.discrepancies")
+    add_item(api, count.id, 49, sku="LOG-SMALL")
+    big = add_item(api, count.id, 30, sku="LOG-BIG", request_id="scan-big")
+    add_item(api, count.id, 30, sku="LOG-BIG", request_id="scan-big")  # a retry: not logged
+
+    logged = [r for r in caplog.records if r.name == "inventory_service.discrepancies"]
+    assert len(logged) == 1
+    assert logged[0].levelno == logging.WARNING
+    fields = logged[0].fields  # type: ignore[attr-defined]
+    assert fields["count_item_id"] == big.id
+    assert fields["inventory_count_id"] == count.id
+    assert (fields["system_quantity"], fields["counted_quantity"], fields["variance"]) == (
+        50,
+        30,
+        -20,
+    )
+    assert fields["variance_value"] == "-20.000000"
+    assert fields["counted_by"] == "sam-staff"

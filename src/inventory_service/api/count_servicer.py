@@ -105,7 +105,7 @@ class CountMessages:
         return message
 
     def adjustment(self, a: StockAdjustment) -> stock_adjustment_pb2.StockAdjustment:
-        return stock_adjustment_pb2.StockAdjustment(
+        message = stock_adjustment_pb2.StockAdjustment(
             id=a.id,
             product_id=a.product_id,
             batch_id=a.batch_id or "",
@@ -113,8 +113,6 @@ class CountMessages:
                 a.type, stock_adjustment_pb2.StockAdjustmentType, "STOCK_ADJUSTMENT_TYPE_"
             ),
             quantity_change=a.quantity_change,
-            quantity_before=a.quantity_before,
-            quantity_after=a.quantity_after,
             reason=a.reason,
             notes=a.notes,
             reference_number=a.reference_number,
@@ -130,6 +128,12 @@ class CountMessages:
             decision_notes=a.decision_notes,
             inventory_count_id=a.inventory_count_id or "",
         )
+        # A count's adjustments are applied, so these are always set; kept optional-safe.
+        if a.quantity_before is not None:
+            message.quantity_before = a.quantity_before
+        if a.quantity_after is not None:
+            message.quantity_after = a.quantity_after
+        return message
 
     def level(self, u: UncountedLevel) -> catalog_pb2.StockLevel:
         return catalog_pb2.StockLevel(

@@ -73,7 +73,7 @@ def check_entry(entry: CountEntryInput, *, quantity_field: str = "counted_quanti
 
 
 def count_not_found(count_id: str) -> NotFound:
-    return NotFound("inventory count", count_id, reason="INVENTORY_COUNT_NOT_FOUND")
+    return NotFound("inventory count", count_id)
 
 
 def not_in_progress(count: InventoryCount) -> FailedPrecondition:

@@ -22,7 +22,7 @@ from inventory_service.domain.errors import (
 from inventory_service.domain.identity import Caller
 from inventory_service.services.count_completion import (
     CompletionOptions,
-    MovedLine,
+    CompletionOutcome,
     UncountedLevel,
     complete_count,
 )
@@ -188,17 +188,16 @@ class CountService:
         if len(options.notes) > MAX_NOTES:
             raise InvalidArgument.one("notes", f"at most {MAX_NOTES} characters")
         # What only the first run knows (levels before anything was applied); a replayed
-        # request_id answers with the count and its adjustments, which are stored.
-        outcome: dict[str, tuple[list[MovedLine], list[UncountedLevel]]] = {}
+        # request_id answers with what is stored: the count and its adjustments.
+        first_run: list[CompletionOutcome] = []
 
         def perform(uow: UnitOfWork) -> str:
-            result = complete_count(uow, caller, count_id, options)
-            outcome["first"] = (result.moved, result.uncounted)
+            first_run.append(complete_count(uow, caller, count_id, options))
             return count_id
 
         def load(uow: UnitOfWork, completed_id: str) -> CompletionView:
             view = self._load_count(uow, completed_id)
-            moved, uncounted = outcome.get("first", ([], []))
+            moved = first_run[0].moved if first_run else []
             lines = self._lines(uow, [m.item for m in moved])
             return CompletionView(
                 count=view,
@@ -207,7 +206,7 @@ class CountService:
                     MovedLineView(line, m.current_quantity)
                     for line, m in zip(lines, moved, strict=True)
                 ],
-                uncounted=uncounted,
+                uncounted=first_run[0].uncounted if first_run else [],
             )
 
         return run_once(
@@ -258,15 +257,23 @@ class CountService:
 
     def add_item(self, caller: Caller, entry: CountEntryInput, *, request_id: str = "") -> LineView:
         check_entry(entry)
+        recorded: list[CountItem] = []
+
+        def perform(uow: UnitOfWork) -> str:
+            recorded.append(record_count_entry(uow, caller, entry, self.thresholds))
+            return recorded[-1].id
+
         line = run_once(
             self.uow_factory,
             operation="AddCountItem",
             request_id=request_id,
             actor=caller.user_id,
-            perform=lambda uow: record_count_entry(uow, caller, entry, self.thresholds).id,
+            perform=perform,
             load=self._load_line,
         )
-        log_if_significant(line.item)
+        # Logged once it is stored, and not again for a replayed request_id.
+        for item in recorded:
+            log_if_significant(item)
         return line
 
     def list_items(self, count_id: str, page: PageRequest) -> Page[LineView]:
