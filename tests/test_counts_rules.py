@@ -9,11 +9,12 @@ import pytest
 
 from inventory_service.domain.count_rules import (
     combined_count,
+    completion_change,
     is_significant,
     line_figures,
     visible_to,
 )
-from inventory_service.domain.enums import CountMode
+from inventory_service.domain.enums import CountMode, StockApplyMode
 from inventory_service.domain.identity import Caller, Role
 from inventory_service.settings import Thresholds
 
@@ -65,6 +66,16 @@ def test_set_replaces_and_add_adds_to_the_line() -> None:
     assert combined_count(None, 5, CountMode.ADD) == 5
     assert combined_count(7, 5, CountMode.SET) == 5
     assert combined_count(7, 5, CountMode.ADD) == 12
+
+
+def test_completion_applies_the_difference_or_sets_the_counted_figure() -> None:
+    # Counted 22 when the system said 25; a sale of 5 since leaves 20 on the shelf record.
+    moved = {"counted": 22, "system_at_count": 25, "current": 20}
+    assert completion_change(**moved, mode=StockApplyMode.DIFFERENCE) == -3
+    assert completion_change(**moved, mode=StockApplyMode.SET_COUNTED) == 2
+    still = {"counted": 10, "system_at_count": 10, "current": 14}
+    assert completion_change(**still, mode=StockApplyMode.DIFFERENCE) == 0
+    assert completion_change(**still, mode=StockApplyMode.SET_COUNTED) == -4
 
 
 def test_blind_counts_hide_figures_from_staff_only() -> None:

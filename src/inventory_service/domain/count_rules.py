@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
-from inventory_service.domain.enums import CountMode
+from inventory_service.domain.enums import CountMode, StockApplyMode
 from inventory_service.domain.identity import Caller, Role
 from inventory_service.domain.money import line_value
 from inventory_service.settings import Thresholds
@@ -52,6 +52,16 @@ def combined_count(previous: int | None, quantity: int, mode: CountMode) -> int:
     if mode is CountMode.ADD and previous is not None:
         return previous + quantity
     return quantity
+
+
+def completion_change(
+    *, counted: int, system_at_count: int, current: int, mode: StockApplyMode
+) -> int:
+    """The change completion makes to a counted line's level. DIFFERENCE applies the variance
+    found at count time, so movements after the scan survive; SET_COUNTED overrides them."""
+    if mode is StockApplyMode.DIFFERENCE:
+        return counted - system_at_count
+    return counted - current
 
 
 class BlindFlag(Protocol):

@@ -9,6 +9,7 @@ from datetime import datetime
 from inventory_service.db.models import CountItem, InventoryCount, StockAdjustment, new_id
 from inventory_service.db.types import utcnow
 from inventory_service.db.unit_of_work import UnitOfWork
+from inventory_service.domain.count_rules import completion_change
 from inventory_service.domain.enums import (
     AdjustmentStatus,
     AdjustmentType,
@@ -111,13 +112,12 @@ def complete_count(
     if options.apply_adjustments:
         changes: list[Correction] = []
         for item, _ in lines:
-            # DIFFERENCE keeps the movements made after the scan; SET_COUNTED overrides them.
-            base = (
-                item.system_quantity
-                if options.apply_mode is StockApplyMode.DIFFERENCE
-                else current[item.id]
+            change = completion_change(
+                counted=item.counted_quantity,
+                system_at_count=item.system_quantity,
+                current=current[item.id],
+                mode=options.apply_mode,
             )
-            change = item.counted_quantity - base
             if change:
                 why = f"inventory count {count.name!r}: counted {item.counted_quantity}"
                 changes.append(Correction(item.product_id, item.batch_id, change, why))
