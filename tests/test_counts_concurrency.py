@@ -160,7 +160,9 @@ def test_entries_racing_a_completion_are_all_in_it_or_refused(
 def count_service(database_url: str) -> Iterator[CountService]:
     engine = create_db_engine(database_url)
     try:
-        yield CountService(sql_unit_of_work_factory(create_session_factory(engine)), Thresholds())
+        yield CountService(
+            sql_unit_of_work_factory(create_session_factory(engine)), thresholds=Thresholds()
+        )
     finally:
         engine.dispose()
 

@@ -121,7 +121,7 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
 
     catalog = CatalogService(uow_factory, currency=settings.currency)
     adjustments = AdjustmentService(uow_factory, thresholds=settings.thresholds)
-    counts = CountService(uow_factory, settings.thresholds)
+    counts = CountService(uow_factory, thresholds=settings.thresholds)
 
     server = grpc.aio.server(
         interceptors=[AccessLogInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier)],

@@ -98,7 +98,7 @@ def count_in_progress_error(count: InventoryCount) -> FailedPrecondition:
 
 
 class CountService:
-    def __init__(self, uow_factory: UnitOfWorkFactory, thresholds: Thresholds) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, *, thresholds: Thresholds) -> None:
         self.uow_factory = uow_factory
         self.thresholds = thresholds
 
