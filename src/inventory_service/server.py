@@ -22,6 +22,7 @@ from inventory.v1 import (
 from inventory_service.api.adjustment_servicer import AdjustmentServicer
 from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.catalog_servicer import CatalogServicer
+from inventory_service.api.count_servicer import CountServicer
 from inventory_service.api.interceptors import (
     AccessLogInterceptor,
     AuthInterceptor,
@@ -29,12 +30,12 @@ from inventory_service.api.interceptors import (
 )
 from inventory_service.api.paging import PageTokens
 from inventory_service.api.tokens import TokenVerifier
-from inventory_service.api.unimplemented import PendingInventoryCountServicer
 from inventory_service.db.engine import create_db_engine, create_session_factory
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.unit_of_work import sql_unit_of_work_factory
 from inventory_service.services.adjustments import AdjustmentService
 from inventory_service.services.catalog import CatalogService
+from inventory_service.services.counts import CountService
 from inventory_service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -139,14 +140,14 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
 
     catalog = CatalogService(uow_factory, currency=settings.currency)
     adjustments = AdjustmentService(uow_factory, thresholds=settings.thresholds)
+    counts = CountService(uow_factory, thresholds=settings.thresholds)
 
     server = grpc_server(settings, verifier)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
         CatalogServicer(catalog, runner, page_tokens, settings.currency), server
     )
     inventory_count_pb2_grpc.add_InventoryCountServiceServicer_to_server(
-        PendingInventoryCountServicer(),  # type: ignore[abstract]
-        server,
+        CountServicer(counts, runner, page_tokens, settings.currency), server
     )
     stock_adjustment_pb2_grpc.add_StockAdjustmentServiceServicer_to_server(
         AdjustmentServicer(adjustments, runner, page_tokens, settings.currency), server

@@ -1,0 +1,191 @@
+"""Counts under concurrency: the database, not process memory, keeps one count in progress and
+every ADD entry; a completion racing with entries accepts none after it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+import grpc
+import pytest
+
+from inventory.v1 import inventory_count_pb2 as pb
+from inventory_service.db.count_repository import CountRepository
+from inventory_service.db.engine import create_db_engine, create_session_factory
+from inventory_service.db.models import InventoryCount
+from inventory_service.db.unit_of_work import sql_unit_of_work_factory
+from inventory_service.domain.enums import CountType
+from inventory_service.domain.errors import FailedPrecondition
+from inventory_service.domain.identity import Caller, Role
+from inventory_service.services.counts import CountService
+from inventory_service.settings import Thresholds
+from tests.catalog_data import (
+    MANAGER,
+    create_product,
+)
+from tests.counts_support import (
+    ADD,
+    add_item,
+    complete,
+    level_of,
+    list_items,
+    start_count,
+)
+from tests.support import ServerThread, auth, clients, error_info, precondition_violations
+
+T = TypeVar("T")
+
+
+def race(workers: int, work: Callable[[int], T]) -> list[T | grpc.RpcError]:
+    """Runs work(i) on workers threads released together; results (or RPC errors) by i."""
+    barrier = threading.Barrier(workers)
+    results: list[T | grpc.RpcError | None] = [None] * workers
+    failures: list[BaseException] = []
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait(10)
+            results[i] = work(i)
+        except grpc.RpcError as error:
+            results[i] = error
+        except BaseException as error:
+            failures.append(error)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not failures, failures
+    return [r for r in results if r is not None]
+
+
+def test_two_managers_racing_to_start_leave_exactly_one_count(
+    postgres_server: ServerThread,
+) -> None:
+    with clients(postgres_server.port) as api:
+        for round_number in range(5):
+
+            def start(i: int, n: int = round_number) -> pb.InventoryCount:
+                with clients(postgres_server.port) as own:
+                    return start_count(
+                        own, f"Round {n} by {i}", metadata=auth(Role.MANAGER, f"m{i}")
+                    )
+
+            results = race(2, start)
+            won = [r for r in results if isinstance(r, pb.InventoryCount)]
+            lost = [r for r in results if isinstance(r, grpc.RpcError)]
+            assert len(won) == 1
+            assert len(lost) == 1
+            assert lost[0].code() == grpc.StatusCode.FAILED_PRECONDITION
+            assert error_info(lost[0]).reason == "COUNT_IN_PROGRESS"
+            [violation] = precondition_violations(lost[0])
+            assert violation.subject == f"inventoryCounts/{won[0].id}"
+            assert won[0].name in violation.description
+            in_progress = api.counts.ListInventoryCounts(
+                pb.ListInventoryCountsRequest(status=pb.INVENTORY_COUNT_STATUS_IN_PROGRESS),
+                metadata=MANAGER,
+            ).inventory_counts
+            assert [c.id for c in in_progress] == [won[0].id]
+            api.counts.CancelInventoryCount(
+                pb.CancelInventoryCountRequest(inventory_count_id=won[0].id), metadata=MANAGER
+            )
+
+
+def test_concurrent_add_entries_into_one_line_lose_nothing(postgres_server: ServerThread) -> None:
+    workers, entries_each = 6, 8
+    with clients(postgres_server.port) as api:
+        product = create_product(api, "RACE-ADD", cost="1.00", opening=500)
+        count = start_count(api)
+
+        def scan(i: int) -> int:
+            with clients(postgres_server.port) as own:
+                for _ in range(entries_each):
+                    add_item(
+                        own,
+                        count.id,
+                        1,
+                        sku="RACE-ADD",
+                        mode=ADD,
+                        metadata=auth(Role.STAFF, f"counter-{i}"),
+                    )
+            return i
+
+        # Every thread's first entry races to create the line: one inserts, the rest update it.
+        results = race(workers, scan)
+        assert sorted(results) == list(range(workers))  # type: ignore[type-var]
+        [line] = list_items(api, count.id)
+        assert line.counted_quantity == workers * entries_each
+        assert line.variance == workers * entries_each - 500
+        assert level_of(api, product.id) == 500
+
+
+def test_entries_racing_a_completion_are_all_in_it_or_refused(
+    postgres_server: ServerThread,
+) -> None:
+    with clients(postgres_server.port) as api:
+        product = create_product(api, "RACE-DONE", cost="1.00", opening=0)
+        count = start_count(api)
+        add_item(api, count.id, 1, sku="RACE-DONE", mode=ADD)
+        refusals: list[grpc.RpcError] = []
+
+        def work(i: int) -> int:
+            with clients(postgres_server.port) as own:
+                if i == 0:
+                    complete(own, count.id)
+                    return -1
+                accepted = 0
+                for _ in range(10):
+                    try:
+                        add_item(own, count.id, 1, sku="RACE-DONE", mode=ADD)
+                        accepted += 1
+                    except grpc.RpcError as error:
+                        refusals.append(error)
+                        break
+                return accepted
+
+        results = race(4, work)
+        for error in refusals:
+            assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+            assert error_info(error).reason == "COUNT_NOT_IN_PROGRESS"
+        accepted = sum(r for r in results if isinstance(r, int) and r > 0)
+        [line] = list_items(api, count.id)
+        assert line.counted_quantity == 1 + accepted
+        # The completion applied the line as it stood: nothing was recorded after it.
+        assert level_of(api, product.id) == line.counted_quantity
+
+
+@pytest.fixture
+def count_service(database_url: str) -> Iterator[CountService]:
+    engine = create_db_engine(database_url)
+    try:
+        yield CountService(
+            sql_unit_of_work_factory(create_session_factory(engine)), thresholds=Thresholds()
+        )
+    finally:
+        engine.dispose()
+
+
+def test_a_start_that_passed_the_check_is_stopped_by_the_database(
+    count_service: CountService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The losing replica of a race checked before the winner committed; the unique index
+    refuses it, and the error still names the winner."""
+    manager = Caller("mia-manager", Role.MANAGER)
+    winner = count_service.start(manager, name="Winner", count_type=CountType.CYCLE)
+    real_in_progress = CountRepository.in_progress
+    calls: list[int] = []
+
+    def blind_first_check(self: CountRepository) -> InventoryCount | None:
+        calls.append(1)
+        return None if len(calls) == 1 else real_in_progress(self)
+
+    monkeypatch.setattr(CountRepository, "in_progress", blind_first_check)
+    with pytest.raises(FailedPrecondition) as raised:
+        count_service.start(manager, name="Loser", count_type=CountType.SPOT)
+    assert raised.value.reason == "COUNT_IN_PROGRESS"
+    [violation] = raised.value.violations
+    assert violation.subject == f"inventoryCounts/{winner.count.id}"
+    assert "Winner" in violation.description
+    assert len(calls) == 2  # the check, then the look-up of the winner

@@ -1,0 +1,346 @@
+"""Count errors with their codes and details, role checks, paging and request_id retries."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from inventory.v1 import catalog_pb2
+from inventory.v1 import inventory_count_pb2 as pb
+from tests.catalog_data import (
+    ADMIN,
+    MANAGER,
+    STAFF,
+    create_batch,
+    create_product,
+)
+from tests.counts_support import (
+    ADD,
+    FULL,
+    SPOT,
+    add_item,
+    list_items,
+    start_count,
+)
+from tests.support import (
+    Clients,
+    error_info,
+    expect_error,
+    field_violations,
+    precondition_violations,
+)
+
+MISSING = "00000000-0000-0000-0000-000000000000"
+
+
+def add_request(count_id: str, quantity: int = 1, **fields: object) -> pb.AddCountItemRequest:
+    fields.setdefault("product", catalog_pb2.ProductSelector(sku="ERR-1"))
+    return pb.AddCountItemRequest(
+        inventory_count_id=count_id,
+        counted_quantity=quantity,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def test_unknown_count_is_not_found_everywhere(api: Clients) -> None:
+    create_product(api, "ERR-1", cost="1.00", opening=3)
+    calls = [
+        (api.counts.GetInventoryCount, pb.GetInventoryCountRequest(inventory_count_id=MISSING)),
+        (api.counts.AddCountItem, add_request(MISSING)),
+        (api.counts.ListCountItems, pb.ListCountItemsRequest(inventory_count_id=MISSING)),
+        (api.counts.ListDiscrepancies, pb.ListDiscrepanciesRequest(inventory_count_id=MISSING)),
+        (
+            api.counts.CompleteInventoryCount,
+            pb.CompleteInventoryCountRequest(inventory_count_id=MISSING),
+        ),
+        (
+            api.counts.CancelInventoryCount,
+            pb.CancelInventoryCountRequest(inventory_count_id=MISSING),
+        ),
+    ]
+    for call, request in calls:
+        error = expect_error(grpc.StatusCode.NOT_FOUND, call, request, metadata=MANAGER)
+        assert error_info(error).reason == "INVENTORY_COUNT_NOT_FOUND"
+        assert MISSING in (error.details() or "")
+
+
+def test_unknown_product_or_batch_is_not_found(api: Clients) -> None:
+    product = create_product(api, "ERR-1", cost="1.00", opening=3)
+    other = create_product(api, "ERR-2", cost="1.00")
+    foreign_lot = create_batch(api, other.id, "FOREIGN", opening=1)
+    count = start_count(api)
+
+    error = expect_error(
+        grpc.StatusCode.NOT_FOUND,
+        api.counts.AddCountItem,
+        add_request(count.id, product=catalog_pb2.ProductSelector(sku="NOPE")),
+        metadata=STAFF,
+    )
+    assert error_info(error).reason == "PRODUCT_NOT_FOUND"
+    error = expect_error(
+        grpc.StatusCode.NOT_FOUND,
+        api.counts.AddCountItem,
+        add_request(count.id, product=catalog_pb2.ProductSelector(barcode="4006381333931")),
+        metadata=STAFF,
+    )
+    assert error_info(error).reason == "PRODUCT_NOT_FOUND"
+    # A batch of another product does not belong to this one.
+    error = expect_error(
+        grpc.StatusCode.NOT_FOUND,
+        api.counts.AddCountItem,
+        add_request(count.id, batch_id=foreign_lot.id),
+        metadata=STAFF,
+    )
+    assert error_info(error).reason == "BATCH_NOT_FOUND"
+    error = expect_error(
+        grpc.StatusCode.NOT_FOUND,
+        api.counts.AddCountItem,
+        add_request(count.id, lot_number="FOREIGN"),
+        metadata=STAFF,
+    )
+    assert error_info(error).reason == "BATCH_NOT_FOUND"
+    assert list_items(api, count.id) == []
+    assert add_item(api, count.id, 3, product_id=product.id).variance == 0
+
+
+def test_bad_entries_are_invalid_arguments_with_field_violations(api: Clients) -> None:
+    create_product(api, "ERR-1", cost="1.00", opening=3)
+    count = start_count(api)
+    error = expect_error(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        api.counts.AddCountItem,
+        add_request(count.id, -1, location="x" * 201),
+        metadata=STAFF,
+    )
+    assert set(field_violations(error)) == {"counted_quantity", "location"}
+    error = expect_error(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        api.counts.AddCountItem,
+        pb.AddCountItemRequest(inventory_count_id=count.id, counted_quantity=1),
+        metadata=STAFF,
+    )
+    assert "product" in field_violations(error)
+    error = expect_error(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        api.counts.AddCountItem,
+        add_request(""),
+        metadata=STAFF,
+    )
+    assert "inventory_count_id" in field_violations(error)
+    error = expect_error(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        api.counts.AddCountItem,
+        add_request(count.id, mode=99),
+        metadata=STAFF,
+    )
+    assert "mode" in field_violations(error)
+    assert list_items(api, count.id) == []
+
+
+def test_start_needs_a_name_and_a_type(api: Clients) -> None:
+    error = expect_error(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        api.counts.StartInventoryCount,
+        pb.StartInventoryCountRequest(name=" ", type=pb.INVENTORY_COUNT_TYPE_UNSPECIFIED),
+        metadata=MANAGER,
+    )
+    assert set(field_violations(error)) == {"name", "type"}
+    error = expect_error(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        api.counts.StartInventoryCount,
+        pb.StartInventoryCountRequest(name="Odd", type=42),
+        metadata=MANAGER,
+    )
+    assert "type" in field_violations(error)
+    listed = api.counts.ListInventoryCounts(pb.ListInventoryCountsRequest(), metadata=STAFF)
+    assert list(listed.inventory_counts) == []
+
+
+def test_a_count_that_is_not_in_progress_takes_no_items(api: Clients) -> None:
+    create_product(api, "ERR-1", cost="1.00", opening=3)
+    count = start_count(api)
+    api.counts.CancelInventoryCount(
+        pb.CancelInventoryCountRequest(inventory_count_id=count.id), metadata=MANAGER
+    )
+    error = expect_error(
+        grpc.StatusCode.FAILED_PRECONDITION,
+        api.counts.AddCountItem,
+        add_request(count.id),
+        metadata=STAFF,
+    )
+    assert error_info(error).reason == "COUNT_NOT_IN_PROGRESS"
+    [violation] = precondition_violations(error)
+    assert violation.subject == f"inventoryCounts/{count.id}"
+    assert list_items(api, count.id) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "request_message"),
+    [
+        ("StartInventoryCount", pb.StartInventoryCountRequest(name="Mine", type=SPOT)),
+        (
+            "CompleteInventoryCount",
+            pb.CompleteInventoryCountRequest(inventory_count_id="any"),
+        ),
+        ("CancelInventoryCount", pb.CancelInventoryCountRequest(inventory_count_id="any")),
+        ("ListDiscrepancies", pb.ListDiscrepanciesRequest()),
+    ],
+)
+def test_staff_cannot_run_manager_operations(
+    api: Clients, method: str, request_message: object
+) -> None:
+    count = start_count(api)
+    if hasattr(request_message, "inventory_count_id") and method != "ListDiscrepancies":
+        request_message.inventory_count_id = count.id  # type: ignore[attr-defined]
+    error = expect_error(
+        grpc.StatusCode.PERMISSION_DENIED,
+        getattr(api.counts, method),
+        request_message,
+        metadata=STAFF,
+    )
+    assert error_info(error).reason == "ROLE_TOO_LOW"
+    status = api.counts.GetInventoryCount(
+        pb.GetInventoryCountRequest(inventory_count_id=count.id), metadata=STAFF
+    ).inventory_count.status
+    assert status == pb.INVENTORY_COUNT_STATUS_IN_PROGRESS
+
+
+def test_count_rpcs_need_a_token(api: Clients) -> None:
+    error = expect_error(
+        grpc.StatusCode.UNAUTHENTICATED,
+        api.counts.ListInventoryCounts,
+        pb.ListInventoryCountsRequest(),
+    )
+    assert error_info(error).reason == "TOKEN_MISSING"
+
+
+def test_scanner_stream_is_not_served_yet(api: Clients) -> None:
+    stream = api.counts.StreamCountItems(iter([pb.StreamCountItemsRequest()]), metadata=STAFF)
+    with pytest.raises(grpc.RpcError) as raised:
+        list(stream)
+    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+
+
+def test_counts_page_newest_first_with_filters(api: Clients) -> None:
+    started = []
+    for i, count_type in enumerate([SPOT, FULL, SPOT, SPOT, FULL]):
+        count = start_count(api, f"Count {i}", count_type)
+        api.counts.CancelInventoryCount(
+            pb.CancelInventoryCountRequest(inventory_count_id=count.id), metadata=MANAGER
+        )
+        started.append(count)
+    open_count = start_count(api, "Open", SPOT)
+
+    def all_pages(**filters: object) -> list[str]:
+        ids: list[str] = []
+        token = ""
+        while True:
+            page = api.counts.ListInventoryCounts(
+                pb.ListInventoryCountsRequest(page_size=2, page_token=token, **filters),  # type: ignore[arg-type]
+                metadata=STAFF,
+            )
+            assert len(page.inventory_counts) <= 2
+            ids.extend(c.id for c in page.inventory_counts)
+            token = page.next_page_token
+            if not token:
+                return ids
+
+    newest_first = [open_count.id] + [c.id for c in reversed(started)]
+    assert all_pages() == newest_first
+    spots = all_pages(type=SPOT)
+    assert spots == [open_count.id, started[3].id, started[2].id, started[0].id]
+    cancelled_full = all_pages(status=pb.INVENTORY_COUNT_STATUS_CANCELLED, type=FULL)
+    assert cancelled_full == [started[4].id, started[1].id]
+    assert all_pages(status=pb.INVENTORY_COUNT_STATUS_IN_PROGRESS) == [open_count.id]
+
+    first = api.counts.ListInventoryCounts(
+        pb.ListInventoryCountsRequest(page_size=2, type=SPOT), metadata=STAFF
+    )
+    error = expect_error(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        api.counts.ListInventoryCounts,
+        pb.ListInventoryCountsRequest(page_size=2, type=FULL, page_token=first.next_page_token),
+        metadata=STAFF,
+    )
+    assert "page_token" in field_violations(error)
+    error = expect_error(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        api.counts.ListInventoryCounts,
+        pb.ListInventoryCountsRequest(page_size=-1),
+        metadata=STAFF,
+    )
+    assert "page_size" in field_violations(error)
+
+
+def test_lines_and_discrepancies_page(api: Clients) -> None:
+    skus = [f"PAGE-{i}" for i in range(5)]
+    for sku in skus:
+        create_product(api, sku, cost="1.00", opening=50)
+    count = start_count(api)
+    for sku in skus:  # each 20 short: all significant
+        add_item(api, count.id, 30, sku=sku)
+    add_item(api, count.id, 30, sku="PAGE-1")  # a recount keeps its place in the list
+
+    lines: list[str] = []
+    token = ""
+    while True:
+        page = api.counts.ListCountItems(
+            pb.ListCountItemsRequest(inventory_count_id=count.id, page_size=2, page_token=token),
+            metadata=STAFF,
+        )
+        lines.extend(item.sku for item in page.items)
+        token = page.next_page_token
+        if not token:
+            break
+    assert lines == skus
+
+    review: list[str] = []
+    token = ""
+    while True:
+        page = api.counts.ListDiscrepancies(
+            pb.ListDiscrepanciesRequest(inventory_count_id=count.id, page_size=2, page_token=token),
+            metadata=MANAGER,
+        )
+        review.extend(item.sku for item in page.items)
+        token = page.next_page_token
+        if not token:
+            break
+    assert review == ["PAGE-1", "PAGE-4", "PAGE-3", "PAGE-2", "PAGE-0"]
+
+    # A token of one count's lines is no good for another's.
+    other_page = api.counts.ListCountItems(
+        pb.ListCountItemsRequest(inventory_count_id=count.id, page_size=2), metadata=STAFF
+    )
+    error = expect_error(
+        grpc.StatusCode.INVALID_ARGUMENT,
+        api.counts.ListDiscrepancies,
+        pb.ListDiscrepanciesRequest(page_token=other_page.next_page_token),
+        metadata=MANAGER,
+    )
+    assert "page_token" in field_violations(error)
+
+
+def test_a_retried_start_returns_the_same_count(api: Clients) -> None:
+    first = start_count(api, "Retry me", request_id="start-7")
+    again = start_count(api, "Retry me", request_id="start-7")
+    assert again.id == first.id
+    listed = api.counts.ListInventoryCounts(pb.ListInventoryCountsRequest(), metadata=STAFF)
+    assert [c.id for c in listed.inventory_counts] == [first.id]
+    # Another request_id is another start, refused while the first is in progress.
+    error = expect_error(
+        grpc.StatusCode.FAILED_PRECONDITION,
+        api.counts.StartInventoryCount,
+        pb.StartInventoryCountRequest(name="Other", type=SPOT, request_id="start-8"),
+        metadata=ADMIN,
+    )
+    assert error_info(error).metadata["inventory_count_id"] == first.id
+
+
+def test_a_retried_add_is_applied_once(api: Clients) -> None:
+    create_product(api, "ERR-1", cost="1.00", opening=3)
+    count = start_count(api)
+    add_item(api, count.id, 2, sku="ERR-1", mode=ADD, request_id="scan-1")
+    again = add_item(api, count.id, 2, sku="ERR-1", mode=ADD, request_id="scan-1")
+    assert again.counted_quantity == 2
+    after = add_item(api, count.id, 2, sku="ERR-1", mode=ADD, request_id="scan-2")
+    assert after.counted_quantity == 4
