@@ -35,6 +35,7 @@ from inventory_service.db.migrate import upgrade
 from inventory_service.db.unit_of_work import sql_unit_of_work_factory
 from inventory_service.services.adjustments import AdjustmentService
 from inventory_service.services.catalog import CatalogService
+from inventory_service.services.count_stream import CountStreamService
 from inventory_service.services.counts import CountService
 from inventory_service.settings import Settings
 
@@ -147,7 +148,14 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
         CatalogServicer(catalog, runner, page_tokens, settings.currency), server
     )
     inventory_count_pb2_grpc.add_InventoryCountServiceServicer_to_server(
-        CountServicer(counts, runner, page_tokens, settings.currency), server
+        CountServicer(
+            counts,
+            runner,
+            page_tokens,
+            settings.currency,
+            CountStreamService(uow_factory, settings.thresholds),
+        ),
+        server,
     )
     stock_adjustment_pb2_grpc.add_StockAdjustmentServiceServicer_to_server(
         AdjustmentServicer(adjustments, runner, page_tokens, settings.currency), server
