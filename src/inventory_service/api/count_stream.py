@@ -17,6 +17,7 @@ import contextlib
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
 import grpc
@@ -25,10 +26,10 @@ from inventory.v1 import inventory_count_pb2 as pb
 from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.caller import current_caller
 from inventory_service.api.catalog_servicer import product_key
-from inventory_service.api.convert import enum_from_proto, optional_timestamp
+from inventory_service.api.convert import enum_from_proto
 from inventory_service.api.errors import to_status_proto
 from inventory_service.domain.enums import CountMode
-from inventory_service.domain.errors import DomainError
+from inventory_service.domain.errors import DomainError, InvalidArgument
 from inventory_service.domain.identity import Caller
 from inventory_service.services.count_entries import CountEntryInput
 from inventory_service.services.count_stream import (
@@ -100,6 +101,10 @@ class EntryBuffer(Generic[T]):
         return taken
 
 
+# The common modes by value, ahead of the general (slower) enum conversion.
+_MODES = {pb.COUNT_MODE_SET: CountMode.SET, pb.COUNT_MODE_ADD: CountMode.ADD}
+
+
 def stream_entry(message: pb.CountEntry) -> StreamEntry:
     """Raises InvalidArgument for what cannot be read (an unknown mode)."""
     return StreamEntry(
@@ -110,15 +115,27 @@ def stream_entry(message: pb.CountEntry) -> StreamEntry:
             quantity=message.quantity,
             batch_id=message.batch_id,
             lot_number=message.lot_number,
-            mode=enum_from_proto(
+            mode=_MODES.get(message.mode)
+            or enum_from_proto(
                 message.mode, pb.CountMode, "COUNT_MODE_", CountMode, "mode", default=CountMode.SET
             ),
             reason=message.reason,
             notes=message.notes,
             location=message.location,
         ),
-        scanned_at=optional_timestamp(message, "scan_time"),
+        scanned_at=_scan_time(message),
     )
+
+
+def _scan_time(message: pb.CountEntry) -> datetime | None:
+    # datetime.fromtimestamp is several times faster than Timestamp.ToDatetime, per entry.
+    if not message.HasField("scan_time"):
+        return None
+    stamp = message.scan_time
+    try:
+        return datetime.fromtimestamp(stamp.seconds, UTC).replace(microsecond=stamp.nanos // 1000)
+    except (ValueError, OverflowError, OSError) as error:
+        raise InvalidArgument.one("scan_time", "not a valid time") from error
 
 
 def _metadata(context: Context, key: str) -> str:

@@ -4,9 +4,12 @@ its size (StreamCountItems groups entries into one transaction per batch)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, insert, or_, select, tuple_
+import psycopg
+from sqlalchemy import ColumnElement, Row, any_, bindparam, insert, or_, select, tuple_
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from inventory_service.db.models import (
@@ -17,43 +20,50 @@ from inventory_service.db.models import (
     StockLevel,
     StoredCountEntry,
 )
+from inventory_service.domain.money import to_micros
+
+_COLUMNS = [column.name for column in StoredCountEntry.__table__.columns]
+_MONEY = {"variance_value"}  # MoneyMicros: integer micros in the column
 
 LineKey = tuple[str, str, str | None]  # (count, product, batch or None)
 LevelKey = tuple[str, str | None]  # (product, batch or None)
 
 
-def _chunks(values: Sequence[Any], size: int = 500) -> Iterable[Sequence[Any]]:
-    # Bounded IN lists: SQLite caps bound parameters per statement.
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 class CountEntryRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
 
-    def stored(
-        self, entry_ids: Sequence[str]
-    ) -> list[Row[tuple[StoredCountEntry, CountItem, str, bool]]]:
-        """Entries stored before, with their line, the product's SKU and the count's blind flag."""
-        rows: list[Row[tuple[StoredCountEntry, CountItem, str, bool]]] = []
-        for chunk in _chunks(sorted(set(entry_ids))):
-            stmt = (
-                select(StoredCountEntry, CountItem, Product.sku, InventoryCount.blind)
-                .join(CountItem, CountItem.id == StoredCountEntry.count_item_id)
-                .join(Product, Product.id == CountItem.product_id)
-                .join(InventoryCount, InventoryCount.id == StoredCountEntry.inventory_count_id)
-                .where(StoredCountEntry.entry_id.in_(chunk))
+    def _in(self, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+        """column IN values. On PostgreSQL one array parameter (= ANY), so the statement text
+        stays the same whatever the batch size (parsed once, then prepared)."""
+        distinct = sorted(set(values))
+        if self.postgres:
+            return cast(
+                ColumnElement[bool],
+                column == any_(bindparam(None, distinct, type_=ARRAY(column.type))),
             )
-            rows.extend(self.session.execute(stmt).all())
-        return rows
+        return cast(ColumnElement[bool], column.in_(distinct))
+
+    def stored(self, entry_ids: Sequence[str]) -> list[Row[StoredCountEntry, CountItem, str, bool]]:
+        """Entries stored before, with their line, the product's SKU and the count's blind flag."""
+        if not entry_ids:
+            return []
+        stmt = (
+            select(StoredCountEntry, CountItem, Product.sku, InventoryCount.blind)
+            .join(CountItem, CountItem.id == StoredCountEntry.count_item_id)
+            .join(Product, Product.id == CountItem.product_id)
+            .join(InventoryCount, InventoryCount.id == StoredCountEntry.inventory_count_id)
+            .where(self._in(StoredCountEntry.entry_id, entry_ids))
+        )
+        return list(self.session.execute(stmt).all())
 
     def counts_for_share(self, count_ids: Sequence[str]) -> dict[str, InventoryCount]:
         """The counts, rows locked FOR SHARE in id order (as record_count_entry locks one):
         entries record side by side, completion (FOR UPDATE) waits for them."""
         stmt = (
             select(InventoryCount)
-            .where(InventoryCount.id.in_(sorted(set(count_ids))))
+            .where(self._in(InventoryCount.id, count_ids))
             .order_by(InventoryCount.id)
             .with_for_update(read=True)
             .execution_options(populate_existing=True)
@@ -65,11 +75,11 @@ class CountEntryRepository:
     ) -> list[Product]:
         conditions = []
         if ids:
-            conditions.append(Product.id.in_(sorted(set(ids))))
+            conditions.append(self._in(Product.id, ids))
         if skus:
-            conditions.append(Product.sku.in_(sorted(set(skus))))
+            conditions.append(self._in(Product.sku, skus))
         if barcodes:
-            conditions.append(Product.barcode.in_(sorted(set(barcodes))))
+            conditions.append(self._in(Product.barcode, barcodes))
         if not conditions:
             return []
         return list(self.session.scalars(select(Product).where(or_(*conditions))))
@@ -77,7 +87,7 @@ class CountEntryRepository:
     def batches(self, ids: Sequence[str], lots: Sequence[tuple[str, str]]) -> list[Batch]:
         conditions = []
         if ids:
-            conditions.append(Batch.id.in_(sorted(set(ids))))
+            conditions.append(self._in(Batch.id, ids))
         if lots:
             conditions.append(tuple_(Batch.product_id, Batch.lot_number).in_(sorted(set(lots))))
         if not conditions:
@@ -87,12 +97,19 @@ class CountEntryRepository:
     def lines_for_update(self, keys: Iterable[LineKey]) -> dict[LineKey, CountItem]:
         """The existing lines of these keys, locked FOR UPDATE in id order (so two batches
         never wait on each other in a cycle) and read afresh."""
-        pairs = sorted({(count_id, product_id) for count_id, product_id, _ in keys})
+        pairs = {(count_id, product_id) for count_id, product_id, _ in keys}
         if not pairs:
             return {}
+        where: ColumnElement[bool]
+        if self.postgres:  # a superset (every count x product), cut down below
+            where = self._in(CountItem.inventory_count_id, (c for c, _ in pairs)) & self._in(
+                CountItem.product_id, (p for _, p in pairs)
+            )
+        else:
+            where = tuple_(CountItem.inventory_count_id, CountItem.product_id).in_(sorted(pairs))
         stmt = (
             select(CountItem)
-            .where(tuple_(CountItem.inventory_count_id, CountItem.product_id).in_(pairs))
+            .where(where)
             .order_by(CountItem.id)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -100,15 +117,16 @@ class CountEntryRepository:
         return {
             (line.inventory_count_id, line.product_id, line.batch_id): line
             for line in self.session.scalars(stmt)
+            if (line.inventory_count_id, line.product_id) in pairs
         }
 
     def level_quantities(self, product_ids: Iterable[str]) -> dict[LevelKey, int]:
         """Every stock level of these products as committed now (system quantities)."""
-        ids = sorted(set(product_ids))
+        ids = set(product_ids)
         if not ids:
             return {}
         stmt = select(StockLevel.product_id, StockLevel.batch_id, StockLevel.quantity).where(
-            StockLevel.product_id.in_(ids)
+            self._in(StockLevel.product_id, ids)
         )
         return {(row.product_id, row.batch_id): row.quantity for row in self.session.execute(stmt)}
 
@@ -116,7 +134,20 @@ class CountEntryRepository:
         self.session.add_all(lines)
 
     def insert_entries(self, rows: Sequence[dict[str, Any]]) -> None:
-        """One multi-row INSERT (insertmanyvalues); a resent entry_id stored meanwhile by
-        another stream or replica violates the primary key."""
-        if rows:
+        """Writes the rows in one go: COPY on PostgreSQL, a multi-row INSERT on SQLite. A
+        resent entry_id stored meanwhile by another stream or replica violates the primary key
+        (IntegrityError either way)."""
+        if not rows:
+            return
+        connection = self.session.connection()
+        if connection.dialect.name != "postgresql":
             self.session.execute(insert(StoredCountEntry), rows)
+            return
+        driver: Any = connection.connection.driver_connection
+        statement = f"COPY {StoredCountEntry.__tablename__} ({', '.join(_COLUMNS)}) FROM STDIN"
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row([to_micros(row[c]) if c in _MONEY else row[c] for c in _COLUMNS])
+        except psycopg.errors.IntegrityError as error:
+            raise IntegrityError(statement, None, error) from error

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -152,7 +152,7 @@ class _Batch:
 
         applied = self._apply(entries, fresh, outcomes)
         self.uow.session.flush()  # new lines exist before the entry rows that reference them
-        self.repo.insert_entries([self._entry_row(entries[i], view) for i, view in applied])
+        self.repo.insert_entries(self._entry_rows(entries, applied))
 
         for i, first in repeats:
             earlier = outcomes[first]
@@ -270,14 +270,17 @@ class _Batch:
             for _, count, product, batch in resolved
         ]
         levels = self.repo.level_quantities(product.id for _, _, product, _ in resolved)
-        views: dict[LineKey, LineView] = {}
-        applied = []
+        # Entries run through plain counters first; each line's ORM object is then written once
+        # per batch (attribute writes on mapped objects cost more than the rules themselves).
+        tallies: dict[LineKey, _Tally] = {}
         for (i, count, product, _), key in zip(resolved, keys, strict=True):
             entry = entries[i].entry
-            line = lines.get(key)
-            counted = combined_count(
-                line.counted_quantity if line else None, entry.quantity, entry.mode
-            )
+            tally = tallies.get(key)
+            if tally is None:
+                line = lines.get(key)
+                previous = line.counted_quantity if line is not None else None
+                tally = tallies[key] = _Tally(count, product, line, previous)
+            counted = combined_count(tally.counted, entry.quantity, entry.mode)
             if counted > MAX_QUANTITY:
                 outcomes[i] = EntryOutcome(
                     entries[i].entry_id,
@@ -286,45 +289,74 @@ class _Batch:
                     ),
                 )
                 continue
-            figures = line_figures(
-                system_quantity=levels.get((product.id, key[2]), 0),
-                counted_quantity=counted,
-                unit_cost=product.unit_cost,
-                thresholds=self.thresholds,
-            )
+            tally.counted = counted
+            tally.indexes.append(i)
+
+        applied = []
+        for key, tally in tallies.items():
+            if not tally.indexes:
+                continue
+            line = tally.line
             if line is None:
                 line = CountItem(
                     id=new_id(),
-                    inventory_count_id=count.id,
-                    product_id=product.id,
+                    inventory_count_id=tally.count.id,
+                    product_id=tally.product.id,
                     batch_id=key[2],
                     first_counted_at=utcnow(),
                     reason="",
                     notes="",
                     location="",
                 )
-                lines[key] = line
                 self.repo.add_lines([line])
-            set_line_figures(line, figures, product.unit_cost)
-            describe_line(line, self.caller, entry)
-            view = views.get(key)
-            if view is None:
-                view = views[key] = LineView(line, product.sku, count.blind)
-                self.changed.append(line)
-            outcomes[i] = EntryOutcome(entries[i].entry_id, line=view)
-            applied.append((i, view))
+            assert tally.counted is not None
+            figures = line_figures(
+                system_quantity=levels.get((tally.product.id, key[2]), 0),
+                counted_quantity=tally.counted,
+                unit_cost=tally.product.unit_cost,
+                thresholds=self.thresholds,
+            )
+            set_line_figures(line, figures, tally.product.unit_cost)
+            # describe_line for the entries that carry text, in order, and for the last one
+            # (who and when): the line ends as if every entry had been described.
+            last = tally.indexes[-1]
+            for i in tally.indexes:
+                entry = entries[i].entry
+                if i == last or entry.reason or entry.notes or entry.location:
+                    describe_line(line, self.caller, entry)
+            view = LineView(line, tally.product.sku, tally.count.blind)
+            self.changed.append(line)
+            for i in tally.indexes:
+                outcomes[i] = EntryOutcome(entries[i].entry_id, line=view)
+                applied.append((i, view))
         return applied
 
-    def _entry_row(self, item: StreamEntry, view: LineView) -> dict[str, Any]:
-        line = view.item
+    def _entry_rows(
+        self, entries: Sequence[StreamEntry], applied: Sequence[tuple[int, LineView]]
+    ) -> list[dict[str, Any]]:
+        snapshots: dict[int, dict[str, Any]] = {}  # the line as its ack shows it, per line
+        rows = []
+        for i, view in applied:
+            snapshot = snapshots.get(id(view))
+            if snapshot is None:
+                snapshot = snapshots[id(view)] = self._snapshot(view.item)
+            item = entries[i]
+            rows.append(
+                {
+                    **snapshot,
+                    "entry_id": item.entry_id,
+                    "quantity": item.entry.quantity,
+                    "mode": item.entry.mode.value,
+                    "scanned_at": item.scanned_at,
+                }
+            )
+        return rows
+
+    def _snapshot(self, line: CountItem) -> dict[str, Any]:
         return {
-            "entry_id": item.entry_id,
             "inventory_count_id": line.inventory_count_id,
             "count_item_id": line.id,
             "device_id": self.device_id,
-            "quantity": item.entry.quantity,
-            "mode": item.entry.mode.value,
-            "scanned_at": item.scanned_at,
             "counted_by": self.caller.user_id,
             "stored_at": line.counted_at,
             "counted_quantity": line.counted_quantity,
@@ -336,6 +368,17 @@ class _Batch:
             "notes": line.notes,
             "location": line.location,
         }
+
+
+@dataclass
+class _Tally:
+    """One line's counted quantity as a batch's entries change it."""
+
+    count: InventoryCount
+    product: Product
+    line: CountItem | None
+    counted: int | None
+    indexes: list[int] = field(default_factory=list)  # the entries applied to it, in order
 
 
 class _ProductIndex:
