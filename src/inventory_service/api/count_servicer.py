@@ -15,6 +15,7 @@ from inventory.v1 import (
     inventory_count_pb2_grpc,
     stock_adjustment_pb2,
 )
+from inventory_service.api.add_item_batcher import AddItemBatcher
 from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.caller import current_caller
 from inventory_service.api.catalog_servicer import product_key
@@ -173,6 +174,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
         self.page_tokens = page_tokens
         self.messages = CountMessages(currency)
         self.stream = CountStreamHandler(stream, run, self.messages.item)
+        self.add_items = AddItemBatcher(stream, run)
 
     async def StartInventoryCount(
         self, request: pb.StartInventoryCountRequest, context: Context
@@ -236,7 +238,12 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
             notes=request.notes,
             location=request.location,
         )
-        line = await self.run(self.counts.add_item, caller, entry, request_id=request.request_id)
+        if request.request_id:
+            line = await self.run(
+                self.counts.add_item, caller, entry, request_id=request.request_id
+            )
+        else:
+            line = (await self.add_items.record(caller, entry)).line_or_raise()
         return pb.AddCountItemResponse(item=self.messages.item(line, caller))
 
     async def ListCountItems(

@@ -73,6 +73,12 @@ class EntryOutcome:
     error: DomainError | None = None
     duplicate: bool = False
 
+    def line_or_raise(self) -> LineView:
+        if self.error is not None:
+            raise self.error
+        assert self.line is not None
+        return self.line
+
 
 def check_device_id(device_id: str) -> None:
     if len(device_id) > MAX_DEVICE_ID:
@@ -98,10 +104,21 @@ class CountStreamService:
         self, caller: Caller, device_id: str, entries: Sequence[StreamEntry]
     ) -> list[EntryOutcome]:
         """One outcome per entry, in order; every stored entry is committed on return."""
+        return self._record(_Batch(caller, device_id, self.thresholds, keep_entries=True), entries)
+
+    def record_items(
+        self, caller: Caller, entries: Sequence[CountEntryInput]
+    ) -> list[EntryOutcome]:
+        """AddCountItem calls without a request_id, gathered into one transaction: the same
+        rules, without entry ids (nothing to deduplicate, no count_entries rows)."""
+        batch = _Batch(caller, "", self.thresholds, keep_entries=False)
+        return self._record(batch, [StreamEntry("", entry) for entry in entries])
+
+    def _record(self, batch: _Batch, entries: Sequence[StreamEntry]) -> list[EntryOutcome]:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self.uow_factory() as uow:
-                    batch = _Batch(uow, caller, device_id, self.thresholds)
+                    batch.start(uow)
                     outcomes = batch.record(entries)
                     uow.session.commit()
             except IntegrityError as error:
@@ -124,14 +141,20 @@ class _Batch:
     """The work of one transaction."""
 
     def __init__(
-        self, uow: UnitOfWork, caller: Caller, device_id: str, thresholds: Thresholds
+        self, caller: Caller, device_id: str, thresholds: Thresholds, *, keep_entries: bool
     ) -> None:
-        self.uow = uow
-        self.repo = uow.count_entries
         self.caller = caller
         self.device_id = device_id
         self.thresholds = thresholds
+        # Stream entries have ids and rows in count_entries; AddCountItem calls have neither.
+        self.keep_entries = keep_entries
         self.changed: list[CountItem] = []
+
+    def start(self, uow: UnitOfWork) -> None:
+        """Binds the batch to a (new) transaction; a retry starts afresh."""
+        self.uow = uow
+        self.repo = uow.count_entries
+        self.changed = []
 
     def record(self, entries: Sequence[StreamEntry]) -> list[EntryOutcome]:
         outcomes: list[EntryOutcome | None] = [None] * len(entries)
@@ -140,11 +163,16 @@ class _Batch:
         fresh: list[int] = []
         for i, item in enumerate(entries):
             try:
-                check_stream_entry(item)
+                if self.keep_entries:
+                    check_stream_entry(item)
+                else:
+                    check_entry(item.entry)
             except DomainError as error:
                 outcomes[i] = EntryOutcome(item.entry_id, error=error)
                 continue
-            if item.entry_id in first_of:
+            if not self.keep_entries:
+                fresh.append(i)
+            elif item.entry_id in first_of:
                 repeats.append((i, first_of[item.entry_id]))
             else:
                 first_of[item.entry_id] = i
@@ -152,7 +180,8 @@ class _Batch:
 
         applied = self._apply(entries, fresh, outcomes)
         self.uow.session.flush()  # new lines exist before the entry rows that reference them
-        self.repo.insert_entries(self._entry_rows(entries, applied))
+        if self.keep_entries:
+            self.repo.insert_entries(self._entry_rows(entries, applied))
 
         for i, first in repeats:
             earlier = outcomes[first]
@@ -257,7 +286,9 @@ class _Batch:
         )
         # Looked up once the lines are locked: a stream that stored these entries meanwhile
         # has committed by now, so its entries show here instead of colliding on insert.
-        stored = self._stored_lines([entries[i].entry_id for i in pending])
+        stored = (
+            self._stored_lines([entries[i].entry_id for i in pending]) if self.keep_entries else {}
+        )
         for i in pending:
             view = stored.get(entries[i].entry_id)
             if view is not None:
