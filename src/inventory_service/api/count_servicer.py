@@ -15,7 +15,6 @@ from inventory.v1 import (
     inventory_count_pb2_grpc,
     stock_adjustment_pb2,
 )
-from inventory_service.api.add_item_batcher import AddItemBatcher
 from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.caller import current_caller
 from inventory_service.api.catalog_servicer import product_key
@@ -28,6 +27,7 @@ from inventory_service.api.convert import (
     to_timestamp,
 )
 from inventory_service.api.count_stream import CountStreamHandler
+from inventory_service.api.entry_committer import EntryCommitter
 from inventory_service.api.paging import PageTokens
 from inventory_service.db.count_repository import CountStatistics, SummaryFigures
 from inventory_service.db.models import StockAdjustment
@@ -36,7 +36,7 @@ from inventory_service.domain.enums import CountMode, CountStatus, CountType, St
 from inventory_service.domain.identity import Caller
 from inventory_service.services.count_completion import CompletionOptions, UncountedLevel
 from inventory_service.services.count_entries import CountEntryInput
-from inventory_service.services.count_stream import CountStreamService
+from inventory_service.services.count_stream import CountStreamService, StreamEntry
 from inventory_service.services.counts import CountService, CountView, LineView
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -173,8 +173,8 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
         self.run = run
         self.page_tokens = page_tokens
         self.messages = CountMessages(currency)
-        self.stream = CountStreamHandler(stream, run, self.messages.item)
-        self.add_items = AddItemBatcher(stream, run)
+        self.committer = EntryCommitter(stream, run)
+        self.stream = CountStreamHandler(self.committer, self.messages.item)
 
     async def StartInventoryCount(
         self, request: pb.StartInventoryCountRequest, context: Context
@@ -243,7 +243,8 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
                 self.counts.add_item, caller, entry, request_id=request.request_id
             )
         else:
-            line = (await self.add_items.record(caller, entry)).line_or_raise()
+            (outcome,) = await self.committer.record([StreamEntry("", entry, caller, kept=False)])
+            line = outcome.line_or_raise()
         return pb.AddCountItemResponse(item=self.messages.item(line, caller))
 
     async def ListCountItems(

@@ -23,17 +23,16 @@ from typing import Any, Generic, TypeVar
 import grpc
 
 from inventory.v1 import inventory_count_pb2 as pb
-from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.caller import current_caller
 from inventory_service.api.catalog_servicer import product_key
 from inventory_service.api.convert import enum_from_proto
+from inventory_service.api.entry_committer import EntryCommitter
 from inventory_service.api.errors import to_status_proto
 from inventory_service.domain.enums import CountMode
 from inventory_service.domain.errors import DomainError, InvalidArgument
 from inventory_service.domain.identity import Caller
 from inventory_service.services.count_entries import CountEntryInput
 from inventory_service.services.count_stream import (
-    CountStreamService,
     EntryOutcome,
     StreamEntry,
     check_device_id,
@@ -105,10 +104,12 @@ class EntryBuffer(Generic[T]):
 _MODES = {pb.COUNT_MODE_SET: CountMode.SET, pb.COUNT_MODE_ADD: CountMode.ADD}
 
 
-def stream_entry(message: pb.CountEntry) -> StreamEntry:
-    """Raises InvalidArgument for what cannot be read (an unknown mode)."""
+def stream_entry(message: pb.CountEntry, caller: Caller, device_id: str) -> StreamEntry:
+    """Raises InvalidArgument for what cannot be read (an unknown mode, a bad time)."""
     return StreamEntry(
         entry_id=message.entry_id,
+        caller=caller,
+        device_id=device_id,
         entry=CountEntryInput(
             inventory_count_id=message.inventory_count_id,
             product=product_key(message.product),
@@ -151,13 +152,11 @@ Item = StreamEntry | EntryOutcome  # an entry to record, or one already rejected
 class CountStreamHandler:
     def __init__(
         self,
-        service: CountStreamService,
-        run: BlockingRunner,
+        committer: EntryCommitter,
         item_message: Any,  # (LineView, Caller) -> pb.CountItem, the one blind-aware converter
         limits: StreamLimits | None = None,
     ) -> None:
-        self.service = service
-        self.run = run
+        self.committer = committer
         self.item_message = item_message
         self.limits = limits or StreamLimits()
 
@@ -165,16 +164,16 @@ class CountStreamHandler:
         self, requests: AsyncIterator[pb.StreamCountItemsRequest], context: Context
     ) -> AsyncIterator[pb.StreamCountItemsResponse]:
         caller = current_caller()
-        device = [_metadata(context, "x-device-id")]
         buffer: EntryBuffer[Item] = EntryBuffer(self.limits.max_in_flight)
-        reader = asyncio.create_task(self._read(requests, buffer, device))
+        reader = asyncio.create_task(
+            self._read(requests, buffer, caller, _metadata(context, "x-device-id"))
+        )
         try:
             while True:
                 items = await buffer.take(self.limits.max_batch, self.limits.linger)
                 if not items:
                     break
-                outcomes = await self._record(caller, device[0], items)
-                yield self._response(outcomes, caller)
+                yield self._response(await self._record(items), caller)
         finally:
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -184,20 +183,20 @@ class CountStreamHandler:
         self,
         requests: AsyncIterator[pb.StreamCountItemsRequest],
         buffer: EntryBuffer[Item],
-        device: list[str],
+        caller: Caller,
+        device_id: str,
     ) -> None:
         try:
             first = True
             async for request in requests:
-                if first and request.device_id:
-                    device[0] = request.device_id
-                if first:
-                    check_device_id(device[0])
+                if first:  # the device id comes once, in the first message or the metadata
+                    device_id = request.device_id or device_id
+                    check_device_id(device_id)
                     first = False
                 items: list[Item] = []
                 for message in request.entries:
                     try:
-                        items.append(stream_entry(message))
+                        items.append(stream_entry(message, caller, device_id))
                     except DomainError as error:
                         items.append(EntryOutcome(message.entry_id, error=error))
                 await buffer.put_all(items)
@@ -206,13 +205,9 @@ class CountStreamHandler:
         else:
             buffer.close()
 
-    async def _record(
-        self, caller: Caller, device_id: str, items: list[Item]
-    ) -> list[EntryOutcome]:
+    async def _record(self, items: list[Item]) -> list[EntryOutcome]:
         entries = [item for item in items if isinstance(item, StreamEntry)]
-        recorded = iter(
-            await self.run(self.service.record_batch, caller, device_id, entries) if entries else []
-        )
+        recorded = iter(await self.committer.record(entries) if entries else [])
         return [item if isinstance(item, EntryOutcome) else next(recorded) for item in items]
 
     def _response(

@@ -57,11 +57,15 @@ _RACES = ("pk_count_entries", "count_entries.entry_id", "uq_count_items", "count
 
 @dataclass(frozen=True)
 class StreamEntry:
-    """One entry as a scanner sent it."""
+    """One entry to record, with who sent it. A scanner's entry has an id and is kept in
+    count_entries; an AddCountItem call's (kept=False) has neither."""
 
     entry_id: str
     entry: CountEntryInput
+    caller: Caller
+    device_id: str = ""
     scanned_at: datetime | None = None
+    kept: bool = True
 
 
 @dataclass(frozen=True)
@@ -100,25 +104,15 @@ class CountStreamService:
         self.uow_factory = uow_factory
         self.thresholds = thresholds
 
-    def record_batch(
-        self, caller: Caller, device_id: str, entries: Sequence[StreamEntry]
-    ) -> list[EntryOutcome]:
-        """One outcome per entry, in order; every stored entry is committed on return."""
-        return self._record(_Batch(caller, device_id, self.thresholds, keep_entries=True), entries)
+    def record_batch(self, entries: Sequence[StreamEntry]) -> list[EntryOutcome]:
+        """One outcome per entry, in order; every stored entry is committed on return.
 
-    def record_items(
-        self, caller: Caller, entries: Sequence[CountEntryInput]
-    ) -> list[EntryOutcome]:
-        """AddCountItem calls without a request_id, gathered into one transaction: the same
-        rules, without entry ids (nothing to deduplicate, no count_entries rows)."""
-        batch = _Batch(caller, "", self.thresholds, keep_entries=False)
-        return self._record(batch, [StreamEntry("", entry) for entry in entries])
-
-    def _record(self, batch: _Batch, entries: Sequence[StreamEntry]) -> list[EntryOutcome]:
+        The entries may come from several streams and callers (the server gathers what
+        arrives while a transaction runs into the next one)."""
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 with self.uow_factory() as uow:
-                    batch.start(uow)
+                    batch = _Batch(uow, self.thresholds)
                     outcomes = batch.record(entries)
                     uow.session.commit()
             except IntegrityError as error:
@@ -140,21 +134,11 @@ class CountStreamService:
 class _Batch:
     """The work of one transaction."""
 
-    def __init__(
-        self, caller: Caller, device_id: str, thresholds: Thresholds, *, keep_entries: bool
-    ) -> None:
-        self.caller = caller
-        self.device_id = device_id
-        self.thresholds = thresholds
-        # Stream entries have ids and rows in count_entries; AddCountItem calls have neither.
-        self.keep_entries = keep_entries
-        self.changed: list[CountItem] = []
-
-    def start(self, uow: UnitOfWork) -> None:
-        """Binds the batch to a (new) transaction; a retry starts afresh."""
+    def __init__(self, uow: UnitOfWork, thresholds: Thresholds) -> None:
         self.uow = uow
         self.repo = uow.count_entries
-        self.changed = []
+        self.thresholds = thresholds
+        self.changed: list[CountItem] = []
 
     def record(self, entries: Sequence[StreamEntry]) -> list[EntryOutcome]:
         outcomes: list[EntryOutcome | None] = [None] * len(entries)
@@ -163,14 +147,14 @@ class _Batch:
         fresh: list[int] = []
         for i, item in enumerate(entries):
             try:
-                if self.keep_entries:
+                if item.kept:
                     check_stream_entry(item)
                 else:
                     check_entry(item.entry)
             except DomainError as error:
                 outcomes[i] = EntryOutcome(item.entry_id, error=error)
                 continue
-            if not self.keep_entries:
+            if not item.kept:
                 fresh.append(i)
             elif item.entry_id in first_of:
                 repeats.append((i, first_of[item.entry_id]))
@@ -180,8 +164,7 @@ class _Batch:
 
         applied = self._apply(entries, fresh, outcomes)
         self.uow.session.flush()  # new lines exist before the entry rows that reference them
-        if self.keep_entries:
-            self.repo.insert_entries(self._entry_rows(entries, applied))
+        self.repo.insert_entries(self._entry_rows(entries, applied))
 
         for i, first in repeats:
             earlier = outcomes[first]
@@ -286,11 +269,9 @@ class _Batch:
         )
         # Looked up once the lines are locked: a stream that stored these entries meanwhile
         # has committed by now, so its entries show here instead of colliding on insert.
-        stored = (
-            self._stored_lines([entries[i].entry_id for i in pending]) if self.keep_entries else {}
-        )
+        stored = self._stored_lines([entries[i].entry_id for i in pending if entries[i].kept])
         for i in pending:
-            view = stored.get(entries[i].entry_id)
+            view = stored.get(entries[i].entry_id) if entries[i].kept else None
             if view is not None:
                 outcomes[i] = EntryOutcome(entries[i].entry_id, line=view, duplicate=True)
             elif i in errors:
@@ -354,7 +335,7 @@ class _Batch:
             for i in tally.indexes:
                 entry = entries[i].entry
                 if i == last or entry.reason or entry.notes or entry.location:
-                    describe_line(line, self.caller, entry)
+                    describe_line(line, entries[i].caller, entry)
             view = LineView(line, tally.product.sku, tally.count.blind)
             self.changed.append(line)
             for i in tally.indexes:
@@ -368,14 +349,18 @@ class _Batch:
         snapshots: dict[int, dict[str, Any]] = {}  # the line as its ack shows it, per line
         rows = []
         for i, view in applied:
+            item = entries[i]
+            if not item.kept:
+                continue
             snapshot = snapshots.get(id(view))
             if snapshot is None:
                 snapshot = snapshots[id(view)] = self._snapshot(view.item)
-            item = entries[i]
             rows.append(
                 {
                     **snapshot,
                     "entry_id": item.entry_id,
+                    "device_id": item.device_id,
+                    "counted_by": item.caller.user_id,
                     "quantity": item.entry.quantity,
                     "mode": item.entry.mode.value,
                     "scanned_at": item.scanned_at,
@@ -387,8 +372,6 @@ class _Batch:
         return {
             "inventory_count_id": line.inventory_count_id,
             "count_item_id": line.id,
-            "device_id": self.device_id,
-            "counted_by": self.caller.user_id,
             "stored_at": line.counted_at,
             "counted_quantity": line.counted_quantity,
             "system_quantity": line.system_quantity,
