@@ -5,7 +5,11 @@ A stream hands over its next entries and waits for their outcomes; an AddCountIt
 a request_id hands over one entry. Up to `concurrency` transactions run at once, each taking all
 that waits (up to max_batch entries), so under load one commit carries many streams' entries and
 at rest an entry goes alone, with no added wait. Each submitter gets its own outcomes, in order.
-Calls with a request_id keep their own transaction, which also stores the idempotency key."""
+Calls with a request_id keep their own transaction, which also stores the idempotency key.
+
+One transaction at a time is the default: the process is bound by Python (one core) long before
+PostgreSQL, and a second concurrent transaction only split the batches in two (measured with
+benchmarks/stream_ingest.py). More throughput comes from more server processes (replicas)."""
 
 from __future__ import annotations
 
@@ -26,7 +30,7 @@ class EntryCommitter:
         run: BlockingRunner,
         *,
         max_batch: int = 1000,
-        concurrency: int = 2,
+        concurrency: int = 1,
     ) -> None:
         self.service = service
         self.run = run
