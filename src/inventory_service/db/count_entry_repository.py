@@ -7,7 +7,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import ColumnElement, Row, any_, bindparam, insert, or_, select, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    any_,
+    bindparam,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -24,6 +34,13 @@ from inventory_service.domain.money import to_micros
 
 _COLUMNS = [column.name for column in StoredCountEntry.__table__.columns]
 _MONEY = {"variance_value"}  # MoneyMicros: integer micros in the column
+
+_LINE_COLUMNS = [attr.key for attr in CountItem.__mapper__.column_attrs]
+
+
+def _line_values(line: CountItem) -> dict[str, Any]:
+    return {key: getattr(line, key) for key in _LINE_COLUMNS}
+
 
 LineKey = tuple[str, str, str | None]  # (count, product, batch or None)
 LevelKey = tuple[str, str | None]  # (product, batch or None)
@@ -96,7 +113,8 @@ class CountEntryRepository:
 
     def lines_for_update(self, keys: Iterable[LineKey]) -> dict[LineKey, CountItem]:
         """The existing lines of these keys, locked FOR UPDATE in id order (so two batches
-        never wait on each other in a cycle) and read afresh."""
+        never wait on each other in a cycle) and read afresh. They come back detached from the
+        session: the batch changes them in memory and writes them with save_lines."""
         pairs = {(count_id, product_id) for count_id, product_id, _ in keys}
         if not pairs:
             return {}
@@ -114,9 +132,12 @@ class CountEntryRepository:
             .with_for_update()
             .execution_options(populate_existing=True)
         )
+        lines = list(self.session.scalars(stmt))
+        for line in lines:
+            self.session.expunge(line)
         return {
             (line.inventory_count_id, line.product_id, line.batch_id): line
-            for line in self.session.scalars(stmt)
+            for line in lines
             if (line.inventory_count_id, line.product_id) in pairs
         }
 
@@ -130,8 +151,13 @@ class CountEntryRepository:
         )
         return {(row.product_id, row.batch_id): row.quantity for row in self.session.execute(stmt)}
 
-    def add_lines(self, lines: Sequence[CountItem]) -> None:
-        self.session.add_all(lines)
+    def save_lines(self, new: Sequence[CountItem], changed: Sequence[CountItem]) -> None:
+        """Writes lines a batch computed: one multi-row INSERT, one UPDATE by primary key per
+        changed line (executemany), without the session's per-object bookkeeping."""
+        if new:
+            self.session.execute(insert(CountItem), [_line_values(line) for line in new])
+        if changed:
+            self.session.execute(update(CountItem), [_line_values(line) for line in changed])
 
     def insert_entries(self, rows: Sequence[dict[str, Any]]) -> None:
         """Writes the rows in one go: COPY on PostgreSQL, a multi-row INSERT on SQLite. A

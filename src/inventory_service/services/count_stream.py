@@ -138,7 +138,9 @@ class _Batch:
         self.uow = uow
         self.repo = uow.count_entries
         self.thresholds = thresholds
-        self.changed: list[CountItem] = []
+        self.changed: list[CountItem] = []  # lines written by this batch (new ones included)
+        self.new_lines: list[CountItem] = []
+        self.updated_lines: list[CountItem] = []
 
     def record(self, entries: Sequence[StreamEntry]) -> list[EntryOutcome]:
         outcomes: list[EntryOutcome | None] = [None] * len(entries)
@@ -163,7 +165,8 @@ class _Batch:
                 fresh.append(i)
 
         applied = self._apply(entries, fresh, outcomes)
-        self.uow.session.flush()  # new lines exist before the entry rows that reference them
+        # Lines first: the entry rows reference them.
+        self.repo.save_lines(self.new_lines, self.updated_lines)
         self.repo.insert_entries(self._entry_rows(entries, applied))
 
         for i, first in repeats:
@@ -320,7 +323,9 @@ class _Batch:
                     notes="",
                     location="",
                 )
-                self.repo.add_lines([line])
+                self.new_lines.append(line)
+            else:
+                self.updated_lines.append(line)
             assert tally.counted is not None
             figures = line_figures(
                 system_quantity=levels.get((tally.product.id, key[2]), 0),
