@@ -1,10 +1,12 @@
 """StreamCountItems: scanner messages in, batches to the database, acks out.
 
 A reader task turns request messages into entries and puts them in a bounded buffer; the handler
-takes what has gathered (up to max_batch entries, waiting at most `linger` for more), records it
-in one transaction on the database threads (services/count_stream.py), and only then yields the
-acks. When the database is slow the buffer fills, the reader stops reading, and gRPC flow
-control slows the scanner: the server never holds more than max_in_flight entries per stream.
+takes what has gathered (up to max_batch entries, waiting at most `linger` for more), hands it to
+the committer, which records it in a transaction shared with other streams' entries on the
+database threads (api/entry_committer.py, services/count_stream.py), and only once that
+transaction committed yields the acks. When the database is slow the buffer fills, the reader
+stops reading, and gRPC flow control slows the scanner: the server never holds more than
+max_in_flight entries per stream.
 An open stream with nothing to do holds no thread, only its buffer and two suspended tasks.
 
 A client that goes away cancels the handler (asyncio cancellation); a batch already handed to

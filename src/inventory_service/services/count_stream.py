@@ -1,8 +1,9 @@
-"""Scanner entries, a batch per transaction, each entry applied exactly once.
+"""Count entries, a batch per transaction, each scanner entry applied exactly once.
 
-StreamCountItems hands over the entries one stream received, in order, a batch at a time. One
-transaction records the whole batch with a handful of set-based statements (not a query per
-entry), under the same rules and locks as record_count_entry (services/count_entries.py): the
+The server hands over, in order, what scanner streams and AddCountItem calls (those without a
+request_id) sent while the previous transaction ran (api/entry_committer.py). One transaction
+records the whole batch with a handful of set-based statements (not a query per entry), under
+the same rules and locks as record_count_entry (services/count_entries.py): the
 count's row FOR SHARE, the line's FOR UPDATE, SET replaces and ADD adds (domain/count_rules.py).
 A bad entry gets its own error and changes nothing; the others are stored. Each stored entry
 writes a count_entries row in the same transaction, so an entry_id seen again (a scanner resending
