@@ -422,3 +422,17 @@ def test_paging_arguments_are_checked(api: Clients) -> None:
         catalog_pb2.ListProductsRequest(page_size=100_000), metadata=STAFF
     )
     assert len(huge.products) == 2
+
+
+def test_quantities_are_bounded_so_nothing_overflows(api: Clients) -> None:
+    big = 10**12
+    error = expect_error(
+        grpc.StatusCode.INVALID_ARGUMENT, create_product, api, "BIG-0", opening=big + 1
+    )
+    assert "opening_quantity" in field_violations(error)
+    product = create_product(api, "BIG-1", opening=big)
+    error = expect_error(grpc.StatusCode.INVALID_ARGUMENT, move, api, product.id, 2**62)
+    assert "movements[0].quantity_delta" in field_violations(error)
+    error = expect_error(grpc.StatusCode.FAILED_PRECONDITION, move, api, product.id, 1)
+    assert error_info(error).reason == "STOCK_LIMIT_EXCEEDED"
+    assert stock_of(api, product.id) == big

@@ -28,6 +28,35 @@ TYPE_PREFIX = "STOCK_ADJUSTMENT_TYPE_"
 STATUS_PREFIX = "STOCK_ADJUSTMENT_STATUS_"
 
 
+def adjustment_message(a: StockAdjustment, currency: str) -> stock_adjustment_pb2.StockAdjustment:
+    """The message for an adjustment row (also used for the CORRECTIONs a count writes)."""
+    message = stock_adjustment_pb2.StockAdjustment(
+        id=a.id,
+        product_id=a.product_id,
+        batch_id=a.batch_id or "",
+        type=enum_to_proto(a.type, stock_adjustment_pb2.StockAdjustmentType, TYPE_PREFIX),
+        quantity_change=a.quantity_change,
+        reason=a.reason,
+        notes=a.notes,
+        reference_number=a.reference_number,
+        cost_impact=decimal_to_money(a.cost_impact, currency),
+        requires_approval=a.requires_approval,
+        status=enum_to_proto(a.status, stock_adjustment_pb2.StockAdjustmentStatus, STATUS_PREFIX),
+        created_by=a.created_by,
+        create_time=to_timestamp(a.created_at),
+        decided_by=a.decided_by or "",
+        decide_time=to_timestamp(a.decided_at),
+        decision_notes=a.decision_notes,
+        inventory_count_id=a.inventory_count_id or "",
+    )
+    # Optional fields: present only once the adjustment has been applied.
+    if a.quantity_before is not None:
+        message.quantity_before = a.quantity_before
+    if a.quantity_after is not None:
+        message.quantity_after = a.quantity_after
+    return message
+
+
 class AdjustmentServicer(stock_adjustment_pb2_grpc.StockAdjustmentServiceServicer):
     def __init__(
         self,
@@ -41,37 +70,8 @@ class AdjustmentServicer(stock_adjustment_pb2_grpc.StockAdjustmentServiceService
         self.page_tokens = page_tokens
         self.currency = currency
 
-    def _message(self, a: StockAdjustment) -> stock_adjustment_pb2.StockAdjustment:
-        message = stock_adjustment_pb2.StockAdjustment(
-            id=a.id,
-            product_id=a.product_id,
-            batch_id=a.batch_id or "",
-            type=enum_to_proto(a.type, stock_adjustment_pb2.StockAdjustmentType, TYPE_PREFIX),
-            quantity_change=a.quantity_change,
-            reason=a.reason,
-            notes=a.notes,
-            reference_number=a.reference_number,
-            cost_impact=decimal_to_money(a.cost_impact, self.currency),
-            requires_approval=a.requires_approval,
-            status=enum_to_proto(
-                a.status, stock_adjustment_pb2.StockAdjustmentStatus, STATUS_PREFIX
-            ),
-            created_by=a.created_by,
-            create_time=to_timestamp(a.created_at),
-            decided_by=a.decided_by or "",
-            decide_time=to_timestamp(a.decided_at),
-            decision_notes=a.decision_notes,
-            inventory_count_id=a.inventory_count_id or "",
-        )
-        # Optional fields: present only once the adjustment has been applied.
-        if a.quantity_before is not None:
-            message.quantity_before = a.quantity_before
-        if a.quantity_after is not None:
-            message.quantity_after = a.quantity_after
-        return message
-
     def _messages(self, rows: list[StockAdjustment]) -> list[stock_adjustment_pb2.StockAdjustment]:
-        return [self._message(a) for a in rows]
+        return [adjustment_message(a, self.currency) for a in rows]
 
     async def CreateStockAdjustment(
         self, request: stock_adjustment_pb2.CreateStockAdjustmentRequest, context: Context
@@ -96,7 +96,7 @@ class AdjustmentServicer(stock_adjustment_pb2_grpc.StockAdjustmentServiceService
             self.adjustments.create, current_caller(), draft, request_id=request.request_id
         )
         return stock_adjustment_pb2.CreateStockAdjustmentResponse(
-            stock_adjustment=self._message(adjustment)
+            stock_adjustment=adjustment_message(adjustment, self.currency)
         )
 
     async def GetStockAdjustment(
@@ -104,7 +104,7 @@ class AdjustmentServicer(stock_adjustment_pb2_grpc.StockAdjustmentServiceService
     ) -> stock_adjustment_pb2.GetStockAdjustmentResponse:
         adjustment = await self.run(self.adjustments.get, request.stock_adjustment_id)
         return stock_adjustment_pb2.GetStockAdjustmentResponse(
-            stock_adjustment=self._message(adjustment)
+            stock_adjustment=adjustment_message(adjustment, self.currency)
         )
 
     async def ListStockAdjustments(
@@ -158,7 +158,7 @@ class AdjustmentServicer(stock_adjustment_pb2_grpc.StockAdjustmentServiceService
             self.adjustments.approve, current_caller(), request.stock_adjustment_id, request.notes
         )
         return stock_adjustment_pb2.ApproveStockAdjustmentResponse(
-            stock_adjustment=self._message(adjustment)
+            stock_adjustment=adjustment_message(adjustment, self.currency)
         )
 
     async def RejectStockAdjustment(
@@ -168,7 +168,7 @@ class AdjustmentServicer(stock_adjustment_pb2_grpc.StockAdjustmentServiceService
             self.adjustments.reject, current_caller(), request.stock_adjustment_id, request.notes
         )
         return stock_adjustment_pb2.RejectStockAdjustmentResponse(
-            stock_adjustment=self._message(adjustment)
+            stock_adjustment=adjustment_message(adjustment, self.currency)
         )
 
     async def ListProductAdjustments(

@@ -13,8 +13,8 @@ from inventory.v1 import (
     catalog_pb2,
     inventory_count_pb2,
     inventory_count_pb2_grpc,
-    stock_adjustment_pb2,
 )
+from inventory_service.api.adjustment_servicer import adjustment_message
 from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.caller import current_caller
 from inventory_service.api.catalog_servicer import product_key
@@ -30,7 +30,6 @@ from inventory_service.api.count_stream import CountStreamHandler
 from inventory_service.api.entry_committer import EntryCommitter
 from inventory_service.api.paging import PageTokens
 from inventory_service.db.count_repository import CountStatistics, SummaryFigures
-from inventory_service.db.models import StockAdjustment
 from inventory_service.domain.count_rules import visible_to
 from inventory_service.domain.enums import CountMode, CountStatus, CountType, StockApplyMode
 from inventory_service.domain.identity import Caller
@@ -104,37 +103,6 @@ class CountMessages:
             message.variance = i.variance
             message.variance_value.CopyFrom(self.money(i.variance_value))
             message.significant_discrepancy = i.significant
-        return message
-
-    def adjustment(self, a: StockAdjustment) -> stock_adjustment_pb2.StockAdjustment:
-        message = stock_adjustment_pb2.StockAdjustment(
-            id=a.id,
-            product_id=a.product_id,
-            batch_id=a.batch_id or "",
-            type=enum_to_proto(
-                a.type, stock_adjustment_pb2.StockAdjustmentType, "STOCK_ADJUSTMENT_TYPE_"
-            ),
-            quantity_change=a.quantity_change,
-            reason=a.reason,
-            notes=a.notes,
-            reference_number=a.reference_number,
-            cost_impact=self.money(a.cost_impact),
-            requires_approval=a.requires_approval,
-            status=enum_to_proto(
-                a.status, stock_adjustment_pb2.StockAdjustmentStatus, "STOCK_ADJUSTMENT_STATUS_"
-            ),
-            created_by=a.created_by,
-            create_time=to_timestamp(a.created_at),
-            decided_by=a.decided_by or "",
-            decide_time=to_timestamp(a.decided_at),
-            decision_notes=a.decision_notes,
-            inventory_count_id=a.inventory_count_id or "",
-        )
-        # A count's adjustments are applied, so these are always set; kept optional-safe.
-        if a.quantity_before is not None:
-            message.quantity_before = a.quantity_before
-        if a.quantity_after is not None:
-            message.quantity_after = a.quantity_after
         return message
 
     def level(self, u: UncountedLevel) -> catalog_pb2.StockLevel:
@@ -292,7 +260,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
         m = self.messages
         return pb.CompleteInventoryCountResponse(
             inventory_count=m.count(result.count, caller),
-            adjustments=[m.adjustment(a) for a in result.adjustments],
+            adjustments=[adjustment_message(a, m.currency) for a in result.adjustments],
             moved_items=[
                 pb.MovedCountItem(
                     item=m.item(moved.line, caller), current_quantity=moved.current_quantity

@@ -17,6 +17,7 @@ from inventory_service.domain.errors import (
     PreconditionViolation,
 )
 from inventory_service.domain.identity import Caller
+from inventory_service.domain.quantities import TOO_LARGE, out_of_range
 from inventory_service.settings import Thresholds
 
 MAX_REASON = 500
@@ -76,6 +77,8 @@ def check_draft(draft: AdjustmentDraft) -> None:
         add("type", "required")
     if draft.quantity_change == 0:
         add("quantity_change", "must not be zero")
+    elif out_of_range(draft.quantity_change):
+        add("quantity_change", TOO_LARGE)
     elif draft.type is not None:
         problem = sign_problem(draft.type, draft.quantity_change)
         if problem:

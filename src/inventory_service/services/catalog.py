@@ -18,6 +18,7 @@ from inventory_service.domain.errors import ErrorCollector, InvalidArgument, Not
 from inventory_service.domain.gtin import gtin_problem
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.money import is_micro_exact
+from inventory_service.domain.quantities import TOO_LARGE, out_of_range
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.stock_ledger import LedgerCause, StockLedger
 
@@ -133,6 +134,8 @@ class CatalogService:
         self._check_product_fields(draft, errors, creating=True)
         if opening_quantity < 0:
             errors.add("opening_quantity", "must not be negative")
+        elif out_of_range(opening_quantity):
+            errors.add("opening_quantity", TOO_LARGE)
         errors.raise_if_any()
 
         def perform(uow: UnitOfWork) -> str:
@@ -253,6 +256,8 @@ class CatalogService:
             errors.add("batch.lot_number", f"at most {MAX_LOT} characters")
         if opening_quantity < 0:
             errors.add("opening_quantity", "must not be negative")
+        elif out_of_range(opening_quantity):
+            errors.add("opening_quantity", TOO_LARGE)
         errors.raise_if_any()
 
         def perform(uow: UnitOfWork) -> str:
@@ -305,6 +310,8 @@ class CatalogService:
                 errors.add(f"movements[{i}].product_id", "required")
             if m.quantity_delta == 0:
                 errors.add(f"movements[{i}].quantity_delta", "must not be zero")
+            elif out_of_range(m.quantity_delta):
+                errors.add(f"movements[{i}].quantity_delta", TOO_LARGE)
             if not m.source_reference.strip():
                 errors.add(f"movements[{i}].source_reference", "required")
             elif len(m.source_reference) > 200:

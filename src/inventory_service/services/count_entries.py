@@ -22,10 +22,12 @@ from inventory_service.domain.enums import CountMode, CountStatus
 from inventory_service.domain.errors import (
     ErrorCollector,
     FailedPrecondition,
+    InvalidArgument,
     NotFound,
     PreconditionViolation,
 )
 from inventory_service.domain.identity import Caller
+from inventory_service.domain.quantities import TOO_LARGE, out_of_range
 from inventory_service.services.catalog import ProductKey, find_batch, find_product
 from inventory_service.settings import Thresholds
 
@@ -63,6 +65,8 @@ def check_entry(entry: CountEntryInput, *, quantity_field: str = "counted_quanti
         errors.add("inventory_count_id", "required")
     if entry.quantity < 0:
         errors.add(quantity_field, "must not be negative")
+    elif out_of_range(entry.quantity):
+        errors.add(quantity_field, TOO_LARGE)
     if len(entry.reason) > MAX_TEXT:
         errors.add("reason", f"at most {MAX_TEXT} characters")
     if len(entry.notes) > MAX_TEXT:
@@ -128,9 +132,12 @@ def record_count_entry(
     system_quantity = uow.counts.system_quantity(product.id, batch_id)
 
     def figures(previous: int | None) -> LineFigures:
+        counted = combined_count(previous, entry.quantity, entry.mode)
+        if out_of_range(counted):
+            raise InvalidArgument.one(quantity_field, f"the line's total {TOO_LARGE}")
         return line_figures(
             system_quantity=system_quantity,
-            counted_quantity=combined_count(previous, entry.quantity, entry.mode),
+            counted_quantity=counted,
             unit_cost=product.unit_cost,
             thresholds=thresholds,
         )

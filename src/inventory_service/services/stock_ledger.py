@@ -8,6 +8,7 @@ from inventory_service.db.models import LedgerEntry, StockAdjustment, StockLevel
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.enums import AdjustmentStatus, LedgerSource
 from inventory_service.domain.errors import FailedPrecondition, NotFound, PreconditionViolation
+from inventory_service.domain.quantities import MAX_QUANTITY, out_of_range
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,12 @@ class StockLedger:
                         "STOCK", subject, f"on hand {before}, change {delta}: would be {after}"
                     )
                 ],
+                metadata={"on_hand": str(before), "quantity_delta": str(delta)},
+            )
+        if out_of_range(after):
+            raise FailedPrecondition(
+                f"a change of {delta} would take stock past {MAX_QUANTITY} units",
+                reason="STOCK_LIMIT_EXCEEDED",
                 metadata={"on_hand": str(before), "quantity_delta": str(delta)},
             )
 
