@@ -16,6 +16,7 @@ from inventory_service.api.tokens import mint_token
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import StoredCountEntry
 from inventory_service.domain.identity import Role
+from inventory_service.domain.quantities import MAX_QUANTITY
 from tests.catalog_data import MANAGER, STAFF, create_batch, create_product, gtin
 from tests.stream_support import (
     ADD,
@@ -254,6 +255,17 @@ def test_count_cancelled_mid_stream_rejects_later_entries(api: Clients) -> None:
     (late,) = stream.acks(1)
     stream.finish()
     assert error_of(late) == (grpc.StatusCode.FAILED_PRECONDITION, "COUNT_NOT_IN_PROGRESS")
+
+
+def test_an_add_that_would_take_a_line_past_the_quantity_bound_is_rejected(api: Clients) -> None:
+    product = create_product(api, "SAND-1", opening=0)
+    count_id = start_count(api)
+    full = scan(count_id, sku="SAND-1", quantity=MAX_QUANTITY, mode=SET)
+    acks = roundtrip(api, STAFF, full, scan(count_id, sku="SAND-1", quantity=1, mode=ADD))
+    assert acks[0].item.counted_quantity == MAX_QUANTITY
+    assert error_of(acks[1])[0] == grpc.StatusCode.INVALID_ARGUMENT
+    assert "quantity" in violations_of(acks[1])
+    assert lines(api, count_id) == {(product.id, ""): MAX_QUANTITY}
 
 
 def test_an_entry_id_twice_in_one_message_counts_once(api: Clients) -> None:

@@ -32,6 +32,7 @@ from inventory_service.domain.count_rules import combined_count, line_figures
 from inventory_service.domain.enums import CountStatus
 from inventory_service.domain.errors import Aborted, DomainError, ErrorCollector, InvalidArgument
 from inventory_service.domain.identity import Caller
+from inventory_service.domain.quantities import TOO_LARGE, out_of_range
 from inventory_service.services.catalog import ProductKey, find_batch, find_product
 from inventory_service.services.count_entries import (
     CountEntryInput,
@@ -49,7 +50,6 @@ log = logging.getLogger(__name__)
 
 MAX_ENTRY_ID = 64
 MAX_DEVICE_ID = 64
-MAX_QUANTITY = 2**63 - 1  # int64, as in the contract and the columns
 # A batch that loses a race (the same new line or entry_id stored by another stream meanwhile,
 # or a deadlock) is rolled back and recorded again; the retry sees what the winner committed.
 ATTEMPTS = 4
@@ -297,12 +297,11 @@ class _Batch:
                 previous = line.counted_quantity if line is not None else None
                 tally = tallies[key] = _Tally(count, product, line, previous)
             counted = combined_count(tally.counted, entry.quantity, entry.mode)
-            if counted > MAX_QUANTITY:
+            if out_of_range(counted):  # as record_count_entry rejects it
+                field_name = "quantity" if entries[i].kept else "counted_quantity"
                 outcomes[i] = EntryOutcome(
                     entries[i].entry_id,
-                    error=InvalidArgument.one(
-                        "quantity", f"the line's counted quantity would exceed {MAX_QUANTITY}"
-                    ),
+                    error=InvalidArgument.one(field_name, f"the line's total {TOO_LARGE}"),
                 )
                 continue
             tally.counted = counted
