@@ -26,7 +26,7 @@ from grpc_status import rpc_status
 
 from inventory.v1 import catalog_pb2, catalog_pb2_grpc
 from inventory_client.connection import ADDRESS_ENV, TOKEN_ENV, Endpoint
-from inventory_client.scanner import ScannerStats, SessionFailed
+from inventory_client.scanner import CountEntry, CountEntryAck, ScannerStats, SessionFailed
 from inventory_client.simulate import (
     MODES,
     PlanError,
@@ -84,6 +84,13 @@ async def cmd_products_list(args: argparse.Namespace, endpoint: Endpoint) -> int
     return 0
 
 
+def _print_rejection(entry: CountEntry, ack: CountEntryAck) -> None:
+    if ack.WhichOneof("result") == "error":
+        code = grpc.StatusCode  # google.rpc codes share gRPC's numbers
+        name = next((c.name for c in code if c.value[0] == ack.error.code), str(ack.error.code))
+        print(f"rejected {ack.entry_id}: {name}: {ack.error.message}", file=sys.stderr)
+
+
 def _print_progress(stats: list[ScannerStats]) -> None:
     total = {
         name: sum(getattr(s, name) for s in stats)
@@ -112,6 +119,7 @@ async def cmd_simulate(args: argparse.Namespace, endpoint: Endpoint) -> int:
         rate=args.rate,
         device_prefix=args.device_prefix,
         progress=None if args.quiet else _print_progress,
+        on_ack=_print_rejection,
     )
     print(json.dumps(result.summary()))
     return 0 if result.total("rejected") == 0 else 3

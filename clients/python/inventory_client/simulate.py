@@ -16,7 +16,7 @@ from google.protobuf import timestamp_pb2
 from inventory.v1 import catalog_pb2, catalog_pb2_grpc
 from inventory.v1 import inventory_count_pb2 as counts_pb2
 from inventory_client.connection import Endpoint
-from inventory_client.scanner import Backoff, ScannerSession, ScannerStats
+from inventory_client.scanner import AckCallback, Backoff, ScannerSession, ScannerStats
 
 MODES = {"set": counts_pb2.COUNT_MODE_SET, "add": counts_pb2.COUNT_MODE_ADD}
 PRODUCT_COLUMNS = ("product_id", "sku", "barcode")
@@ -181,6 +181,7 @@ async def run_scanners(
     progress: ProgressCallback | None = None,
     progress_every: float = 1.0,
     max_unacked: int = 10_000,
+    on_ack: AckCallback | None = None,
 ) -> SimulationResult:
     """One scanner (own channel, own stream) per plan; returns when every entry is answered.
 
@@ -196,6 +197,7 @@ async def run_scanners(
                 max_entries_per_message=entries_per_message,
                 max_unacked=max_unacked,
                 backoff=backoff,
+                on_ack=on_ack,
             )
             for i, channel in enumerate(channels)
         ]
