@@ -37,6 +37,7 @@ class ServerThread:
         self._error: BaseException | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
+        self._grace = 1.0
         self.app: InventoryServer | None = None
         self._thread = threading.Thread(target=self._run, name="test-server", daemon=True)
 
@@ -61,10 +62,12 @@ class ServerThread:
         await self.app.start()
         self._ready.set()
         await self._stop.wait()
-        await self.app.stop(1.0)
+        await self.app.stop(self._grace)
 
-    def stop(self) -> None:
-        if self._loop and self._stop:
+    def stop(self, grace: float = 1.0) -> None:
+        """Stops serving; calls still open after grace seconds are cancelled."""
+        self._grace = grace
+        if self._loop and self._stop and not self._loop.is_closed():
             self._loop.call_soon_threadsafe(self._stop.set)
         self._thread.join(30)
 

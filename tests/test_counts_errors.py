@@ -214,13 +214,6 @@ def test_count_rpcs_need_a_token(api: Clients) -> None:
     assert error_info(error).reason == "TOKEN_MISSING"
 
 
-def test_scanner_stream_is_not_served_yet(api: Clients) -> None:
-    stream = api.counts.StreamCountItems(iter([pb.StreamCountItemsRequest()]), metadata=STAFF)
-    with pytest.raises(grpc.RpcError) as raised:
-        list(stream)
-    assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
-
-
 def test_counts_page_newest_first_with_filters(api: Clients) -> None:
     started = []
     for i, count_type in enumerate([SPOT, FULL, SPOT, SPOT, FULL]):

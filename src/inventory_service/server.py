@@ -35,6 +35,7 @@ from inventory_service.db.migrate import upgrade
 from inventory_service.db.unit_of_work import sql_unit_of_work_factory
 from inventory_service.services.adjustments import AdjustmentService
 from inventory_service.services.catalog import CatalogService
+from inventory_service.services.count_stream import CountStreamService
 from inventory_service.services.counts import CountService
 from inventory_service.settings import Settings
 
@@ -108,6 +109,25 @@ def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     )
 
 
+def grpc_server(settings: Settings, verifier: TokenVerifier) -> grpc.aio.Server:
+    """The bare server stack (interceptors, limits, keepalive), without servicers; the
+    benchmark's transport baseline runs on it too."""
+    return grpc.aio.server(
+        interceptors=[AccessLogInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier)],
+        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+        options=[
+            ("grpc.max_receive_message_length", settings.max_receive_message_bytes),
+            ("grpc.max_send_message_length", 16 * 1024 * 1024),
+            # Scanners keep streams open for hours over Wi-Fi: allow their keepalive pings.
+            ("grpc.keepalive_time_ms", 60_000),
+            ("grpc.keepalive_timeout_ms", 20_000),
+            ("grpc.keepalive_permit_without_calls", 1),
+            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+
+
 def create_server(settings: Settings) -> tuple[InventoryServer, int]:
     """Builds (but does not start) the server; returns it with the port it bound.
 
@@ -123,25 +143,19 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
     adjustments = AdjustmentService(uow_factory, thresholds=settings.thresholds)
     counts = CountService(uow_factory, thresholds=settings.thresholds)
 
-    server = grpc.aio.server(
-        interceptors=[AccessLogInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier)],
-        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
-        options=[
-            ("grpc.max_receive_message_length", settings.max_receive_message_bytes),
-            ("grpc.max_send_message_length", 16 * 1024 * 1024),
-            # Scanners keep streams open for hours over Wi-Fi: allow their keepalive pings.
-            ("grpc.keepalive_time_ms", 60_000),
-            ("grpc.keepalive_timeout_ms", 20_000),
-            ("grpc.keepalive_permit_without_calls", 1),
-            ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-            ("grpc.so_reuseport", 0),
-        ],
-    )
+    server = grpc_server(settings, verifier)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
         CatalogServicer(catalog, runner, page_tokens, settings.currency), server
     )
     inventory_count_pb2_grpc.add_InventoryCountServiceServicer_to_server(
-        CountServicer(counts, runner, page_tokens, settings.currency), server
+        CountServicer(
+            counts,
+            runner,
+            page_tokens,
+            settings.currency,
+            CountStreamService(uow_factory, settings.thresholds),
+        ),
+        server,
     )
     stock_adjustment_pb2_grpc.add_StockAdjustmentServiceServicer_to_server(
         AdjustmentServicer(adjustments, runner, page_tokens, settings.currency), server

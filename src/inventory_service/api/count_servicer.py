@@ -26,14 +26,16 @@ from inventory_service.api.convert import (
     optional_timestamp,
     to_timestamp,
 )
+from inventory_service.api.count_stream import CountStreamHandler
+from inventory_service.api.entry_committer import EntryCommitter
 from inventory_service.api.paging import PageTokens
 from inventory_service.db.count_repository import CountStatistics, SummaryFigures
 from inventory_service.domain.count_rules import visible_to
 from inventory_service.domain.enums import CountMode, CountStatus, CountType, StockApplyMode
-from inventory_service.domain.errors import Unimplemented
 from inventory_service.domain.identity import Caller
 from inventory_service.services.count_completion import CompletionOptions, UncountedLevel
 from inventory_service.services.count_entries import CountEntryInput
+from inventory_service.services.count_stream import CountStreamService, StreamEntry
 from inventory_service.services.counts import CountService, CountView, LineView
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -128,12 +130,19 @@ class CountMessages:
 
 class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     def __init__(
-        self, counts: CountService, run: BlockingRunner, page_tokens: PageTokens, currency: str
+        self,
+        counts: CountService,
+        run: BlockingRunner,
+        page_tokens: PageTokens,
+        currency: str,
+        stream: CountStreamService,
     ) -> None:
         self.counts = counts
         self.run = run
         self.page_tokens = page_tokens
         self.messages = CountMessages(currency)
+        self.committer = EntryCommitter(stream, run)
+        self.stream = CountStreamHandler(self.committer, self.messages.item)
 
     async def StartInventoryCount(
         self, request: pb.StartInventoryCountRequest, context: Context
@@ -197,7 +206,13 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
             notes=request.notes,
             location=request.location,
         )
-        line = await self.run(self.counts.add_item, caller, entry, request_id=request.request_id)
+        if request.request_id:
+            line = await self.run(
+                self.counts.add_item, caller, entry, request_id=request.request_id
+            )
+        else:
+            (outcome,) = await self.committer.record([StreamEntry("", entry, caller, kept=False)])
+            line = outcome.line_or_raise()
         return pb.AddCountItemResponse(item=self.messages.item(line, caller))
 
     async def ListCountItems(
@@ -215,12 +230,8 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     async def StreamCountItems(
         self, request_iterator: AsyncIterator[pb.StreamCountItemsRequest], context: Context
     ) -> AsyncIterator[pb.StreamCountItemsResponse]:
-        # Scanner streams are their own issue; they will record through record_count_entry.
-        raise Unimplemented(
-            "InventoryCountService.StreamCountItems is not implemented yet",
-            reason="NOT_IMPLEMENTED",
-        )
-        yield  # an async generator, as streaming handlers are
+        async for response in self.stream.handle(request_iterator, context):
+            yield response
 
     async def CompleteInventoryCount(
         self, request: pb.CompleteInventoryCountRequest, context: Context

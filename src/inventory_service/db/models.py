@@ -229,3 +229,30 @@ class StockAdjustment(Base):
         Index("ix_stock_adjustments_product_id", "product_id"),
         Index("ix_stock_adjustments_status_created_at", "status", "created_at"),
     )
+
+
+class StoredCountEntry(Base):
+    """A scanner entry that StreamCountItems stored, written in the transaction that applied it
+    to its line. The primary key makes a resent entry_id apply once, across replicas; the line
+    columns keep what its ack said, so a resend is acknowledged again with the same line."""
+
+    __tablename__ = "count_entries"
+
+    entry_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    inventory_count_id: Mapped[str] = mapped_column(ForeignKey("inventory_counts.id"))
+    count_item_id: Mapped[str] = mapped_column(ForeignKey("count_items.id"))
+    device_id: Mapped[str] = mapped_column(String(64), default="")
+    quantity: Mapped[int]
+    mode: Mapped[str] = mapped_column(String(3))
+    scanned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    counted_by: Mapped[str] = mapped_column(String(200))
+    stored_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The line as the entry's transaction left it (its ack).
+    counted_quantity: Mapped[int]
+    system_quantity: Mapped[int]
+    variance: Mapped[int]
+    variance_value: Mapped[Decimal] = mapped_column(MoneyMicros)
+    significant: Mapped[bool]
+    reason: Mapped[str] = mapped_column(Text, default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+    location: Mapped[str] = mapped_column(String(200), default="")

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from inventory_service.db.adjustment_repository import AdjustmentRepository
 from inventory_service.db.constraints import translate_integrity_error
+from inventory_service.db.count_entry_repository import CountEntryRepository
 from inventory_service.db.count_repository import CountRepository
 from inventory_service.db.engine import SQLITE_BEGIN
 from inventory_service.db.repositories import (
@@ -32,6 +33,7 @@ class UnitOfWork:
     ledger: LedgerRepository
     idempotency: IdempotencyRepository
     counts: CountRepository
+    count_entries: CountEntryRepository
     adjustments: AdjustmentRepository
 
     def __init__(self, session_factory: sessionmaker[Session], *, read_only: bool = False) -> None:
@@ -48,6 +50,7 @@ class UnitOfWork:
         self.ledger = LedgerRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.counts = CountRepository(self.session)
+        self.count_entries = CountEntryRepository(self.session)
         self.adjustments = AdjustmentRepository(self.session)
         return self
 

@@ -150,8 +150,8 @@ def record_count_entry(
         line = uow.counts.find_item(entry.inventory_count_id, product.id, batch_id, lock=True)
         if line is None:  # the row that beat us is committed; it cannot vanish
             raise RuntimeError("count line missing after a unique violation")
-    _set_figures(line, figures(line.counted_quantity), product.unit_cost)
-    _describe(line, caller, entry)
+    set_line_figures(line, figures(line.counted_quantity), product.unit_cost)
+    describe_line(line, caller, entry)
     uow.flush()
     return line
 
@@ -174,8 +174,8 @@ def _insert_line(
         notes="",
         location="",
     )
-    _set_figures(line, figures, product.unit_cost)
-    _describe(line, caller, entry)
+    set_line_figures(line, figures, product.unit_cost)
+    describe_line(line, caller, entry)
     line.first_counted_at = line.counted_at
     try:
         with uow.session.begin_nested():
@@ -188,7 +188,7 @@ def _insert_line(
     return line
 
 
-def _set_figures(line: CountItem, figures: LineFigures, unit_cost: Decimal) -> None:
+def set_line_figures(line: CountItem, figures: LineFigures, unit_cost: Decimal) -> None:
     line.system_quantity = figures.system_quantity
     line.counted_quantity = figures.counted_quantity
     line.variance = figures.variance
@@ -197,7 +197,7 @@ def _set_figures(line: CountItem, figures: LineFigures, unit_cost: Decimal) -> N
     line.significant = figures.significant
 
 
-def _describe(line: CountItem, caller: Caller, entry: CountEntryInput) -> None:
+def describe_line(line: CountItem, caller: Caller, entry: CountEntryInput) -> None:
     """Who counted and when; reason, notes and location replace earlier ones when given."""
     line.counted_by = caller.user_id
     line.counted_at = utcnow()
