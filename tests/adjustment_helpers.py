@@ -7,7 +7,7 @@ from typing import Any
 
 from inventory.v1 import catalog_pb2, stock_adjustment_pb2
 from inventory_service.domain.identity import Role
-from tests.catalog_data import MANAGER, STAFF, create_batch, create_product
+from tests.catalog_data import MANAGER, STAFF, create_batch, create_product, ledger_of
 from tests.support import Clients, auth
 
 T = stock_adjustment_pb2.StockAdjustmentType
@@ -79,19 +79,7 @@ def get(api: Clients, adjustment_id: str) -> stock_adjustment_pb2.StockAdjustmen
 
 def ledger(api: Clients, product_id: str) -> list[catalog_pb2.LedgerEntry]:
     """Every ledger row of the product, oldest first."""
-    entries: list[catalog_pb2.LedgerEntry] = []
-    token = ""
-    while True:
-        response = api.catalog.ListStockMovements(
-            catalog_pb2.ListStockMovementsRequest(
-                product_id=product_id, page_size=500, page_token=token
-            ),
-            metadata=STAFF,
-        )
-        entries.extend(response.entries)
-        token = response.next_page_token
-        if not token:
-            return entries
+    return ledger_of(api, product_id)
 
 
 def all_adjustments(api: Clients, **filters: Any) -> list[stock_adjustment_pb2.StockAdjustment]:

@@ -93,3 +93,22 @@ def stock_of(api: Clients, product_id: str) -> int:
 
 def gtin(n: int) -> str:
     return with_check_digit(f"{n:012d}")
+
+
+def ledger_of(
+    api: Clients, product_id: str, batch_id: str = "", *, page_size: int = 100
+) -> list[catalog_pb2.LedgerEntry]:
+    """Every ledger entry of the product (or of one batch), oldest first, all pages."""
+    entries: list[catalog_pb2.LedgerEntry] = []
+    token = ""
+    while True:
+        page = api.catalog.ListStockMovements(
+            catalog_pb2.ListStockMovementsRequest(
+                product_id=product_id, batch_id=batch_id, page_size=page_size, page_token=token
+            ),
+            metadata=STAFF,
+        )
+        entries.extend(page.entries)
+        token = page.next_page_token
+        if not token:
+            return entries

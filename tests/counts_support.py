@@ -32,22 +32,6 @@ def level_of(api: Clients, product_id: str, batch_id: str = "") -> int:
     raise AssertionError(f"no level {product_id}/{batch_id or 'unbatched'}")
 
 
-def ledger_of(api: Clients, product_id: str, batch_id: str = "") -> list[catalog_pb2.LedgerEntry]:
-    entries: list[catalog_pb2.LedgerEntry] = []
-    token = ""
-    while True:
-        page = api.catalog.ListStockMovements(
-            catalog_pb2.ListStockMovementsRequest(
-                product_id=product_id, batch_id=batch_id, page_size=100, page_token=token
-            ),
-            metadata=STAFF,
-        )
-        entries.extend(page.entries)
-        token = page.next_page_token
-        if not token:
-            return entries
-
-
 def start_count(
     api: Clients,
     name: str = "Aisle 3 cycle count",

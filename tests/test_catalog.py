@@ -15,6 +15,7 @@ from tests.catalog_data import (
     create_batch,
     create_product,
     gtin,
+    ledger_of,
     money,
     move,
     stock_of,
@@ -27,19 +28,8 @@ def by(**selector: str) -> catalog_pb2.GetProductRequest:
 
 
 def ledger(api: Clients, product_id: str, batch_id: str = "") -> list[catalog_pb2.LedgerEntry]:
-    entries: list[catalog_pb2.LedgerEntry] = []
-    token = ""
-    while True:
-        page = api.catalog.ListStockMovements(
-            catalog_pb2.ListStockMovementsRequest(
-                product_id=product_id, batch_id=batch_id, page_size=3, page_token=token
-            ),
-            metadata=STAFF,
-        )
-        entries.extend(page.entries)
-        token = page.next_page_token
-        if not token:
-            return entries
+    # Small pages, so reading the ledger also exercises paging.
+    return ledger_of(api, product_id, batch_id, page_size=3)
 
 
 def test_create_product_with_opening_balance_writes_the_ledger(api: Clients) -> None:

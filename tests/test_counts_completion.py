@@ -15,6 +15,7 @@ from tests.catalog_data import (
     as_decimal,
     create_batch,
     create_product,
+    ledger_of,
     move,
 )
 from tests.counts_support import (
@@ -25,7 +26,6 @@ from tests.counts_support import (
     add_item,
     complete,
     get_count,
-    ledger_of,
     level_of,
     start_count,
 )

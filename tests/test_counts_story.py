@@ -17,6 +17,7 @@ from tests.catalog_data import (
     as_decimal,
     create_batch,
     create_product,
+    ledger_of,
     move,
 )
 from tests.counts_support import (
@@ -26,7 +27,6 @@ from tests.counts_support import (
     add_item,
     complete,
     get_count,
-    ledger_of,
     level_of,
     list_items,
     start_count,
