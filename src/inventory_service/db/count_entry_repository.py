@@ -10,6 +10,7 @@ import psycopg
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Table,
     any_,
     bindparam,
     insert,
@@ -35,11 +36,32 @@ from inventory_service.domain.money import to_micros
 _COLUMNS = [column.name for column in StoredCountEntry.__table__.columns]
 _MONEY = {"variance_value"}  # MoneyMicros: integer micros in the column
 
-_LINE_COLUMNS = [attr.key for attr in CountItem.__mapper__.column_attrs]
+_LINES = cast(Table, CountItem.__table__)
+_LINE_COLUMNS = [column.key for column in _LINES.columns]
+# What a batch changes on an existing line: everything but its key and first count.
+_LINE_UPDATES = [
+    key
+    for key in _LINE_COLUMNS
+    if key not in ("id", "inventory_count_id", "product_id", "batch_id", "first_counted_at")
+]
+# Core statements on the table (not the mapped class): executemany without the ORM's bulk
+# bookkeeping, which cost more than the SQL itself.
+_INSERT_LINES = insert(_LINES)
+_UPDATE_LINES = (
+    update(_LINES)
+    .where(_LINES.c.id == bindparam("line_id"))
+    .values({key: bindparam(key) for key in _LINE_UPDATES})
+)
 
 
 def _line_values(line: CountItem) -> dict[str, Any]:
     return {key: getattr(line, key) for key in _LINE_COLUMNS}
+
+
+def _line_updates(line: CountItem) -> dict[str, Any]:
+    values = {key: getattr(line, key) for key in _LINE_UPDATES}
+    values["line_id"] = line.id
+    return values
 
 
 LineKey = tuple[str, str, str | None]  # (count, product, batch or None)
@@ -153,11 +175,12 @@ class CountEntryRepository:
 
     def save_lines(self, new: Sequence[CountItem], changed: Sequence[CountItem]) -> None:
         """Writes lines a batch computed: one multi-row INSERT, one UPDATE by primary key per
-        changed line (executemany), without the session's per-object bookkeeping."""
+        changed line (executemany, pipelined by psycopg), as Core statements on the table."""
+        connection = self.session.connection()
         if new:
-            self.session.execute(insert(CountItem), [_line_values(line) for line in new])
+            connection.execute(_INSERT_LINES, [_line_values(line) for line in new])
         if changed:
-            self.session.execute(update(CountItem), [_line_values(line) for line in changed])
+            connection.execute(_UPDATE_LINES, [_line_updates(line) for line in changed])
 
     def insert_entries(self, rows: Sequence[dict[str, Any]]) -> None:
         """Writes the rows in one go: COPY on PostgreSQL, a multi-row INSERT on SQLite. A
