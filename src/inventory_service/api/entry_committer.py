@@ -31,7 +31,7 @@ class EntryCommitter:
         service: CountStreamService,
         run: BlockingRunner,
         *,
-        max_batch: int = 1000,
+        max_batch: int = 2000,
         concurrency: int = 2,
     ) -> None:
         self.service = service
