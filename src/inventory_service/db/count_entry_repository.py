@@ -11,14 +11,17 @@ from sqlalchemy import (
     ColumnElement,
     Row,
     Table,
+    TypeDecorator,
     any_,
     bindparam,
     insert,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -52,6 +55,33 @@ _UPDATE_LINES = (
     .where(_LINES.c.id == bindparam("line_id"))
     .values({key: bindparam(key) for key in _LINE_UPDATES})
 )
+
+
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+# PostgreSQL: every changed line in one UPDATE, its values as one array per column (unnest),
+# instead of a pipelined UPDATE per line; each array cast to its column's type.
+# The statement is made of the table's own names and types, never of input.
+_UPDATE_LINES_PG = text(
+    f"UPDATE {_LINES.name} AS line SET "  # noqa: S608
+    + ", ".join(f"{key} = v.{key}" for key in _LINE_UPDATES)
+    + " FROM unnest(CAST(:line_id AS varchar[]), "
+    + ", ".join(
+        f"CAST(:{key} AS {_LINES.c[key].type.compile(dialect=_PG)}[])" for key in _LINE_UPDATES
+    )
+    + f") AS v(line_id, {', '.join(_LINE_UPDATES)}) WHERE line.id = v.line_id"
+)
+
+
+def _line_arrays(lines: Sequence[CountItem]) -> dict[str, list[Any]]:
+    """Column -> values of the lines, as the column's type binds them (money in micros)."""
+    arrays: dict[str, list[Any]] = {"line_id": [line.id for line in lines]}
+    for key in _LINE_UPDATES:
+        column_type = _LINES.c[key].type
+        values = [getattr(line, key) for line in lines]
+        if isinstance(column_type, TypeDecorator):
+            values = [column_type.process_bind_param(value, _PG) for value in values]
+        arrays[key] = values
+    return arrays
 
 
 def _line_values(line: CountItem) -> dict[str, Any]:
@@ -174,12 +204,14 @@ class CountEntryRepository:
         return {(row.product_id, row.batch_id): row.quantity for row in self.session.execute(stmt)}
 
     def save_lines(self, new: Sequence[CountItem], changed: Sequence[CountItem]) -> None:
-        """Writes lines a batch computed: one multi-row INSERT, one UPDATE by primary key per
-        changed line (executemany, pipelined by psycopg), as Core statements on the table."""
+        """Writes lines a batch computed: one multi-row INSERT, and one UPDATE of every changed
+        line on PostgreSQL (an UPDATE per line, executemany, on SQLite); Core statements."""
         connection = self.session.connection()
         if new:
             connection.execute(_INSERT_LINES, [_line_values(line) for line in new])
-        if changed:
+        if changed and self.postgres:
+            connection.execute(_UPDATE_LINES_PG, _line_arrays(changed))
+        elif changed:
             connection.execute(_UPDATE_LINES, [_line_updates(line) for line in changed])
 
     def insert_entries(self, rows: Sequence[dict[str, Any]]) -> None:
