@@ -16,8 +16,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from inventory.v1 import catalog_pb2, inventory_count_pb2
 from inventory_service.api.method_roles import METHOD_ROLES
-from inventory_service.api.tokens import mint_token
-from inventory_service.domain.identity import Role
+from inventory_service.api.tokens import CACHE_SIZE, LEEWAY_SECONDS, TokenVerifier, mint_token
+from inventory_service.domain.errors import Unauthenticated
+from inventory_service.domain.identity import Caller, Role
 from inventory_service.server import SERVICE_NAMES
 from tests.support import (
     TEST_SECRET,
@@ -207,3 +208,33 @@ def test_public_key_tokens_with_issuer_and_audience(
                 LIST,
                 metadata=bearer(bad),
             )
+
+
+def test_a_verified_token_is_remembered_only_until_it_expires() -> None:
+    now = [time.time()]
+    verifier = TokenVerifier.from_secret(TEST_SECRET)
+    verifier = replace(verifier, clock=lambda: now[0])
+    good = mint_token(TEST_SECRET, sub="scanner-1", role=Role.STAFF, ttl_seconds=60)
+
+    assert verifier.verify(good) == Caller("scanner-1", Role.STAFF)
+    assert verifier.verify(good) == Caller("scanner-1", Role.STAFF)  # remembered
+    forged = mint_token("another-secret-long-enough-for-hs256", sub="scanner-1", role=Role.ADMIN)
+    with pytest.raises(Unauthenticated) as bad:  # remembering one token trusts no other
+        verifier.verify(forged)
+    assert bad.value.reason == "TOKEN_INVALID"
+
+    now[0] += 60 + LEEWAY_SECONDS + 1  # past its expiry, though once verified
+    with pytest.raises(Unauthenticated) as expired:
+        verifier.verify(good)
+    assert expired.value.reason == "TOKEN_EXPIRED"
+
+
+def test_remembered_tokens_are_bounded() -> None:
+    verifier = TokenVerifier.from_secret(TEST_SECRET)
+    tokens = [
+        mint_token(TEST_SECRET, sub=f"user-{i}", role=Role.STAFF) for i in range(CACHE_SIZE + 10)
+    ]
+    for value in tokens:
+        verifier.verify(value)
+    assert len(verifier._verified) == CACHE_SIZE
+    assert verifier.verify(tokens[0]) == Caller("user-0", Role.STAFF)  # verified afresh

@@ -46,7 +46,7 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 @dataclass(frozen=True)
 class StreamLimits:
-    max_batch: int = 500  # entries per transaction
+    max_batch: int = 1000  # entries a stream hands over at once (bigger batches: less per entry)
     linger: float = 0.002  # seconds a batch waits for more entries before it is recorded
     max_in_flight: int = 2000  # entries read but not yet acknowledged, per stream
 

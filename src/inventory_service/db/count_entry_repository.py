@@ -10,14 +10,18 @@ import psycopg
 from sqlalchemy import (
     ColumnElement,
     Row,
+    Table,
+    TypeDecorator,
     any_,
     bindparam,
     insert,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -35,11 +39,59 @@ from inventory_service.domain.money import to_micros
 _COLUMNS = [column.name for column in StoredCountEntry.__table__.columns]
 _MONEY = {"variance_value"}  # MoneyMicros: integer micros in the column
 
-_LINE_COLUMNS = [attr.key for attr in CountItem.__mapper__.column_attrs]
+_LINES = cast(Table, CountItem.__table__)
+_LINE_COLUMNS = [column.key for column in _LINES.columns]
+# What a batch changes on an existing line: everything but its key and first count.
+_LINE_UPDATES = [
+    key
+    for key in _LINE_COLUMNS
+    if key not in ("id", "inventory_count_id", "product_id", "batch_id", "first_counted_at")
+]
+# Core statements on the table (not the mapped class): executemany without the ORM's bulk
+# bookkeeping, which cost more than the SQL itself.
+_INSERT_LINES = insert(_LINES)
+_UPDATE_LINES = (
+    update(_LINES)
+    .where(_LINES.c.id == bindparam("line_id"))
+    .values({key: bindparam(key) for key in _LINE_UPDATES})
+)
+
+
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+# PostgreSQL: every changed line in one UPDATE, its values as one array per column (unnest),
+# instead of a pipelined UPDATE per line; each array cast to its column's type.
+# The statement is made of the table's own names and types, never of input.
+_UPDATE_LINES_PG = text(
+    f"UPDATE {_LINES.name} AS line SET "  # noqa: S608
+    + ", ".join(f"{key} = v.{key}" for key in _LINE_UPDATES)
+    + " FROM unnest(CAST(:line_id AS varchar[]), "
+    + ", ".join(
+        f"CAST(:{key} AS {_LINES.c[key].type.compile(dialect=_PG)}[])" for key in _LINE_UPDATES
+    )
+    + f") AS v(line_id, {', '.join(_LINE_UPDATES)}) WHERE line.id = v.line_id"
+)
+
+
+def _line_arrays(lines: Sequence[CountItem]) -> dict[str, list[Any]]:
+    """Column -> values of the lines, as the column's type binds them (money in micros)."""
+    arrays: dict[str, list[Any]] = {"line_id": [line.id for line in lines]}
+    for key in _LINE_UPDATES:
+        column_type = _LINES.c[key].type
+        values = [getattr(line, key) for line in lines]
+        if isinstance(column_type, TypeDecorator):
+            values = [column_type.process_bind_param(value, _PG) for value in values]
+        arrays[key] = values
+    return arrays
 
 
 def _line_values(line: CountItem) -> dict[str, Any]:
     return {key: getattr(line, key) for key in _LINE_COLUMNS}
+
+
+def _line_updates(line: CountItem) -> dict[str, Any]:
+    values = {key: getattr(line, key) for key in _LINE_UPDATES}
+    values["line_id"] = line.id
+    return values
 
 
 LineKey = tuple[str, str, str | None]  # (count, product, batch or None)
@@ -152,12 +204,15 @@ class CountEntryRepository:
         return {(row.product_id, row.batch_id): row.quantity for row in self.session.execute(stmt)}
 
     def save_lines(self, new: Sequence[CountItem], changed: Sequence[CountItem]) -> None:
-        """Writes lines a batch computed: one multi-row INSERT, one UPDATE by primary key per
-        changed line (executemany), without the session's per-object bookkeeping."""
+        """Writes lines a batch computed: one multi-row INSERT, and one UPDATE of every changed
+        line on PostgreSQL (an UPDATE per line, executemany, on SQLite); Core statements."""
+        connection = self.session.connection()
         if new:
-            self.session.execute(insert(CountItem), [_line_values(line) for line in new])
-        if changed:
-            self.session.execute(update(CountItem), [_line_values(line) for line in changed])
+            connection.execute(_INSERT_LINES, [_line_values(line) for line in new])
+        if changed and self.postgres:
+            connection.execute(_UPDATE_LINES_PG, _line_arrays(changed))
+        elif changed:
+            connection.execute(_UPDATE_LINES, [_line_updates(line) for line in changed])
 
     def insert_entries(self, rows: Sequence[dict[str, Any]]) -> None:
         """Writes the rows in one go: COPY on PostgreSQL, a multi-row INSERT on SQLite. A
