@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import grpc
@@ -79,6 +80,8 @@ class InventoryServer:
     health: Any  # grpc_health.v1.health.aio.HealthServicer
     runner: BlockingRunner
     engine: Any
+    # Called first on shutdown: long-lived streams end themselves instead of waiting out grace.
+    drain_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     async def start(self) -> None:
         await self.grpc_server.start()
@@ -89,6 +92,8 @@ class InventoryServer:
         # Tell load balancers first, then let in-flight calls finish within grace.
         for name in ["", *SERVICE_NAMES]:
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        for drain in self.drain_hooks:
+            drain()
         await self.grpc_server.stop(grace)
         self.runner.shutdown()
         self.engine.dispose()
@@ -147,16 +152,14 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
         CatalogServicer(catalog, runner, page_tokens, settings.currency), server
     )
-    inventory_count_pb2_grpc.add_InventoryCountServiceServicer_to_server(
-        CountServicer(
-            counts,
-            runner,
-            page_tokens,
-            settings.currency,
-            CountStreamService(uow_factory, settings.thresholds),
-        ),
-        server,
+    count_servicer = CountServicer(
+        counts,
+        runner,
+        page_tokens,
+        settings.currency,
+        CountStreamService(uow_factory, settings.thresholds),
     )
+    inventory_count_pb2_grpc.add_InventoryCountServiceServicer_to_server(count_servicer, server)
     stock_adjustment_pb2_grpc.add_StockAdjustmentServiceServicer_to_server(
         AdjustmentServicer(adjustments, runner, page_tokens, settings.currency), server
     )
@@ -179,4 +182,5 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
         port = server.add_secure_port(settings.listen, credentials)
     if port == 0:
         raise ConfigurationError(f"could not bind {settings.listen}")
-    return InventoryServer(server, health_servicer, runner, engine), port
+    app = InventoryServer(server, health_servicer, runner, engine, [count_servicer.stream.drain])
+    return app, port

@@ -31,7 +31,7 @@ from inventory_service.api.convert import enum_from_proto
 from inventory_service.api.entry_committer import EntryCommitter
 from inventory_service.api.errors import to_status_proto
 from inventory_service.domain.enums import CountMode
-from inventory_service.domain.errors import DomainError, InvalidArgument
+from inventory_service.domain.errors import DomainError, InvalidArgument, Unavailable
 from inventory_service.domain.identity import Caller
 from inventory_service.services.count_entries import CountEntryInput
 from inventory_service.services.count_stream import (
@@ -76,6 +76,10 @@ class EntryBuffer(Generic[T]):
             self._items.extend(items[start : start + room])
             start += room
             self._notify()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def close(self, error: BaseException | None = None) -> None:
         self._closed = True
@@ -164,6 +168,7 @@ class CountStreamHandler:
         self.committer = committer
         self.item_message = item_message
         self.limits = limits or StreamLimits()
+        self._open: set[tuple[asyncio.Task[None], EntryBuffer[Item]]] = set()
 
     async def handle(
         self, requests: AsyncIterator[pb.StreamCountItemsRequest], context: Context
@@ -173,6 +178,8 @@ class CountStreamHandler:
         reader = asyncio.create_task(
             self._read(requests, buffer, caller, _metadata(context, "x-device-id"))
         )
+        stream = (reader, buffer)
+        self._open.add(stream)
         try:
             while True:
                 items = await buffer.take(self.limits.max_batch, self.limits.linger)
@@ -180,9 +187,21 @@ class CountStreamHandler:
                     break
                 yield self._response(await self._record(items), caller)
         finally:
+            self._open.discard(stream)
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
+
+    def drain(self) -> None:
+        """Server shutdown: every open stream stops reading, acknowledges what it has read once
+        it is stored, then ends UNAVAILABLE, so scanners reconnect (to another replica) and
+        resend what had no ack, instead of holding shutdown for the whole grace period."""
+        for reader, buffer in list(self._open):
+            reader.cancel()
+            if not buffer.closed:
+                buffer.close(
+                    Unavailable("the server is shutting down; reconnect", reason="SERVER_DRAINING")
+                )
 
     async def _read(
         self,

@@ -15,6 +15,7 @@ from inventory_service.domain.errors import (
     NotFound,
     PermissionDenied,
     Unauthenticated,
+    Unavailable,
     Unimplemented,
 )
 
@@ -29,6 +30,7 @@ _CODES: list[tuple[type[DomainError], grpc.StatusCode]] = [
     (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (Aborted, grpc.StatusCode.ABORTED),
     (Unimplemented, grpc.StatusCode.UNIMPLEMENTED),
+    (Unavailable, grpc.StatusCode.UNAVAILABLE),
 ]
 
 

@@ -95,6 +95,10 @@ class Unimplemented(DomainError):
     """An RPC of the contract that this server does not serve yet."""
 
 
+class Unavailable(DomainError):
+    """This server cannot go on (it is shutting down); the caller should retry, elsewhere."""
+
+
 class Aborted(DomainError):
     """A concurrent change got in the way; the caller may retry."""
 
