@@ -102,8 +102,22 @@ class ServerProcess:
             stderr=subprocess.PIPE,
             text=True,
         )
+        self._stopping = False
         self._reader = threading.Thread(target=self._read, name=f"{name}-stderr", daemon=True)
         self._reader.start()
+        threading.Thread(target=self._watch, name=f"{name}-watch", daemon=True).start()
+
+    def _watch(self) -> None:
+        # A server that dies mid-run must end the benchmark with its last words, not hang it.
+        code = self.process.wait()
+        if not self._stopping:
+            self._reader.join(5)
+            print(
+                f"\n{self.name} exited unexpectedly with code {code}; last log lines:",
+                file=sys.stderr,
+            )
+            print("\n".join(self.tail), file=sys.stderr, flush=True)
+            os._exit(3)
 
     def _read(self) -> None:
         assert self.process.stderr is not None
@@ -140,6 +154,7 @@ class ServerProcess:
         return values
 
     def stop(self) -> None:
+        self._stopping = True
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
