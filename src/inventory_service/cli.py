@@ -35,7 +35,7 @@ def dev_secret() -> str:
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
     overrides: dict[str, object] = {}
-    for name in ("listen", "database_url", "max_concurrent_rpcs", "db_workers"):
+    for name in ("listen", "database_url", "max_concurrent_rpcs", "max_open_streams", "db_workers"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -171,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--tls-cert-file")
     serve.add_argument("--tls-key-file")
     serve.add_argument("--tls-client-ca-file", help="require client certificates signed by this CA")
-    serve.add_argument("--max-concurrent-rpcs", type=int)
+    serve.add_argument("--max-concurrent-rpcs", type=int, help="unary calls in progress")
+    serve.add_argument("--max-open-streams", type=int, help="open scanner streams")
     serve.add_argument("--db-workers", type=int)
     serve.set_defaults(func=cmd_serve)
 

@@ -22,6 +22,7 @@ from inventory.v1 import (
 )
 from inventory_service.api.adjustment_servicer import AdjustmentServicer
 from inventory_service.api.blocking import BlockingRunner
+from inventory_service.api.call_limits import CallLimitInterceptor, grpc_backstop
 from inventory_service.api.catalog_servicer import CatalogServicer
 from inventory_service.api.count_servicer import CountServicer
 from inventory_service.api.interceptors import (
@@ -117,9 +118,20 @@ def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
 def grpc_server(settings: Settings, verifier: TokenVerifier) -> grpc.aio.Server:
     """The bare server stack (interceptors, limits, keepalive), without servicers; the
     benchmark's transport baseline runs on it too."""
+    limits = CallLimitInterceptor(
+        max_open_streams=settings.max_open_streams, max_unary_calls=settings.max_concurrent_rpcs
+    )
     return grpc.aio.server(
-        interceptors=[AccessLogInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier)],
-        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
+        interceptors=[
+            AccessLogInterceptor(),
+            ErrorInterceptor(),
+            limits,
+            AuthInterceptor(verifier),
+        ],
+        # Our limits (api/call_limits.py) refuse first; this only bounds what they do not count.
+        maximum_concurrent_rpcs=grpc_backstop(
+            settings.max_open_streams, settings.max_concurrent_rpcs
+        ),
         options=[
             ("grpc.max_receive_message_length", settings.max_receive_message_bytes),
             ("grpc.max_send_message_length", 16 * 1024 * 1024),

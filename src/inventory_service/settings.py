@@ -31,8 +31,11 @@ class Settings:
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     tls_client_ca_file: Path | None = None
-    # Open RPCs (streams included) beyond this get RESOURCE_EXHAUSTED instead of queueing.
+    # Unary calls in progress beyond this get RESOURCE_EXHAUSTED instead of queueing.
     max_concurrent_rpcs: int = 1000
+    # Open StreamCountItems streams beyond this get RESOURCE_EXHAUSTED; a separate limit, so a
+    # shift of scanners never starves the unary calls of internal services.
+    max_open_streams: int = 1000
     # Threads running database work; open streams hold none while they wait for messages.
     db_workers: int = 8
     max_receive_message_bytes: int = 4 * 1024 * 1024
@@ -69,6 +72,7 @@ class Settings:
             tls_key_file=path("TLS_KEY_FILE"),
             tls_client_ca_file=path("TLS_CLIENT_CA_FILE"),
             max_concurrent_rpcs=int(opt("MAX_CONCURRENT_RPCS") or defaults.max_concurrent_rpcs),
+            max_open_streams=int(opt("MAX_OPEN_STREAMS") or defaults.max_open_streams),
             db_workers=int(opt("DB_WORKERS") or defaults.db_workers),
             max_receive_message_bytes=int(
                 opt("MAX_RECEIVE_MESSAGE_BYTES") or defaults.max_receive_message_bytes

@@ -14,6 +14,7 @@ from inventory_service.domain.errors import (
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    ResourceExhausted,
     Unauthenticated,
     Unavailable,
     Unimplemented,
@@ -31,6 +32,7 @@ _CODES: list[tuple[type[DomainError], grpc.StatusCode]] = [
     (Aborted, grpc.StatusCode.ABORTED),
     (Unimplemented, grpc.StatusCode.UNIMPLEMENTED),
     (Unavailable, grpc.StatusCode.UNAVAILABLE),
+    (ResourceExhausted, grpc.StatusCode.RESOURCE_EXHAUSTED),
 ]
 
 

@@ -27,7 +27,7 @@ error_log = logging.getLogger("inventory_service.errors")
 Scope = Callable[[str, grpc.aio.ServicerContext[Any, Any]], AbstractAsyncContextManager[None]]
 
 
-def _wrap(handler: Any, method: str, scope: Scope) -> Any:
+def wrap_handler(handler: Any, method: str, scope: Scope) -> Any:
     """The same handler with its behaviour run inside scope(method, context)."""
     if handler.unary_unary or handler.stream_unary:
         inner: Callable[..., Awaitable[Any]] = handler.unary_unary or handler.stream_unary
@@ -82,7 +82,7 @@ class _ScopedInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        return _wrap(handler, handler_call_details.method, self.scope)
+        return wrap_handler(handler, handler_call_details.method, self.scope)
 
 
 def _metadata(context: grpc.aio.ServicerContext[Any, Any], key: str) -> str | None:

@@ -99,6 +99,10 @@ class Unavailable(DomainError):
     """This server cannot go on (it is shutting down); the caller should retry, elsewhere."""
 
 
+class ResourceExhausted(DomainError):
+    """This server holds as many calls of this kind as it may; the caller should back off."""
+
+
 class Aborted(DomainError):
     """A concurrent change got in the way; the caller may retry."""
 

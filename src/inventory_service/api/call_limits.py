@@ -1,0 +1,68 @@
+"""Separate limits for open streams and for unary calls in progress, per server process.
+
+grpc's own maximum_concurrent_rpcs counts both kinds together, so a shift of scanners holding
+its streams open for hours would refuse every unary call of the internal services. Here each
+kind has its own count; beyond it a call gets RESOURCE_EXHAUSTED (reason TOO_MANY_STREAMS or
+TOO_MANY_CALLS) at once. Health and reflection are not counted: a load balancer's checks must
+get through a full server (grpc's limit, set above the sum of ours, still bounds them)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import grpc
+
+from inventory_service.api.interceptors import Scope, wrap_handler
+from inventory_service.api.method_roles import is_public
+from inventory_service.domain.errors import ResourceExhausted
+
+
+class _Slots:
+    def __init__(self, limit: int, reason: str, what: str) -> None:
+        self.limit = limit
+        self.reason = reason
+        self.what = what
+        self.taken = 0
+
+    @asynccontextmanager
+    async def hold(
+        self, method: str, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[None]:
+        # One event loop per process: the check and the increment cannot interleave.
+        if self.taken >= self.limit:
+            raise ResourceExhausted(
+                f"this server already holds {self.limit} {self.what}; retry later",
+                reason=self.reason,
+                metadata={"limit": str(self.limit)},
+            )
+        self.taken += 1
+        try:
+            yield
+        finally:
+            self.taken -= 1
+
+
+class CallLimitInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    def __init__(self, *, max_open_streams: int, max_unary_calls: int) -> None:
+        self.streams = _Slots(max_open_streams, "TOO_MANY_STREAMS", "open streams")
+        self.unary = _Slots(max_unary_calls, "TOO_MANY_CALLS", "calls in progress")
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or is_public(method):
+            return handler
+        streaming = handler.request_streaming or handler.response_streaming
+        slots: Scope = (self.streams if streaming else self.unary).hold
+        return wrap_handler(handler, method, slots)
+
+
+def grpc_backstop(max_open_streams: int, max_unary_calls: int) -> int:
+    """grpc's maximum_concurrent_rpcs: above both our limits, with room for health checks."""
+    return max_open_streams + max_unary_calls + 100
