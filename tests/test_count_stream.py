@@ -3,6 +3,7 @@ resends, cancellation, several devices, a count closed mid-stream, blind counts,
 
 from __future__ import annotations
 
+import asyncio
 import random
 import threading
 import uuid
@@ -12,6 +13,7 @@ import jwt
 from sqlalchemy import select
 
 from inventory.v1 import inventory_count_pb2 as pb
+from inventory.v1.inventory_count_pb2_grpc import InventoryCountServiceStub
 from inventory_service.api.tokens import mint_token
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import StoredCountEntry
@@ -29,7 +31,7 @@ from tests.stream_support import (
     start_count,
     violations_of,
 )
-from tests.support import TEST_SECRET, Clients, error_info, expect_error
+from tests.support import TEST_SECRET, Clients, ServerThread, error_info, expect_error
 
 
 def test_good_and_bad_entries_in_one_stream_each_get_their_ack_in_order(api: Clients) -> None:
@@ -331,3 +333,20 @@ def test_a_device_id_that_is_too_long_ends_the_stream(api: Clients) -> None:
 
     error = expect_error(grpc.StatusCode.INVALID_ARGUMENT, call)
     assert error_info(error).reason == "INVALID_ARGUMENT"
+
+
+def test_response_headers_come_when_the_stream_opens_before_any_entry(
+    server: ServerThread,
+) -> None:
+    """A load balancer counts a stream whose headers never come as a response that never
+    came; a scanner that has nothing to send yet must not look like that."""
+
+    async def headers() -> grpc.aio.Metadata:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+            call = InventoryCountServiceStub(channel).StreamCountItems(metadata=STAFF)
+            try:
+                return await asyncio.wait_for(call.initial_metadata(), timeout=10)
+            finally:
+                call.cancel()
+
+    assert asyncio.run(headers()) is not None

@@ -174,6 +174,9 @@ class CountStreamHandler:
         self, requests: AsyncIterator[pb.StreamCountItemsRequest], context: Context
     ) -> AsyncIterator[pb.StreamCountItemsResponse]:
         caller = current_caller()
+        # Headers now, not with the first ack: a balancer (or a client deadline on headers) would
+        # take a scanner that has nothing to send yet for a server that never answered.
+        await context.send_initial_metadata(())
         buffer: EntryBuffer[Item] = EntryBuffer(self.limits.max_in_flight)
         reader = asyncio.create_task(
             self._read(requests, buffer, caller, _metadata(context, "x-device-id"))
