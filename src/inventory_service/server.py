@@ -29,6 +29,7 @@ from inventory_service.api.interceptors import (
     AccessLogInterceptor,
     AuthInterceptor,
     ErrorInterceptor,
+    RequestIdInterceptor,
 )
 from inventory_service.api.paging import PageTokens
 from inventory_service.api.tokens import TokenVerifier
@@ -123,6 +124,7 @@ def grpc_server(settings: Settings, verifier: TokenVerifier) -> grpc.aio.Server:
     )
     return grpc.aio.server(
         interceptors=[
+            RequestIdInterceptor(),
             AccessLogInterceptor(),
             ErrorInterceptor(),
             limits,

@@ -30,9 +30,12 @@ from inventory_service.api.catalog_servicer import product_key
 from inventory_service.api.convert import enum_from_proto
 from inventory_service.api.entry_committer import EntryCommitter
 from inventory_service.api.errors import to_status_proto
+from inventory_service.api.interceptors import metadata_value
+from inventory_service.api.request_ids import request_id_metadata
 from inventory_service.domain.enums import CountMode
 from inventory_service.domain.errors import DomainError, InvalidArgument, Unavailable
 from inventory_service.domain.identity import Caller
+from inventory_service.logs import current_request_id
 from inventory_service.services.count_entries import CountEntryInput
 from inventory_service.services.count_stream import (
     EntryOutcome,
@@ -110,12 +113,15 @@ class EntryBuffer(Generic[T]):
 _MODES = {pb.COUNT_MODE_SET: CountMode.SET, pb.COUNT_MODE_ADD: CountMode.ADD}
 
 
-def stream_entry(message: pb.CountEntry, caller: Caller, device_id: str) -> StreamEntry:
+def stream_entry(
+    message: pb.CountEntry, caller: Caller, device_id: str, request_id: str = ""
+) -> StreamEntry:
     """Raises InvalidArgument for what cannot be read (an unknown mode, a bad time)."""
     return StreamEntry(
         entry_id=message.entry_id,
         caller=caller,
         device_id=device_id,
+        request_id=request_id,
         entry=CountEntryInput(
             inventory_count_id=message.inventory_count_id,
             product=product_key(message.product),
@@ -148,13 +154,6 @@ def _scan_time(message: pb.CountEntry) -> datetime | None:
         raise InvalidArgument.one("scan_time", "not a valid time") from error
 
 
-def _metadata(context: Context, key: str) -> str:
-    for item_key, value in context.invocation_metadata() or ():
-        if item_key == key:
-            return value.decode() if isinstance(value, bytes) else value
-    return ""
-
-
 Item = StreamEntry | EntryOutcome  # an entry to record, or one already rejected on reading
 
 
@@ -176,10 +175,11 @@ class CountStreamHandler:
         caller = current_caller()
         # Headers now, not with the first ack: a balancer (or a client deadline on headers) would
         # take a scanner that has nothing to send yet for a server that never answered.
-        await context.send_initial_metadata(())
+        request_id = current_request_id()
+        await context.send_initial_metadata(request_id_metadata(request_id))
         buffer: EntryBuffer[Item] = EntryBuffer(self.limits.max_in_flight)
         reader = asyncio.create_task(
-            self._read(requests, buffer, caller, _metadata(context, "x-device-id"))
+            self._read(requests, buffer, caller, metadata_value(context, "x-device-id") or "")
         )
         stream = (reader, buffer)
         self._open.add(stream)
@@ -213,6 +213,7 @@ class CountStreamHandler:
         caller: Caller,
         device_id: str,
     ) -> None:
+        request_id = current_request_id() or ""  # the reader runs in a copy of the call's context
         try:
             first = True
             async for request in requests:
@@ -223,7 +224,7 @@ class CountStreamHandler:
                 items: list[Item] = []
                 for message in request.entries:
                     try:
-                        items.append(stream_entry(message, caller, device_id))
+                        items.append(stream_entry(message, caller, device_id, request_id))
                     except DomainError as error:
                         items.append(EntryOutcome(message.entry_id, error=error))
                 await buffer.put_all(items)

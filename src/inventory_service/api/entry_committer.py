@@ -16,6 +16,7 @@ from more server processes (replicas)."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections import deque
 from collections.abc import Sequence
 
@@ -50,7 +51,8 @@ class EntryCommitter:
         if not self._workers or (
             len(self._workers) < self.concurrency and self._waiting_entries >= self.max_batch
         ):
-            worker = asyncio.create_task(self._work())
+            # A context of its own: the batch serves many calls, not the one that started it.
+            worker = asyncio.create_task(self._work(), context=contextvars.Context())
             self._workers.add(worker)
             worker.add_done_callback(self._workers.discard)
         return await outcomes

@@ -1,4 +1,5 @@
-"""Server interceptors: access log, error mapping and authentication, for all four call shapes.
+"""Server interceptors: request ids, access log, error mapping and authentication, for all four
+call shapes (call limits: api/call_limits.py).
 
 Each interceptor is a `scope` around the handler: an async context manager entered before the
 handler runs (for streams: when the stream opens) and left when it returns or raises."""
@@ -17,9 +18,11 @@ from grpc_status import rpc_status
 from inventory_service.api.caller import peek_caller, set_caller
 from inventory_service.api.errors import internal_status_proto, to_status_proto
 from inventory_service.api.method_roles import METHOD_ROLES, is_public
+from inventory_service.api.request_ids import HEADER, request_id_from, request_id_metadata
 from inventory_service.api.tokens import TokenVerifier
 from inventory_service.domain.errors import DomainError, PermissionDenied, Unauthenticated
 from inventory_service.domain.identity import Caller
+from inventory_service.logs import current_request_id, set_request_id
 
 log = logging.getLogger("inventory_service.access")
 error_log = logging.getLogger("inventory_service.errors")
@@ -68,7 +71,7 @@ def wrap_handler(handler: Any, method: str, scope: Scope) -> Any:
     )
 
 
-class _ScopedInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+class ScopedInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     def scope(
         self, method: str, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AbstractAsyncContextManager[None]:
@@ -85,7 +88,7 @@ class _ScopedInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         return wrap_handler(handler, handler_call_details.method, self.scope)
 
 
-def _metadata(context: grpc.aio.ServicerContext[Any, Any], key: str) -> str | None:
+def metadata_value(context: grpc.aio.ServicerContext[Any, Any], key: str) -> str | None:
     for item_key, value in context.invocation_metadata() or ():
         if item_key == key:
             return value.decode() if isinstance(value, bytes) else value
@@ -95,10 +98,27 @@ def _metadata(context: grpc.aio.ServicerContext[Any, Any], key: str) -> str | No
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], status: Any) -> None:
     # grpc-stubs lacks aio's abort_with_status; it raises AbortError after setting the status.
     aborting: Any = context
-    await aborting.abort_with_status(rpc_status.to_status(status))
+    grpc_status: Any = rpc_status.to_status(status)  # a namedtuple
+    # The status's trailing metadata replaces what was set before: keep the request id.
+    trailing = (*grpc_status.trailing_metadata, *request_id_metadata(current_request_id()))
+    await aborting.abort_with_status(grpc_status._replace(trailing_metadata=trailing))
 
 
-class AccessLogInterceptor(_ScopedInterceptor):
+class RequestIdInterceptor(ScopedInterceptor):
+    """The outermost interceptor: the call's id is set before anything of it is logged."""
+
+    @asynccontextmanager
+    async def scope(
+        self, method: str, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[None]:
+        request_id = request_id_from(metadata_value(context, HEADER))
+        # Each call runs in its own task with its own context: the id never leaks to another.
+        set_request_id(request_id)
+        context.set_trailing_metadata(request_id_metadata(request_id))
+        yield
+
+
+class AccessLogInterceptor(ScopedInterceptor):
     """One structured line per call: method, code, duration, caller. Never a token."""
 
     @asynccontextmanager
@@ -128,7 +148,7 @@ class AccessLogInterceptor(_ScopedInterceptor):
             log.info("rpc", extra={"fields": record})
 
 
-class ErrorInterceptor(_ScopedInterceptor):
+class ErrorInterceptor(ScopedInterceptor):
     """Domain errors become statuses with rich details; anything else becomes a bare INTERNAL."""
 
     @asynccontextmanager
@@ -146,7 +166,7 @@ class ErrorInterceptor(_ScopedInterceptor):
             await _abort(context, internal_status_proto())
 
 
-class AuthInterceptor(_ScopedInterceptor):
+class AuthInterceptor(ScopedInterceptor):
     """Verifies the bearer token and the role the method needs (api/method_roles.py)."""
 
     def __init__(self, verifier: TokenVerifier) -> None:
@@ -175,7 +195,7 @@ class AuthInterceptor(_ScopedInterceptor):
         yield
 
     def authenticate(self, context: grpc.aio.ServicerContext[Any, Any]) -> Caller:
-        header = _metadata(context, "authorization")
+        header = metadata_value(context, "authorization")
         if not header:
             raise Unauthenticated("missing authorization metadata", reason="TOKEN_MISSING")
         scheme, _, token = header.partition(" ")

@@ -256,3 +256,5 @@ class StoredCountEntry(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     notes: Mapped[str] = mapped_column(Text, default="")
     location: Mapped[str] = mapped_column(String(200), default="")
+    # The call (x-request-id) whose stream stored it: the server's log lines of that call.
+    request_id: Mapped[str] = mapped_column(String(64), default="")

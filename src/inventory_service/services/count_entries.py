@@ -209,14 +209,17 @@ def describe_line(line: CountItem, caller: Caller, entry: CountEntryInput) -> No
         line.location = entry.location
 
 
-def log_if_significant(line: CountItem) -> None:
-    """Logs a significant discrepancy (call after the line is committed)."""
+def log_if_significant(line: CountItem, *, request_id: str | None = None) -> None:
+    """Logs a significant discrepancy (call after the line is committed); request_id names the
+    call that changed it, where that is not the call being served (a shared batch)."""
     if not line.significant:
         return
+    named = {"request_id": request_id} if request_id else {}
     log.warning(
         "significant count discrepancy",
         extra={
             "fields": {
+                **named,
                 "event": "count_discrepancy",
                 "inventory_count_id": line.inventory_count_id,
                 "count_item_id": line.id,

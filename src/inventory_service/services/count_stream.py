@@ -67,6 +67,7 @@ class StreamEntry:
     device_id: str = ""
     scanned_at: datetime | None = None
     kept: bool = True
+    request_id: str = ""  # of the call that sent it (kept on its row, named in its log lines)
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,9 @@ class CountStreamService:
                     extra={"fields": {"try": attempt, "error": str(error.orig)}},
                 )
             else:
+                # The batch serves many calls: each line is logged under its last entry's call.
                 for line in batch.changed:
-                    log_if_significant(line)
+                    log_if_significant(line, request_id=batch.last_request.get(line.id))
                 return outcomes
         raise Aborted("count entries kept conflicting; send them again", reason="STREAM_CONFLICT")
 
@@ -140,6 +142,7 @@ class _Batch:
         self.repo = uow.count_entries
         self.thresholds = thresholds
         self.changed: list[CountItem] = []  # lines written by this batch (new ones included)
+        self.last_request: dict[str, str] = {}  # line id -> request id of its last entry
         self.new_lines: list[CountItem] = []
         self.updated_lines: list[CountItem] = []
 
@@ -343,6 +346,7 @@ class _Batch:
                     describe_line(line, entries[i].caller, entry)
             view = LineView(line, tally.product.sku, tally.count.blind)
             self.changed.append(line)
+            self.last_request[line.id] = entries[last].request_id
             for i in tally.indexes:
                 outcomes[i] = EntryOutcome(entries[i].entry_id, line=view)
                 applied.append((i, view))
@@ -369,6 +373,7 @@ class _Batch:
                     "quantity": item.entry.quantity,
                     "mode": item.entry.mode.value,
                     "scanned_at": item.scanned_at,
+                    "request_id": item.request_id,
                 }
             )
         return rows
