@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,63 +14,28 @@ import pytest
 from alembic.script import ScriptDirectory
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from deploy.processes import ServerProcess, clean_env
 from inventory.v1 import catalog_pb2, catalog_pb2_grpc
 from inventory_service.db.migrate import alembic_config
 
 CLI = [sys.executable, "-m", "inventory_service.cli"]
+_env = clean_env
 
 
-def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
-    env.update(extra)
-    return env
-
-
-class ServeProcess:
-    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [*CLI, "serve", "--listen", "127.0.0.1:0", *args],
-            cwd=cwd,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        self.log: list[str] = []
-        self.port = self._wait_for_port()
-
-    def _wait_for_port(self) -> int:
-        assert self.process.stderr is not None
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            line = self.process.stderr.readline()
-            if not line:
-                break
-            self.log.append(line)
-            record = json.loads(line)
-            if record.get("message") == "serving":
-                return int(record["port"])
-        raise AssertionError(f"server did not start: {''.join(self.log)}")
-
-    def terminate(self) -> tuple[int, str, str]:
-        self.process.send_signal(signal.SIGTERM)
-        out, err = self.process.communicate(timeout=30)
-        return self.process.returncode, out, "".join(self.log) + err
+def _output(server: ServerProcess) -> tuple[int, str, str]:
+    """Exit code, stdout and stderr of a server stopped with SIGTERM."""
+    code = server.stop()
+    return code, "".join(server.stdout), "\n".join(json.dumps(r) for r in server.records)
 
 
 @pytest.fixture
-def dev_server(tmp_path: Path) -> Iterator[ServeProcess]:
-    server = ServeProcess(["--dev"], tmp_path, _env())
-    try:
+def dev_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    with ServerProcess("dev", ["--listen", "127.0.0.1:0", "--dev"], _env(), tmp_path) as server:
         yield server
-    finally:
-        if server.process.poll() is None:
-            server.process.kill()
-            server.process.wait()
 
 
 def test_dev_mode_serves_demo_catalog_and_prints_tokens(
-    dev_server: ServeProcess, tmp_path: Path
+    dev_server: ServerProcess, tmp_path: Path
 ) -> None:
     with grpc.insecure_channel(f"127.0.0.1:{dev_server.port}") as channel:
         health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
@@ -90,7 +52,7 @@ def test_dev_mode_serves_demo_catalog_and_prints_tokens(
             catalog_pb2.ListProductsRequest(), metadata=[("authorization", f"Bearer {token}")]
         )
         assert len(products.products) == 6
-    code, out, err = dev_server.terminate()
+    code, out, err = _output(dev_server)
     assert code == 0
     assert "DEVELOPMENT MODE" in out
     token_lines = [
@@ -121,7 +83,9 @@ def test_without_a_jwt_key_outside_dev_mode_the_server_refuses_to_start(tmp_path
 
 def test_configured_secret_is_used_and_sigterm_exits_cleanly(tmp_path: Path) -> None:
     secret = "operator-secret-0123456789abcdef0123"
-    server = ServeProcess([], tmp_path, _env(INVENTORY_JWT_SECRET=secret))
+    server = ServerProcess(
+        "strict", ["--listen", "127.0.0.1:0"], _env(INVENTORY_JWT_SECRET=secret), tmp_path
+    )
     try:
         token = subprocess.run(
             [*CLI, "token", "--sub", "ops", "--role", "admin"],
@@ -138,7 +102,7 @@ def test_configured_secret_is_used_and_sigterm_exits_cleanly(tmp_path: Path) -> 
             )
             assert list(listed.products) == []  # no demo data outside dev mode
     finally:
-        code, out, _err = server.terminate()
+        code, out, _err = _output(server)
     assert code == 0
     assert "DEVELOPMENT MODE" not in out
 

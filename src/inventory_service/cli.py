@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
+import functools
 import logging
 import os
 import secrets
+import shutil
 import signal
+import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from inventory_service.api.tokens import mint_token
 from inventory_service.domain.identity import Role
 from inventory_service.logs import configure_logging
-from inventory_service.settings import Settings
+from inventory_service.metrics_endpoint import use_multiprocess_dir
+from inventory_service.settings import Settings, split_listen
+
+CONFIGURATION_ERROR = 2
 
 log = logging.getLogger("inventory_service")
 DEV_SECRET_FILE = Path("var/dev-jwt-secret")
@@ -35,7 +43,15 @@ def dev_secret() -> str:
 def _settings(args: argparse.Namespace) -> Settings:
     settings = Settings.from_env()
     overrides: dict[str, object] = {}
-    for name in ("listen", "database_url", "max_concurrent_rpcs", "max_open_streams", "db_workers"):
+    for name in (
+        "listen",
+        "database_url",
+        "max_concurrent_rpcs",
+        "max_open_streams",
+        "db_workers",
+        "workers",
+        "metrics_listen",
+    ):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -73,24 +89,12 @@ def _print_dev_tokens(settings: Settings, port: int) -> None:
 
 
 async def _serve(settings: Settings) -> int:
+    """One server process: serves until SIGTERM or SIGINT, then drains."""
     from inventory_service.server import create_server
 
-    app, port = create_server(settings)
-    if settings.demo_data:
-        from inventory_service.db.engine import create_session_factory
-        from inventory_service.db.unit_of_work import sql_unit_of_work_factory
-        from inventory_service.demo import load_demo_catalog
-        from inventory_service.services.catalog import CatalogService
-
-        catalog = CatalogService(sql_unit_of_work_factory(create_session_factory(app.engine)))
-        loaded = await asyncio.to_thread(load_demo_catalog, catalog)
-        if loaded:
-            log.info("loaded demo catalog", extra={"fields": {"products": loaded}})
+    app, port = create_server(settings, reuse_port=True)
     await app.start()
     log.info("serving", extra={"fields": {"listen": settings.listen, "port": port}})
-    if settings.dev_mode:
-        _print_dev_tokens(settings, port)
-
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -102,18 +106,116 @@ async def _serve(settings: Settings) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    configure_logging(settings.log_level)
-    if settings.dev_mode and not settings.jwt_secret and not settings.jwt_public_key_file:
-        settings = dataclasses.replace(settings, jwt_secret=dev_secret())
+def _worker(settings: Settings) -> int:
     from inventory_service.server import ConfigurationError
 
     try:
         return asyncio.run(_serve(settings))
     except ConfigurationError as error:
         log.error(str(error))
-        return 2
+        return CONFIGURATION_ERROR
+
+
+def _prepare(settings: Settings) -> int:
+    """Start-up work done once, before the workers: migrations, and the demo catalog."""
+    from inventory_service.db.engine import create_db_engine, create_session_factory
+    from inventory_service.db.migrate import upgrade
+
+    engine = create_db_engine(settings.database_url, pool_size=1)
+    try:
+        upgrade(engine)
+        if settings.demo_data:
+            from inventory_service.db.unit_of_work import sql_unit_of_work_factory
+            from inventory_service.demo import load_demo_catalog
+            from inventory_service.services.catalog import CatalogService
+
+            factory = sql_unit_of_work_factory(create_session_factory(engine))
+            loaded = load_demo_catalog(CatalogService(factory))
+            if loaded:
+                log.info("loaded demo catalog", extra={"fields": {"products": loaded}})
+    finally:
+        engine.dispose()
+    return 0
+
+
+def _worker_count(settings: Settings) -> int:
+    from inventory_service.workers import default_workers
+
+    if settings.workers > 0:
+        return settings.workers
+    # Development mode serves from one process: SQLite takes one writer at a time whatever
+    # the number of processes, and one process prints one log to read.
+    return 1 if settings.dev_mode else default_workers()
+
+
+def _in_use(listen: str) -> bool:
+    """Whether a server already accepts connections on listen (port 0: never)."""
+    host, port = split_listen(listen)
+    if port == 0:
+        return False
+    try:
+        socket.create_connection((host or "127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    configure_logging(settings.log_level)
+    if settings.dev_mode and not settings.jwt_secret and not settings.jwt_public_key_file:
+        settings = dataclasses.replace(settings, jwt_secret=dev_secret())
+    metrics_dir = use_multiprocess_dir() if settings.metrics_listen else None
+    try:
+        return _supervise(settings)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _supervise(settings: Settings) -> int:
+    # Imported now, so the workers inherit the loaded modules; none of them starts gRPC or
+    # opens a database at import (the workers are forked below).
+    from prometheus_client.multiprocess import mark_process_dead
+
+    from inventory_service.metrics_endpoint import serve_metrics
+    from inventory_service.server import ConfigurationError, token_verifier
+    from inventory_service.workers import Child, Supervisor, reserve_port, run_in_child
+
+    try:
+        token_verifier(settings)
+    except ConfigurationError as error:
+        log.error(str(error))
+        return CONFIGURATION_ERROR
+    for address in filter(None, (settings.listen, settings.metrics_listen)):
+        if _in_use(address):
+            log.error("address already in use", extra={"fields": {"listen": address}})
+            return CONFIGURATION_ERROR
+    # The ports stay reserved while workers come and go (a restarted worker binds them again).
+    with contextlib.ExitStack() as reserved:
+        socket_, listen = reserve_port(settings.listen)
+        reserved.callback(socket_.close)
+        settings = dataclasses.replace(settings, listen=listen)
+        code = run_in_child(functools.partial(_prepare, settings))
+        if code != 0:
+            return code
+        if settings.dev_mode:
+            _print_dev_tokens(settings, split_listen(listen)[1])
+        workers = _worker_count(settings)
+        children = [
+            Child(f"worker-{i}", functools.partial(_worker, settings)) for i in range(workers)
+        ]
+        on_death: Callable[[int], None] = lambda pid: None  # noqa: E731
+        if settings.metrics_listen:
+            metrics_socket, metrics_listen = reserve_port(settings.metrics_listen)
+            reserved.callback(metrics_socket.close)
+            serve = functools.partial(serve_metrics, metrics_listen, settings.database_url)
+            children.append(Child("metrics", serve))
+            on_death = mark_process_dead  # a dead worker's live gauges leave the sums
+        log.info("starting workers", extra={"fields": {"workers": workers, "listen": listen}})
+        code = Supervisor(children, on_death).run()
+    log.info("stopped", extra={"fields": {"exit_code": code}})
+    return code
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -174,6 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--max-concurrent-rpcs", type=int, help="unary calls in progress")
     serve.add_argument("--max-open-streams", type=int, help="open scanner streams")
     serve.add_argument("--db-workers", type=int)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        help="server processes sharing the port (default: one per core; --dev: one)",
+    )
+    serve.add_argument("--metrics-listen", help="host:port for Prometheus metrics (default: off)")
     serve.set_defaults(func=cmd_serve)
 
     migrate = sub.add_parser("migrate", help="bring the database up to date")

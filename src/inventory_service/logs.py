@@ -27,6 +27,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
+            "pid": record.process,  # which worker process (serve --workers)
             "message": record.getMessage(),
         }
         # Formatted where the line is logged (StreamHandler), so in the context of its call.

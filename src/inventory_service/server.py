@@ -20,6 +20,7 @@ from inventory.v1 import (
     stock_adjustment_pb2,
     stock_adjustment_pb2_grpc,
 )
+from inventory_service import metrics
 from inventory_service.api.adjustment_servicer import AdjustmentServicer
 from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.call_limits import CallLimitInterceptor, grpc_backstop
@@ -33,7 +34,7 @@ from inventory_service.api.interceptors import (
 )
 from inventory_service.api.paging import PageTokens
 from inventory_service.api.tokens import TokenVerifier
-from inventory_service.db.engine import create_db_engine, create_session_factory
+from inventory_service.db.engine import create_db_engine, create_session_factory, pool_capacity
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.unit_of_work import sql_unit_of_work_factory
 from inventory_service.services.adjustments import AdjustmentService
@@ -116,9 +117,12 @@ def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     )
 
 
-def grpc_server(settings: Settings, verifier: TokenVerifier) -> grpc.aio.Server:
+def grpc_server(
+    settings: Settings, verifier: TokenVerifier, *, reuse_port: bool = False
+) -> grpc.aio.Server:
     """The bare server stack (interceptors, limits, keepalive), without servicers; the
-    benchmark's transport baseline runs on it too."""
+    benchmark's transport baseline runs on it too. reuse_port: worker processes share the
+    listen port (workers.py); otherwise a port in use is an error."""
     limits = CallLimitInterceptor(
         max_open_streams=settings.max_open_streams, max_unary_calls=settings.max_concurrent_rpcs
     )
@@ -142,17 +146,18 @@ def grpc_server(settings: Settings, verifier: TokenVerifier) -> grpc.aio.Server:
             ("grpc.keepalive_timeout_ms", 20_000),
             ("grpc.keepalive_permit_without_calls", 1),
             ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
-            ("grpc.so_reuseport", 0),
+            ("grpc.so_reuseport", int(reuse_port)),
         ],
     )
 
 
-def create_server(settings: Settings) -> tuple[InventoryServer, int]:
+def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[InventoryServer, int]:
     """Builds (but does not start) the server; returns it with the port it bound.
 
     Call inside a running event loop. listen may use port 0 to pick a free port."""
     verifier = token_verifier(settings)
     engine = create_db_engine(settings.database_url, pool_size=settings.db_workers)
+    metrics.instrument_pool(engine, pool_capacity(settings.db_workers))
     upgrade(engine)
     uow_factory = sql_unit_of_work_factory(create_session_factory(engine))
     runner = BlockingRunner(settings.db_workers)
@@ -162,7 +167,7 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
     adjustments = AdjustmentService(uow_factory, thresholds=settings.thresholds)
     counts = CountService(uow_factory, thresholds=settings.thresholds)
 
-    server = grpc_server(settings, verifier)
+    server = grpc_server(settings, verifier, reuse_port=reuse_port)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
         CatalogServicer(catalog, runner, page_tokens, settings.currency), server
     )

@@ -10,6 +10,16 @@ from pathlib import Path
 DEFAULT_DATABASE_URL = "sqlite:///var/inventory.db"
 
 
+def split_listen(listen: str) -> tuple[str, int]:
+    """('127.0.0.1', 50051) from '127.0.0.1:50051'; ('::', 0) from '[::]:0'."""
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def join_listen(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 @dataclass(frozen=True)
 class Thresholds:
     """Business thresholds (PRODUCT.md defaults)."""
@@ -46,6 +56,10 @@ class Settings:
     dev_mode: bool = False
     demo_data: bool = False
     log_level: str = "INFO"
+    # Server processes on the listen port; 0 means one per core (development mode: one).
+    workers: int = 0
+    # host:port of the Prometheus metrics endpoint; None: no endpoint.
+    metrics_listen: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -89,4 +103,6 @@ class Settings:
             dev_mode=(opt("DEV") or "").lower() in ("1", "true", "yes"),
             demo_data=(opt("DEMO_DATA") or "").lower() in ("1", "true", "yes"),
             log_level=(opt("LOG_LEVEL") or defaults.log_level).upper(),
+            workers=int(opt("WORKERS") or defaults.workers),
+            metrics_listen=opt("METRICS_LISTEN"),
         )

@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 import grpc
 
 from inventory.v1 import inventory_count_pb2 as pb
+from inventory_service import metrics
 from inventory_service.api.caller import current_caller
 from inventory_service.api.catalog_servicer import product_key
 from inventory_service.api.convert import enum_from_proto
@@ -183,6 +184,7 @@ class CountStreamHandler:
         )
         stream = (reader, buffer)
         self._open.add(stream)
+        metrics.open_streams.inc()
         try:
             while True:
                 items = await buffer.take(self.limits.max_batch, self.limits.linger)
@@ -190,6 +192,7 @@ class CountStreamHandler:
                     break
                 yield self._response(await self._record(items), caller)
         finally:
+            metrics.open_streams.dec()
             self._open.discard(stream)
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -243,13 +246,19 @@ class CountStreamHandler:
     ) -> pb.StreamCountItemsResponse:
         response = pb.StreamCountItemsResponse()
         messages: dict[int, pb.CountItem] = {}  # one conversion per line view
+        duplicates = 0
+        rejected: list[str] = []
         for outcome in outcomes:
             ack = response.acks.add(entry_id=outcome.entry_id, duplicate=outcome.duplicate)
             if outcome.line is not None:
+                duplicates += outcome.duplicate
                 message = messages.get(id(outcome.line))
                 if message is None:
                     message = messages[id(outcome.line)] = self.item_message(outcome.line, caller)
                 ack.item.CopyFrom(message)
             elif outcome.error is not None:
+                rejected.append(outcome.error.reason)
                 ack.error.CopyFrom(to_status_proto(outcome.error))
+        stored = len(outcomes) - duplicates - len(rejected)
+        metrics.count_stream_results(stored, duplicates, rejected)
         return response

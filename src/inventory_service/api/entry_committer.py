@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import time
 from collections import deque
 from collections.abc import Sequence
 
+from inventory_service import metrics
 from inventory_service.api.blocking import BlockingRunner
 from inventory_service.services.count_stream import CountStreamService, EntryOutcome, StreamEntry
 
@@ -71,6 +73,7 @@ class EntryCommitter:
         while self._waiting:
             taken = self._take()
             entries = [entry for submitted, _ in taken for entry in submitted]
+            started = time.perf_counter()
             try:
                 outcomes = await self.run(self.service.record_batch, entries)
             except BaseException as error:  # the transaction failed: each submitter hears why
@@ -80,6 +83,8 @@ class EntryCommitter:
                 if isinstance(error, asyncio.CancelledError):
                     raise
                 continue
+            metrics.entry_batch_seconds.observe(time.perf_counter() - started)
+            metrics.entry_batch_size.observe(len(entries))
             start = 0
             for submitted, future in taken:
                 if not future.done():  # a cancelled call no longer listens

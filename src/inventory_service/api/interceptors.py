@@ -6,6 +6,7 @@ handler runs (for streams: when the stream opens) and left when it returns or ra
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,6 +16,7 @@ from typing import Any
 import grpc
 from grpc_status import rpc_status
 
+from inventory_service import metrics
 from inventory_service.api.caller import peek_caller, set_caller
 from inventory_service.api.errors import internal_status_proto, to_status_proto
 from inventory_service.api.method_roles import METHOD_ROLES, is_public
@@ -118,14 +120,31 @@ class RequestIdInterceptor(ScopedInterceptor):
         yield
 
 
-class AccessLogInterceptor(ScopedInterceptor):
-    """One structured line per call: method, code, duration, caller. Never a token."""
+class AccessLogInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Per call: one structured line (method, code, duration, caller; never a token) and the
+    call metrics (metrics.py), from the same outcome."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        method = handler_call_details.method
+        labels = metrics.call_labels(metrics.call_type(handler), method)
+        return wrap_handler(handler, method, functools.partial(self.scope, labels))
 
     @asynccontextmanager
     async def scope(
-        self, method: str, context: grpc.aio.ServicerContext[Any, Any]
+        self,
+        labels: tuple[str, str, str],
+        method: str,
+        context: grpc.aio.ServicerContext[Any, Any],
     ) -> AsyncIterator[None]:
         started = time.perf_counter()
+        metrics.call_started(labels)
         code = grpc.StatusCode.OK
         try:
             yield
@@ -136,11 +155,13 @@ class AccessLogInterceptor(ScopedInterceptor):
             code = grpc.StatusCode.CANCELLED
             raise
         finally:
+            seconds = time.perf_counter() - started
+            metrics.call_handled(labels, code, seconds)
             caller = peek_caller()
             record = {
                 "method": method,
                 "code": code.name,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "duration_ms": round(seconds * 1000, 2),
                 "caller": caller.user_id if caller else None,
                 "role": caller.role.name.lower() if caller else None,
                 "peer": context.peer(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from inventory_service.db.models import StockAdjustment
@@ -67,3 +67,10 @@ class AdjustmentRepository:
             StockAdjustment.status == AdjustmentStatus.PENDING.value
         )
         return keyset_page(self.session, stmt, _ORDER, _key, page)
+
+    def pending_summary(self) -> tuple[int, datetime | None]:
+        """How many adjustments await a decision, and when the oldest was created."""
+        pending = StockAdjustment.status == AdjustmentStatus.PENDING.value
+        stmt = select(func.count(), func.min(StockAdjustment.created_at)).where(pending)
+        waiting, oldest = self.session.execute(stmt).one()
+        return int(waiting), oldest

@@ -26,6 +26,11 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def pool_capacity(pool_size: int) -> int:
+    """Connections an engine of create_db_engine may open: the pool and as many overflow."""
+    return 2 * pool_size
+
+
 def create_db_engine(url: str, *, pool_size: int = 8) -> Engine:
     url = normalize_url(url)
     if is_sqlite(url):
