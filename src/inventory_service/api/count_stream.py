@@ -169,23 +169,27 @@ class CountStreamHandler:
         self.item_message = item_message
         self.limits = limits or StreamLimits()
         self._open: set[tuple[asyncio.Task[None], EntryBuffer[Item]]] = set()
+        self._draining = False
 
     async def handle(
         self, requests: AsyncIterator[pb.StreamCountItemsRequest], context: Context
     ) -> AsyncIterator[pb.StreamCountItemsResponse]:
         caller = current_caller()
-        # Headers now, not with the first ack: a balancer (or a client deadline on headers) would
-        # take a scanner that has nothing to send yet for a server that never answered.
-        request_id = current_request_id()
-        await context.send_initial_metadata(request_id_metadata(request_id))
         buffer: EntryBuffer[Item] = EntryBuffer(self.limits.max_in_flight)
         reader = asyncio.create_task(
             self._read(requests, buffer, caller, metadata_value(context, "x-device-id") or "")
         )
         stream = (reader, buffer)
+        # Known to drain() before the first await: a stream opening as the server stops is
+        # told to reconnect too, instead of holding the shutdown for the grace period.
         self._open.add(stream)
+        if self._draining:
+            self._end(stream)
         metrics.open_streams.inc()
         try:
+            # Headers now, not with the first ack: a balancer (or a client deadline on headers)
+            # would take a scanner with nothing to send yet for a server that never answered.
+            await context.send_initial_metadata(request_id_metadata(current_request_id()))
             while True:
                 items = await buffer.take(self.limits.max_batch, self.limits.linger)
                 if not items:
@@ -202,12 +206,18 @@ class CountStreamHandler:
         """Server shutdown: every open stream stops reading, acknowledges what it has read once
         it is stored, then ends UNAVAILABLE, so scanners reconnect (to another replica) and
         resend what had no ack, instead of holding shutdown for the whole grace period."""
-        for reader, buffer in list(self._open):
-            reader.cancel()
-            if not buffer.closed:
-                buffer.close(
-                    Unavailable("the server is shutting down; reconnect", reason="SERVER_DRAINING")
-                )
+        self._draining = True
+        for stream in list(self._open):
+            self._end(stream)
+
+    @staticmethod
+    def _end(stream: tuple[asyncio.Task[None], EntryBuffer[Item]]) -> None:
+        reader, buffer = stream
+        reader.cancel()
+        if not buffer.closed:
+            buffer.close(
+                Unavailable("the server is shutting down; reconnect", reason="SERVER_DRAINING")
+            )
 
     async def _read(
         self,
