@@ -125,6 +125,16 @@ class LoggedProcess:
                     )
                 self._changed.wait(min(left, 0.5))
 
+    def wait_for_all(
+        self, matches: Callable[[Record], bool], count: int, *, timeout: float = 60.0
+    ) -> list[Record]:
+        """Waits until count records match; returns them."""
+        self.wait_for(lambda _: len(self._matching(matches)) >= count, timeout=timeout)
+        return self._matching(matches)
+
+    def _matching(self, matches: Callable[[Record], bool]) -> list[Record]:
+        return [r for r in self.records if matches(r)]
+
     def messages(self, message: str, *, after: int = 0) -> list[Record]:
         with self._changed:
             return [r for r in self.records[after:] if r.get("message") == message]

@@ -42,6 +42,7 @@ from inventory_service.services.catalog import CatalogService
 from inventory_service.services.count_stream import CountStreamService
 from inventory_service.services.counts import CountService
 from inventory_service.settings import Settings
+from inventory_service.tracing import Tracing, TracingUnavailable, start_tracing
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class InventoryServer:
     engine: Any
     # Called first on shutdown: long-lived streams end themselves instead of waiting out grace.
     drain_hooks: list[Callable[[], None]] = field(default_factory=list)
+    tracing: Tracing | None = None
 
     async def start(self) -> None:
         await self.grpc_server.start()
@@ -100,6 +102,8 @@ class InventoryServer:
         await self.grpc_server.stop(grace)
         self.runner.shutdown()
         self.engine.dispose()
+        if self.tracing is not None:
+            self.tracing.shutdown()
 
     async def wait_for_termination(self) -> None:
         await self.grpc_server.wait_for_termination()
@@ -118,16 +122,22 @@ def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
 
 
 def grpc_server(
-    settings: Settings, verifier: TokenVerifier, *, reuse_port: bool = False
+    settings: Settings,
+    verifier: TokenVerifier,
+    *,
+    reuse_port: bool = False,
+    tracing: Tracing | None = None,
 ) -> grpc.aio.Server:
     """The bare server stack (interceptors, limits, keepalive), without servicers; the
     benchmark's transport baseline runs on it too. reuse_port: worker processes share the
-    listen port (workers.py); otherwise a port in use is an error."""
+    listen port (workers.py); otherwise a port in use is an error. tracing: a span around
+    each call, outside everything else."""
     limits = CallLimitInterceptor(
         max_open_streams=settings.max_open_streams, max_unary_calls=settings.max_concurrent_rpcs
     )
     return grpc.aio.server(
         interceptors=[
+            *([tracing.interceptor] if tracing else []),
             RequestIdInterceptor(),
             AccessLogInterceptor(),
             ErrorInterceptor(),
@@ -156,6 +166,10 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
 
     Call inside a running event loop. listen may use port 0 to pick a free port."""
     verifier = token_verifier(settings)
+    try:
+        tracing = start_tracing()
+    except TracingUnavailable as error:
+        raise ConfigurationError(str(error)) from error
     engine = create_db_engine(settings.database_url, pool_size=settings.db_workers)
     metrics.instrument_pool(engine, pool_capacity(settings.db_workers))
     upgrade(engine)
@@ -167,7 +181,7 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
     adjustments = AdjustmentService(uow_factory, thresholds=settings.thresholds)
     counts = CountService(uow_factory, thresholds=settings.thresholds)
 
-    server = grpc_server(settings, verifier, reuse_port=reuse_port)
+    server = grpc_server(settings, verifier, reuse_port=reuse_port, tracing=tracing)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
         CatalogServicer(catalog, runner, page_tokens, settings.currency), server
     )
@@ -201,5 +215,7 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
         port = server.add_secure_port(settings.listen, credentials)
     if port == 0:
         raise ConfigurationError(f"could not bind {settings.listen}")
-    app = InventoryServer(server, health_servicer, runner, engine, [count_servicer.stream.drain])
+    app = InventoryServer(
+        server, health_servicer, runner, engine, [count_servicer.stream.drain], tracing
+    )
     return app, port
