@@ -1,4 +1,4 @@
-"""`inventory-service`: serve, migrate, token."""
+"""`inventory-service`: serve, migrate, check-ledger, token."""
 
 from __future__ import annotations
 
@@ -231,6 +231,23 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_check_ledger(args: argparse.Namespace) -> int:
+    from inventory_service.db.engine import create_db_engine
+    from inventory_service.db.ledger_audit import audit_ledger
+
+    settings = _settings(args)
+    engine = create_db_engine(settings.database_url, pool_size=1)
+    try:
+        audit = audit_ledger(engine)
+    finally:
+        engine.dispose()
+    for problem in audit.problems:
+        print(problem)
+    verdict = "ok" if audit.ok else f"{len(audit.problems)} problem(s)"
+    print(f"ledger {verdict}: {audit.levels} stock levels, {audit.entries} ledger entries")
+    return 0 if audit.ok else 1
+
+
 def cmd_token(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     secret = settings.jwt_secret or (dev_secret() if args.dev else None)
@@ -288,6 +305,13 @@ def build_parser() -> argparse.ArgumentParser:
     migrate.add_argument("--database-url")
     migrate.add_argument("--revision", default="head")
     migrate.set_defaults(func=cmd_migrate)
+
+    check = sub.add_parser(
+        "check-ledger",
+        help="check that every stock level equals the sum of its ledger deltas (exit 1 if not)",
+    )
+    check.add_argument("--database-url")
+    check.set_defaults(func=cmd_check_ledger)
 
     token = sub.add_parser("token", help="mint an HS256 token with INVENTORY_JWT_SECRET")
     token.add_argument("--sub", required=True)
