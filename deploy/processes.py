@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 Record = dict[str, Any]
-SERVE = [sys.executable, "-m", "inventory_service.cli", "serve"]
+CLI = [sys.executable, "-m", "inventory_service.cli"]
+SERVE = [*CLI, "serve"]
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -59,6 +60,8 @@ class LoggedProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            # Its own process group: kill_all() reaches the workers a server forked too.
+            start_new_session=True,
         )
         self._readers = [
             threading.Thread(target=self._read_stderr, name=f"{name}-stderr", daemon=True),
@@ -143,6 +146,16 @@ class LoggedProcess:
         with contextlib.suppress(ProcessLookupError):
             self.process.send_signal(signum)
 
+    def wait(self, timeout: float = 120.0) -> int:
+        """Waits for the process to end by itself (killed if it takes longer); the exit code."""
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill_all()
+        for reader in self._readers:
+            reader.join(10)
+        return self.process.returncode
+
     def stop(self, timeout: float = 30.0) -> int:
         """SIGTERM, then SIGKILL after timeout; the exit code."""
         if self.process.poll() is None:
@@ -150,8 +163,7 @@ class LoggedProcess:
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                self.kill_all()
         for reader in self._readers:
             reader.join(10)
         return self.process.returncode
@@ -160,6 +172,14 @@ class LoggedProcess:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
+
+    def kill_all(self) -> None:
+        """SIGKILL to the process and every process it started (a crash of the whole server)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        for reader in self._readers:
+            reader.join(10)
 
     def __enter__(self) -> LoggedProcess:
         return self
