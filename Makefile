@@ -11,7 +11,8 @@ GEN_STAMP := $(GEN_DIR)/.generated
 VENV_STAMP := $(VENV)/.installed
 IMAGE := build/inventory.binpb
 
-.PHONY: run test lint typecheck proto-lint breaking generate migrate bench clean setup tools
+.PHONY: run test lint typecheck proto-lint breaking generate migrate bench clean setup tools \
+	haproxy cluster load
 
 setup: $(VENV_STAMP) $(GEN_STAMP)
 
@@ -55,7 +56,7 @@ breaking: $(BUF) $(IMAGE)
 		--include_imports -o build/against.binpb build/against/protos/inventory/v1/*.proto
 	$(BUF) breaking $(IMAGE) --against build/against.binpb --config protos/buf.yaml --path inventory
 
-LINT_PATHS := src/inventory_service clients tests $(wildcard benchmarks)
+LINT_PATHS := src/inventory_service clients tests deploy $(wildcard benchmarks)
 lint: setup
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
@@ -63,8 +64,24 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: setup lint typecheck proto-lint
+test: setup lint typecheck proto-lint haproxy
 	$(BIN)/pytest -m 'not bench' $(PYTEST_ARGS)
+
+# HAProxy from Debian's packages, for `make cluster` and its test: installed when missing and
+# possible (root with apt-get); otherwise the cluster test says so and is skipped (under CI it
+# fails).
+APT := apt-get -y -q -o DPkg::Lock::Timeout=600
+haproxy:
+	@command -v haproxy >/dev/null || test -x /usr/sbin/haproxy || \
+	{ test "$$(id -u)" = 0 && command -v apt-get >/dev/null && \
+	  { $(APT) install haproxy >/dev/null 2>&1 || \
+	    { $(APT) update >/dev/null 2>&1 && $(APT) install haproxy >/dev/null 2>&1; }; }; } || \
+	echo "!!! haproxy is not installed and could not be installed: the cluster test is skipped"
+
+# Three replicas behind HAProxy on the PostgreSQL at 127.0.0.1:5432 (docs/operations.md).
+CLUSTER_ARGS ?=
+cluster: setup haproxy
+	$(PY) -m deploy.cluster $(CLUSTER_ARGS)
 
 run: setup
 	$(BIN)/inventory-service serve --dev

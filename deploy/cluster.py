@@ -67,6 +67,11 @@ class Replica:
     name: str
     port: int
     process: ServerProcess | None = None
+    earlier: list[ServerProcess] = field(default_factory=list)  # before restarts
+
+    def processes(self) -> list[ServerProcess]:
+        """Every process this replica ran, the current one last."""
+        return [*self.earlier, *([self.process] if self.process else [])]
 
 
 @dataclass
@@ -132,11 +137,20 @@ class Cluster:
         args = ["--listen", f"{HOST}:{replica.port}", "--workers", str(self.workers)]
         if self.metrics:
             args += ["--metrics-listen", f"{HOST}:0"]
+        if replica.process is not None:
+            replica.earlier.append(replica.process)
         replica.process = ServerProcess(replica.name, args, self.env, self.workdir)
         return replica.process
 
     def replica(self, name: str) -> Replica:
         return next(r for r in self.members if r.name == name)
+
+    def restart_replica(self, name: str) -> ServerProcess:
+        """Starts the replica again, on its port."""
+        replica = self.replica(name)
+        if replica.process is not None and replica.process.process.poll() is None:
+            raise ClusterError(f"{name} is still running")
+        return self.start_replica(replica)
 
     def kill_replica(self, name: str) -> None:
         """A crash: SIGKILL to the replica and its workers at once, no drain."""

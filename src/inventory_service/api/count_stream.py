@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from inventory_service.services.count_stream import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
@@ -175,10 +177,12 @@ class CountStreamHandler:
         self, requests: AsyncIterator[pb.StreamCountItemsRequest], context: Context
     ) -> AsyncIterator[pb.StreamCountItemsResponse]:
         caller = current_caller()
-        buffer: EntryBuffer[Item] = EntryBuffer(self.limits.max_in_flight)
-        reader = asyncio.create_task(
-            self._read(requests, buffer, caller, metadata_value(context, "x-device-id") or "")
+        device_id = metadata_value(context, "x-device-id") or ""
+        log.info(
+            "stream opened", extra={"fields": {"device_id": device_id, "peer": context.peer()}}
         )
+        buffer: EntryBuffer[Item] = EntryBuffer(self.limits.max_in_flight)
+        reader = asyncio.create_task(self._read(requests, buffer, caller, device_id))
         stream = (reader, buffer)
         # Known to drain() before the first await: a stream opening as the server stops is
         # told to reconnect too, instead of holding the shutdown for the grace period.
