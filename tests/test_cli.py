@@ -124,3 +124,17 @@ def test_migrate_command_brings_a_database_to_head(tmp_path: Path) -> None:
         tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert version == ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert {"products", "stock_ledger", "inventory_counts", "stock_adjustments"} <= tables
+
+
+def test_migrate_never_prints_the_database_password(postgres_url: str) -> None:
+    with_password = postgres_url.replace("postgres@", "postgres:hunter2-secret@", 1)
+    assert "hunter2-secret" in with_password
+    result = subprocess.run(
+        [*CLI, "migrate", "--database-url", with_password],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "head" in result.stdout
+    assert "hunter2-secret" not in result.stdout + result.stderr

@@ -65,6 +65,13 @@ def _settings(args: argparse.Namespace) -> Settings:
     return dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
 
 
+def _shown(database_url: str) -> str:
+    """The URL without its password, for the terminal and the logs."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(database_url).render_as_string(hide_password=True)
+
+
 def _print_dev_tokens(settings: Settings, port: int) -> None:
     assert settings.jwt_secret
     lines = [
@@ -72,7 +79,7 @@ def _print_dev_tokens(settings: Settings, port: int) -> None:
         "=" * 78,
         " DEVELOPMENT MODE - these tokens are for local development only (valid 12 h)",
         f" Serving on {settings.listen.rsplit(':', 1)[0]}:{port}",
-        f" Database: {settings.database_url}",
+        f" Database: {_shown(settings.database_url)}",
         "=" * 78,
     ]
     for role in Role:
@@ -227,7 +234,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     engine = create_db_engine(settings.database_url)
     upgrade(engine, args.revision)
     engine.dispose()
-    print(f"database at {args.revision}: {settings.database_url}")
+    print(f"database at {args.revision}: {_shown(settings.database_url)}")
     return 0
 
 
