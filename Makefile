@@ -92,5 +92,10 @@ migrate: setup
 bench: setup
 	$(PY) benchmarks/stream_ingest.py
 
+# Mixed load against 1 worker, N workers and the three-replica cluster (README, Performance).
+LOAD_ARGS ?=
+load: setup haproxy
+	$(PY) benchmarks/mixed_load.py $(LOAD_ARGS)
+
 clean:
 	rm -rf $(VENV) .tools build $(GEN_DIR) var

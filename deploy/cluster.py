@@ -18,14 +18,14 @@ import socket
 import string
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
 from sqlalchemy.engine import make_url
 
-from deploy.processes import CLI, LoggedProcess, ServerProcess, clean_env
+from deploy.processes import CLI, LoggedProcess, Record, ServerProcess, clean_env
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE = HERE / "haproxy.cfg"
@@ -84,6 +84,7 @@ class Cluster:
     workers: int = 1
     extra_env: Mapping[str, str] = field(default_factory=dict)
     metrics: bool = False
+    keep: Callable[[Record], bool] = lambda record: True  # which replica log lines to hold
     members: list[Replica] = field(default_factory=list)
     haproxy: LoggedProcess | None = None
     port: int = 0
@@ -139,7 +140,7 @@ class Cluster:
             args += ["--metrics-listen", f"{HOST}:0"]
         if replica.process is not None:
             replica.earlier.append(replica.process)
-        replica.process = ServerProcess(replica.name, args, self.env, self.workdir)
+        replica.process = ServerProcess(replica.name, args, self.env, self.workdir, keep=self.keep)
         return replica.process
 
     def replica(self, name: str) -> Replica:

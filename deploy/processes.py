@@ -46,9 +46,12 @@ class LoggedProcess:
         argv: Sequence[str],
         env: Mapping[str, str] | None = None,
         cwd: Path | str | None = None,
+        *,
+        keep: Callable[[Record], bool] = lambda record: True,
     ) -> None:
         self.name = name
         self.argv = list(argv)
+        self.keep = keep  # which records to hold (a long run's access lines need not be)
         self.records: list[Record] = []
         self.stdout: list[str] = []
         self._changed = threading.Condition()
@@ -79,6 +82,8 @@ class LoggedProcess:
                 record = None
             if not isinstance(record, dict):
                 record = {"line": line.rstrip("\n")}
+            if not self.keep(record):
+                continue
             with self._changed:
                 self.records.append(record)
                 self._changed.notify_all()
@@ -199,8 +204,9 @@ class ServerProcess(LoggedProcess):
         cwd: Path | str | None = None,
         *,
         timeout: float = 120.0,
+        keep: Callable[[Record], bool] = lambda record: True,
     ) -> None:
-        super().__init__(name, [*SERVE, *args], env, cwd)
+        super().__init__(name, [*SERVE, *args], env, cwd, keep=keep)
         try:
             serving = self.wait_for(lambda r: r.get("message") == "serving", timeout=timeout)
         except ProcessFailed:

@@ -9,6 +9,7 @@ only (livesum), so a dead worker's streams leave the sum with it."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import grpc
@@ -87,14 +88,31 @@ def call_labels(grpc_type: str, method: str) -> tuple[str, str, str]:
     return grpc_type, service, name
 
 
+# A call's label values come from a few dozen methods and codes: the labelled children are
+# looked up once each (prometheus-client's labels() checks and locks on every call).
+@functools.cache
+def _started(labels: tuple[str, str, str]) -> Any:
+    return calls_started.labels(*labels)
+
+
+@functools.cache
+def _handled(labels: tuple[str, str, str], code: str) -> Any:
+    return calls_handled.labels(*labels, code)
+
+
+@functools.cache
+def _seconds(labels: tuple[str, str, str]) -> Any:
+    return call_seconds.labels(*labels)
+
+
 def call_started(labels: tuple[str, str, str]) -> None:
-    calls_started.labels(*labels).inc()
+    _started(labels).inc()
 
 
 def call_handled(labels: tuple[str, str, str], code: grpc.StatusCode, seconds: float) -> None:
-    calls_handled.labels(*labels, code.name).inc()
+    _handled(labels, code.name).inc()
     if labels[0] == "unary":
-        call_seconds.labels(*labels).observe(seconds)
+        _seconds(labels).observe(seconds)
 
 
 def count_stream_results(stored: int, duplicates: int, rejected_reasons: list[str]) -> None:
