@@ -165,13 +165,7 @@ class LoggedProcess:
         """SIGTERM, then SIGKILL after timeout; the exit code."""
         if self.process.poll() is None:
             self.signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.kill_all()
-        for reader in self._readers:
-            reader.join(10)
-        return self.process.returncode
+        return self.wait(timeout)
 
     def kill(self) -> None:
         if self.process.poll() is None:

@@ -28,6 +28,16 @@ def _output(server: ServerProcess) -> tuple[int, str, str]:
     return code, "".join(server.stdout), "\n".join(json.dumps(r) for r in server.records)
 
 
+def _migrate(url: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, "migrate", "--database-url", url],
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+
+
 @pytest.fixture
 def dev_server(tmp_path: Path) -> Iterator[ServerProcess]:
     with ServerProcess("dev", ["--listen", "127.0.0.1:0", "--dev"], _env(), tmp_path) as server:
@@ -109,13 +119,7 @@ def test_configured_secret_is_used_and_sigterm_exits_cleanly(tmp_path: Path) -> 
 
 def test_migrate_command_brings_a_database_to_head(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'fresh.db'}"
-    result = subprocess.run(
-        [*CLI, "migrate", "--database-url", url],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = _migrate(url)
     assert "head" in result.stdout
     import sqlite3
 
@@ -129,12 +133,6 @@ def test_migrate_command_brings_a_database_to_head(tmp_path: Path) -> None:
 def test_migrate_never_prints_the_database_password(postgres_url: str) -> None:
     with_password = postgres_url.replace("postgres@", "postgres:hunter2-secret@", 1)
     assert "hunter2-secret" in with_password
-    result = subprocess.run(
-        [*CLI, "migrate", "--database-url", with_password],
-        env=_env(),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    result = _migrate(with_password)
     assert "head" in result.stdout
     assert "hunter2-secret" not in result.stdout + result.stderr

@@ -8,13 +8,13 @@ get through a full server (grpc's limit, set above the sum of ours, still bounds
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import grpc
 
-from inventory_service.api.interceptors import Scope, wrap_handler
+from inventory_service.api.interceptors import Scope, ScopedInterceptor
 from inventory_service.api.method_roles import is_public
 from inventory_service.domain.errors import ResourceExhausted
 
@@ -44,23 +44,16 @@ class _Slots:
             self.taken -= 1
 
 
-class CallLimitInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+class CallLimitInterceptor(ScopedInterceptor):
     def __init__(self, *, max_open_streams: int, max_unary_calls: int) -> None:
         self.streams = _Slots(max_open_streams, "TOO_MANY_STREAMS", "open streams")
         self.unary = _Slots(max_unary_calls, "TOO_MANY_CALLS", "calls in progress")
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Any:
-        handler = await continuation(handler_call_details)
-        method = handler_call_details.method
-        if handler is None or is_public(method):
-            return handler
+    def scope_for(self, handler: Any, method: str) -> Scope | None:
+        if is_public(method):
+            return None
         streaming = handler.request_streaming or handler.response_streaming
-        slots: Scope = (self.streams if streaming else self.unary).hold
-        return wrap_handler(handler, method, slots)
+        return (self.streams if streaming else self.unary).hold
 
 
 def grpc_backstop(max_open_streams: int, max_unary_calls: int) -> int:

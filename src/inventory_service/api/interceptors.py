@@ -74,6 +74,11 @@ def wrap_handler(handler: Any, method: str, scope: Scope) -> Any:
 
 
 class ScopedInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+    """Runs each call inside the scope that scope_for picks for its handler (None: unwrapped)."""
+
+    def scope_for(self, handler: Any, method: str) -> Scope | None:
+        return self.scope
+
     def scope(
         self, method: str, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AbstractAsyncContextManager[None]:
@@ -87,7 +92,9 @@ class ScopedInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler
-        return wrap_handler(handler, handler_call_details.method, self.scope)
+        method = handler_call_details.method
+        scope = self.scope_for(handler, method)
+        return handler if scope is None else wrap_handler(handler, method, scope)
 
 
 def metadata_value(context: grpc.aio.ServicerContext[Any, Any], key: str) -> str | None:
@@ -120,24 +127,16 @@ class RequestIdInterceptor(ScopedInterceptor):
         yield
 
 
-class AccessLogInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+class AccessLogInterceptor(ScopedInterceptor):
     """Per call: one structured line (method, code, duration, caller; never a token) and the
     call metrics (metrics.py), from the same outcome."""
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> Any:
-        handler = await continuation(handler_call_details)
-        if handler is None:
-            return handler
-        method = handler_call_details.method
+    def scope_for(self, handler: Any, method: str) -> Scope:
         labels = metrics.call_labels(metrics.call_type(handler), method)
-        return wrap_handler(handler, method, functools.partial(self.scope, labels))
+        return functools.partial(self.labelled_scope, labels)
 
     @asynccontextmanager
-    async def scope(
+    async def labelled_scope(
         self,
         labels: tuple[str, str, str],
         method: str,
