@@ -398,8 +398,17 @@ def _profile(name: str, pids: Sequence[int], args: argparse.Namespace) -> subpro
 
 
 def _busiest(pids: Sequence[int]) -> int:
-    """The server process that has used the most CPU (a worker, not its supervisor)."""
-    return max(pids, key=lambda pid: _cpu([pid]))
+    """The Python server process that has used the most CPU (a worker, not its supervisor,
+    nor HAProxy)."""
+    python = [pid for pid in pids if _command(pid).startswith(sys.executable)]
+    return max(python or pids, key=lambda pid: _cpu([pid]))
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 def summarize_profile(path: Path, top: int = 18) -> str:
