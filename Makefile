@@ -6,15 +6,19 @@ BIN := $(VENV)/bin
 BUF_VERSION := 1.75.0
 BUF := .tools/node_modules/.bin/buf
 PY_CLIENT := clients/python
-PY_STUBS := $(PY_CLIENT)/src/inventory
+GEN_DIR := $(PY_CLIENT)/src/inventory
 PROTOS := $(wildcard protos/inventory/v1/*.proto)
-PY_STUBS_STAMP := $(PY_STUBS)/.generated
+GEN_STAMP := $(GEN_DIR)/.generated
 VENV_STAMP := $(VENV)/.installed
 IMAGE := build/inventory.binpb
+# google/type, google/rpc and google/api protos ship in the googleapis-common-protos wheel: its
+# root is an include path for protoc, so no registry is needed.
+GOOGLEAPIS = "$$($(PY) -c 'import google.type.money_pb2 as m, pathlib; print(pathlib.Path(m.__file__).parents[2])')"
 
-.PHONY: run test lint typecheck proto-lint breaking generate generate-python migrate bench clean setup tools
+.PHONY: run test lint typecheck proto-lint breaking breaking-released release-contract generate \
+	generate-python migrate bench clean setup tools
 
-setup: $(VENV_STAMP) $(PY_STUBS_STAMP)
+setup: $(VENV_STAMP) $(GEN_STAMP)
 
 # Both packages editable: the client (stubs, client, CLI) and the server, which depends on it.
 $(VENV_STAMP): pyproject.toml $(PY_CLIENT)/pyproject.toml
@@ -29,9 +33,9 @@ generate: generate-python
 
 # Python: the inventory.v1 package (with .pyi types) inside the client package's source tree.
 # The client's build hook runs the same script, so `pip install ./clients/python` makes them too.
-generate-python: $(PY_STUBS_STAMP)
+generate-python: $(GEN_STAMP)
 
-$(PY_STUBS_STAMP): $(VENV_STAMP) $(PROTOS) $(PY_CLIENT)/stubgen.py
+$(GEN_STAMP): $(VENV_STAMP) $(PROTOS) $(PY_CLIENT)/stubgen.py
 	$(PY) $(PY_CLIENT)/stubgen.py
 	touch $@
 
@@ -40,9 +44,9 @@ tools: $(BUF)
 $(BUF):
 	npm install --silent --no-save --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION)
 
-$(IMAGE): $(PY_STUBS_STAMP) $(PROTOS)
+$(IMAGE): $(GEN_STAMP) $(PROTOS)
 	mkdir -p build
-	$(PY) -m grpc_tools.protoc -Iprotos -I"$$($(PY) -c 'import google.type.money_pb2 as m, pathlib; print(pathlib.Path(m.__file__).parents[2])')" \
+	$(PY) -m grpc_tools.protoc -Iprotos -I$(GOOGLEAPIS) \
 		--include_imports --include_source_info -o $@ $(PROTOS)
 
 proto-lint: $(BUF) $(IMAGE)
@@ -53,9 +57,29 @@ BREAKING_AGAINST ?= main
 breaking: $(BUF) $(IMAGE)
 	rm -rf build/against && mkdir -p build/against
 	git archive $(BREAKING_AGAINST) protos | tar -x -C build/against
-	$(PY) -m grpc_tools.protoc -Ibuild/against/protos -I"$$($(PY) -c 'import google.type.money_pb2 as m, pathlib; print(pathlib.Path(m.__file__).parents[2])')" \
+	$(PY) -m grpc_tools.protoc -Ibuild/against/protos -I$(GOOGLEAPIS) \
 		--include_imports -o build/against.binpb build/against/protos/inventory/v1/*.proto
 	$(BUF) breaking $(IMAGE) --against build/against.binpb --config protos/buf.yaml --path inventory
+
+# Contract safety: the contract may not break a client built against the last release, kept
+# in protos/released/ (tags need not travel with the repository). `make release-contract`
+# makes the current contract the released one.
+RELEASED := protos/released
+RELEASED_IMAGE := build/released.binpb
+$(RELEASED_IMAGE): $(VENV_STAMP) $(wildcard $(RELEASED)/inventory/v1/*.proto)
+	mkdir -p build
+	$(PY) -m grpc_tools.protoc -I$(RELEASED) -I$(GOOGLEAPIS) \
+		--include_imports -o $@ $(RELEASED)/inventory/v1/*.proto
+
+breaking-released: $(BUF) $(IMAGE) $(RELEASED_IMAGE)
+	$(BUF) breaking $(IMAGE) --against $(RELEASED_IMAGE) --config protos/buf.yaml --path inventory
+
+release-contract:
+	@git diff --quiet HEAD -- protos/inventory || { echo "commit protos/inventory first"; exit 1; }
+	rm -rf $(RELEASED)/inventory
+	cp -r protos/inventory $(RELEASED)/inventory
+	echo "$$(git rev-parse --short HEAD)" > $(RELEASED)/COMMIT
+	@echo "protos/released/ now holds the contract of $$(cat $(RELEASED)/COMMIT): commit it (and tag the release)"
 
 LINT_PATHS := src/inventory_service $(PY_CLIENT) tests $(wildcard benchmarks)
 lint: setup
@@ -65,7 +89,7 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: setup lint typecheck proto-lint
+test: setup lint typecheck proto-lint breaking-released
 	$(BIN)/pytest -m 'not bench' $(PYTEST_ARGS)
 
 run: setup
@@ -78,4 +102,4 @@ bench: setup
 	$(PY) benchmarks/stream_ingest.py
 
 clean:
-	rm -rf $(VENV) .tools build $(PY_STUBS) var
+	rm -rf $(VENV) .tools build $(GEN_DIR) var
