@@ -16,7 +16,8 @@ from google.protobuf import timestamp_pb2
 from inventory.v1 import catalog_pb2, catalog_pb2_grpc
 from inventory.v1 import inventory_count_pb2 as counts_pb2
 from inventory_client.connection import Endpoint
-from inventory_client.scanner import AckCallback, Backoff, ScannerSession, ScannerStats
+from inventory_client.retry import Backoff
+from inventory_client.scanner import AckCallback, ScannerSession, ScannerStats
 
 MODES = {"set": counts_pb2.COUNT_MODE_SET, "add": counts_pb2.COUNT_MODE_ADD}
 PRODUCT_COLUMNS = ("product_id", "sku", "barcode")
