@@ -75,7 +75,8 @@ class InventoryError(Exception):
             f"{v.subject}: {v.description}" if v.subject else v.description
             for v in self.precondition_violations
         ]
-        return "; ".join(parts)
+        # The server's message often is the violations' text already: say each thing once.
+        return "; ".join(p for i, p in enumerate(parts) if i == 0 or p not in self.message)
 
     def as_dict(self) -> dict[str, Any]:
         """For JSON output; empty parts are left out."""
