@@ -22,9 +22,10 @@ from google.protobuf.message import Message
 
 @dataclass(frozen=True)
 class Fault:
-    code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE
+    code: grpc.StatusCode | None = grpc.StatusCode.UNAVAILABLE  # None: only the delay
     after_server: bool = False  # unary: the server acts, then the reply is replaced by the fault
     after_responses: int = 0  # streams: forward this many responses, drop the next, then fail
+    delay: float = 0.0  # unary: seconds before the call is passed on (a slow upstream)
 
 
 def _short_name(path: str) -> str:
@@ -99,14 +100,18 @@ class Balancer:
         with self._lock:
             self.requests[method].append(_request_class(path).FromString(request))
         fault = self._next_fault(method)
-        if fault is not None and not fault.after_server:
+        if fault is not None:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.code is not None and not fault.after_server:
             await context.abort(fault.code, "no healthy upstream (test balancer)")
         try:
             reply: bytes = await channel.unary_unary(path)(request, metadata=_forwarded(context))
         except grpc.aio.AioRpcError as error:
-            await context.abort(error.code(), error.details() or "", error.trailing_metadata())
+            await context.abort(
+                error.code(), error.details() or "", tuple(error.trailing_metadata() or ())
+            )
             raise
-        if fault is not None:
+        if fault is not None and fault.code is not None:
             await context.abort(fault.code, "upstream connection lost (test balancer)")
         return reply
 
@@ -132,12 +137,14 @@ class Balancer:
         forwarded = 0
         try:
             async for response in call:
-                if fault is not None and forwarded >= fault.after_responses:
+                if fault and fault.code and forwarded >= fault.after_responses:
                     await context.abort(fault.code, "stream reset (test balancer)")
                 forwarded += 1
                 yield response
         except grpc.aio.AioRpcError as error:
-            await context.abort(error.code(), error.details() or "", error.trailing_metadata())
+            await context.abort(
+                error.code(), error.details() or "", tuple(error.trailing_metadata() or ())
+            )
         finally:
             pumping.cancel()
             call.cancel()

@@ -119,3 +119,15 @@ def server(database_url: str) -> Iterator[ServerThread]:
 def api(server: ServerThread) -> Iterator[Clients]:
     with clients(server.port) as c:
         yield c
+
+
+@pytest.fixture
+def sqlite_server(sqlite_template: Path, tmp_path: Path) -> Iterator[ServerThread]:
+    """A server on SQLite only, for tests of what a client does (the backend changes nothing)."""
+    path = tmp_path / "inventory.db"
+    shutil.copy(sqlite_template, path)
+    thread = ServerThread(test_settings(f"sqlite:///{path}")).start()
+    try:
+        yield thread
+    finally:
+        thread.stop()
