@@ -111,7 +111,7 @@ def test_session_resumes_after_a_reset_seen_through_a_balancer(
     entries = [scan(count_id, sku="SALT-1", quantity=1, mode=ADD) for _ in range(200)]
     balancer = Balancer(server.port).start()
     try:
-        balancer.fail_next("StreamCountItems", Fault(reset, after_responses=5))
+        balancer.fail_next("StreamCountItems", Fault(reset, after_responses=0))
 
         async def shift() -> ScannerStats:
             async with grpc.aio.insecure_channel(f"127.0.0.1:{balancer.port}") as channel:

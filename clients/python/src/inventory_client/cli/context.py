@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import click
 import grpc
@@ -26,6 +27,9 @@ class InputError(click.ClickException):
     """A local file the command cannot use (a CSV row without a quantity, ...)."""
 
     exit_code = 4
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"error: {self.format_message()}", file=file or sys.stderr)
 
 
 # What each exit code says failed; the same table is in --help and the README.
