@@ -18,6 +18,7 @@ from sqlalchemy import text
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.models import Base
+from tests.balancer_support import Balancer
 from tests.support import Clients, ServerThread, clients, test_settings
 
 POSTGRES_URL = os.environ.get(
@@ -131,3 +132,13 @@ def sqlite_server(sqlite_template: Path, tmp_path: Path) -> Iterator[ServerThrea
         yield thread
     finally:
         thread.stop()
+
+
+@pytest.fixture
+def balancer(sqlite_server: ServerThread) -> Iterator[Balancer]:
+    """A test load balancer in front of sqlite_server (tests/balancer_support.py)."""
+    front = Balancer(sqlite_server.port).start()
+    try:
+        yield front
+    finally:
+        front.stop()

@@ -9,7 +9,7 @@ import shlex
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -256,15 +256,6 @@ def test_lists_show_a_limit_and_all_on_request(
     assert everything.err == ""
     table = terminal(port, Role.STAFF, "products list")
     assert all(f"P-{i:02d}" in table.out for i in range(7))
-
-
-@pytest.fixture
-def balancer(sqlite_server: ServerThread) -> Iterator[Balancer]:
-    front = Balancer(sqlite_server.port).start()
-    try:
-        yield front
-    finally:
-        front.stop()
 
 
 def test_scan_resumes_a_reset_stream_and_stores_every_entry_once(

@@ -5,7 +5,6 @@ between fails calls on cue)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -35,15 +34,6 @@ from tests.support import ServerThread, token
 QUICK_RETRY = RetryPolicy(max_attempts=4, backoff=Backoff(initial=0.02, maximum=0.1))
 
 
-@pytest.fixture
-def balancer(sqlite_server: ServerThread) -> Iterator[Balancer]:
-    front = Balancer(sqlite_server.port).start()
-    try:
-        yield front
-    finally:
-        front.stop()
-
-
 def client_for(port: int, role: Role | None, **kwargs: Any) -> InventoryClient:
     secret = token(role, f"{role.name.lower()}-client") if role else None
     return InventoryClient(f"127.0.0.1:{port}", secret, **kwargs)
@@ -55,6 +45,15 @@ def new_product(client: InventoryClient, sku: str, opening: int = 10) -> catalog
         opening_quantity=opening,
     )
     return client.create_product(request).product
+
+
+def damage(product_id: str, change: int) -> adjustments_pb2.CreateStockAdjustmentRequest:
+    return adjustments_pb2.CreateStockAdjustmentRequest(
+        product_id=product_id,
+        type=adjustments_pb2.STOCK_ADJUSTMENT_TYPE_DAMAGE,
+        quantity_change=change,
+        reason="dropped",
+    )
 
 
 def test_address_and_token_come_from_the_environment(
@@ -144,12 +143,7 @@ def test_a_write_whose_reply_was_lost_is_retried_with_its_request_id_and_applied
 ) -> None:
     with client_for(balancer.port, Role.ADMIN, retry=QUICK_RETRY) as client:
         product = new_product(client, "ONCE-1", opening=20)
-        request = adjustments_pb2.CreateStockAdjustmentRequest(
-            product_id=product.id,
-            type=adjustments_pb2.STOCK_ADJUSTMENT_TYPE_DAMAGE,
-            quantity_change=-2,
-            reason="dropped",
-        )
+        request = damage(product.id, -2)
         # The server applies it, then the reply is lost on the way back.
         balancer.fail_next("CreateStockAdjustment", Fault(after_server=True))
         created = client.create_stock_adjustment(request).stock_adjustment
@@ -175,12 +169,7 @@ def test_a_write_whose_reply_was_lost_is_retried_with_its_request_id_and_applied
 def test_a_fresh_request_id_for_each_call_of_a_reused_message(balancer: Balancer) -> None:
     with client_for(balancer.port, Role.ADMIN) as client:
         product = new_product(client, "TWICE-1", opening=20)
-        request = adjustments_pb2.CreateStockAdjustmentRequest(
-            product_id=product.id,
-            type=adjustments_pb2.STOCK_ADJUSTMENT_TYPE_DAMAGE,
-            quantity_change=-1,
-            reason="dropped",
-        )
+        request = damage(product.id, -1)
         first = client.create_stock_adjustment(request).stock_adjustment
         second = client.create_stock_adjustment(request).stock_adjustment
     assert first.id != second.id

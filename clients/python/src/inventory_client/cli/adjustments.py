@@ -14,7 +14,7 @@ from inventory_client.cli.context import (
     page_size,
     pass_app,
     product_id,
-    take,
+    show_list,
     timestamp,
 )
 from inventory_client.cli.render import ADJUSTMENT_COLUMNS, adjustment_fields
@@ -42,10 +42,6 @@ def adjustments() -> None:
 def _show(app: App, adjustment: adjustments_pb2.StockAdjustment) -> None:
     title = f"Adjustment {adjustment.id}"
     app.output.result(adjustment, lambda: app.output.fields(title, adjustment_fields(adjustment)))
-
-
-def _list(app: App, found: list[adjustments_pb2.StockAdjustment], title: str) -> None:
-    app.output.results(found, lambda: app.output.table(found, ADJUSTMENT_COLUMNS, title=title))
 
 
 @adjustments.command("create", epilog=PRODUCT_HELP)
@@ -126,8 +122,8 @@ def list_adjustments(
         create_time_to=timestamp(end, end_of_day=True),
         page_size=page_size(limit, all_pages),
     )
-    found = take(app.client.iter_stock_adjustments(request), limit, all_pages, app.output)
-    _list(app, found, "Adjustments")
+    found = app.client.iter_stock_adjustments(request)
+    show_list(app, found, ADJUSTMENT_COLUMNS, title="Adjustments", limit=limit, all_pages=all_pages)
 
 
 @adjustments.command("pending")
@@ -137,8 +133,9 @@ def list_adjustments(
 def pending(app: App, limit: int, all_pages: bool) -> None:
     """Adjustments waiting for a manager's decision, oldest first."""
     request = adjustments_pb2.ListPendingApprovalsRequest(page_size=page_size(limit, all_pages))
-    found = take(app.client.iter_pending_approvals(request), limit, all_pages, app.output)
-    _list(app, found, "Pending approval")
+    found = app.client.iter_pending_approvals(request)
+    title = "Pending approval"
+    show_list(app, found, ADJUSTMENT_COLUMNS, title=title, limit=limit, all_pages=all_pages)
 
 
 @adjustments.command("approve")

@@ -6,20 +6,22 @@ from __future__ import annotations
 import datetime
 import itertools
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, TypeVar
 
 import click
 import grpc
 from google.protobuf import timestamp_pb2
+from google.protobuf.message import Message
 
 from inventory.v1 import catalog_pb2
-from inventory_client.cli.render import Output
+from inventory_client.cli.render import Column, Output
 from inventory_client.client import InventoryClient
 from inventory_client.connection import Endpoint
 
 T = TypeVar("T")
+M = TypeVar("M", bound=Message)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -128,6 +130,20 @@ def take(items: Iterator[T], limit: int, all_pages: bool, output: Output) -> lis
     if len(taken) > limit:
         output.note(f"(first {limit} shown; --limit N or --all for more)")
     return taken[:limit]
+
+
+def show_list(
+    app: App,
+    items: Iterator[M],
+    columns: Sequence[Column[M]],
+    *,
+    title: str,
+    limit: int,
+    all_pages: bool,
+) -> None:
+    """A list command's output: its first `limit` items (or all) as a table or JSON."""
+    found = take(items, limit, all_pages, app.output)
+    app.output.results(found, lambda: app.output.table(found, columns, title=title))
 
 
 def page_size(limit: int, all_pages: bool) -> int:

@@ -15,7 +15,7 @@ from inventory_client.cli.context import (
     page_size,
     pass_app,
     product_selector,
-    take,
+    show_list,
     timestamp,
 )
 from inventory_client.cli.render import (
@@ -87,8 +87,8 @@ def list_counts(
         type=TYPES[kind.lower()] if kind else counts_pb2.INVENTORY_COUNT_TYPE_UNSPECIFIED,
         page_size=page_size(limit, all_pages),
     )
-    found = take(app.client.iter_inventory_counts(request), limit, all_pages, app.output)
-    app.output.results(found, lambda: app.output.table(found, COUNT_COLUMNS, title="Counts"))
+    counts_found = app.client.iter_inventory_counts(request)
+    show_list(app, counts_found, COUNT_COLUMNS, title="Counts", limit=limit, all_pages=all_pages)
 
 
 @counts.command("show")
@@ -111,8 +111,8 @@ def items(app: App, count_id: str, limit: int, all_pages: bool) -> None:
     request = counts_pb2.ListCountItemsRequest(
         inventory_count_id=count_id, page_size=page_size(limit, all_pages)
     )
-    found = take(app.client.iter_count_items(request), limit, all_pages, app.output)
-    app.output.results(found, lambda: app.output.table(found, ITEM_COLUMNS, title="Lines"))
+    lines = app.client.iter_count_items(request)
+    show_list(app, lines, ITEM_COLUMNS, title="Lines", limit=limit, all_pages=all_pages)
 
 
 @counts.command("add", epilog=PRODUCT_HELP)
@@ -175,9 +175,13 @@ def discrepancies(app: App, count_id: str, limit: int, all_pages: bool) -> None:
     request = counts_pb2.ListDiscrepanciesRequest(
         inventory_count_id=count_id, page_size=page_size(limit, all_pages)
     )
-    found = take(app.client.iter_discrepancies(request), limit, all_pages, app.output)
-    app.output.results(
-        found, lambda: app.output.table(found, ITEM_COLUMNS, title="Significant discrepancies")
+    show_list(
+        app,
+        app.client.iter_discrepancies(request),
+        ITEM_COLUMNS,
+        title="Significant discrepancies",
+        limit=limit,
+        all_pages=all_pages,
     )
 
 

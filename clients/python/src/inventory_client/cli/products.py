@@ -24,7 +24,7 @@ from inventory_client.cli.context import (
     pass_app,
     product_id,
     product_selector,
-    take,
+    show_list,
 )
 from inventory_client.cli.render import (
     LEDGER_COLUMNS,
@@ -92,8 +92,8 @@ def list_products(app: App, inactive: bool, limit: int, all_pages: bool) -> None
     request = catalog_pb2.ListProductsRequest(
         show_inactive=inactive, page_size=page_size(limit, all_pages)
     )
-    found = take(app.client.iter_products(request), limit, all_pages, app.output)
-    app.output.results(found, lambda: app.output.table(found, PRODUCT_COLUMNS, title="Products"))
+    found = app.client.iter_products(request)
+    show_list(app, found, PRODUCT_COLUMNS, title="Products", limit=limit, all_pages=all_pages)
 
 
 @products.command("show", epilog=PRODUCT_HELP)
@@ -228,7 +228,6 @@ def movements(app: App, product: str, batch_id: str, limit: int, all_pages: bool
         batch_id=batch_id,
         page_size=page_size(limit, all_pages),
     )
-    found = take(app.client.iter_stock_movements(request), limit, all_pages, app.output)
-    app.output.results(
-        found, lambda: app.output.table(found, LEDGER_COLUMNS, title=f"Ledger of {product}")
-    )
+    entries = app.client.iter_stock_movements(request)
+    title = f"Ledger of {product}"
+    show_list(app, entries, LEDGER_COLUMNS, title=title, limit=limit, all_pages=all_pages)
