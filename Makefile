@@ -36,6 +36,8 @@ generate: generate-python
 generate-python: $(GEN_STAMP)
 
 $(GEN_STAMP): $(VENV_STAMP) $(PROTOS) $(PY_CLIENT)/stubgen.py
+	# Older checkouts generated them into src/inventory, where they would shadow these.
+	if [ -f src/inventory/.generated ]; then rm -rf src/inventory; fi
 	$(PY) $(PY_CLIENT)/stubgen.py
 	touch $@
 
