@@ -20,7 +20,6 @@ from inventory_client.cli.context import (
 )
 from inventory_client.cli.counts import counts
 from inventory_client.cli.products import products
-from inventory_client.cli.render import Output
 from inventory_client.cli.scanning import health, simulate
 from inventory_client.client import DEFAULT_DEADLINE
 from inventory_client.connection import (
@@ -108,7 +107,7 @@ for command in (counts, adjustments, products, health, simulate):
 
 def main(argv: list[str] | None = None) -> int:
     """Runs the command; returns its exit code (see EXIT_CODES_HELP)."""
-    app = App(Endpoint(), DEFAULT_DEADLINE, Output())
+    app = App()
     try:
         result = cli.main(args=argv, prog_name="inventory-client", obj=app, standalone_mode=False)
     except InventoryError as error:

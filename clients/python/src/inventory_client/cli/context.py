@@ -17,7 +17,7 @@ from google.protobuf.message import Message
 
 from inventory.v1 import catalog_pb2
 from inventory_client.cli.render import Column, Output
-from inventory_client.client import InventoryClient
+from inventory_client.client import DEFAULT_DEADLINE, InventoryClient
 from inventory_client.connection import Endpoint
 
 T = TypeVar("T")
@@ -76,9 +76,9 @@ def exit_code(code: grpc.StatusCode) -> int:
 class App:
     """What every command gets: where to call, how long to wait, how to print."""
 
-    endpoint: Endpoint
-    timeout: float
-    output: Output
+    endpoint: Endpoint = field(default_factory=Endpoint)
+    timeout: float = DEFAULT_DEADLINE
+    output: Output = field(default_factory=Output)
     _client: InventoryClient | None = field(default=None, repr=False)
 
     @property
