@@ -18,14 +18,14 @@ from typing import Any
 
 import grpc
 import pytest
-from inventory_client.connection import Endpoint
-from inventory_client.scanner import Backoff, ScannerSession
 from sqlalchemy import func, select
 
 from deploy.cluster import Cluster, haproxy_binary
 from deploy.processes import Record
 from inventory.v1 import catalog_pb2, stock_adjustment_pb2
 from inventory.v1 import inventory_count_pb2 as pb
+from inventory_client.connection import Endpoint
+from inventory_client.scanner import Backoff, ScannerSession
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.ledger_audit import audit_ledger
 from inventory_service.db.models import StoredCountEntry
