@@ -59,6 +59,7 @@ from inventory_service.domain.identity import Role  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
 STREAM = "StreamCountItems (entries)"
+LAYERS = {f"inventory_service.{layer}" for layer in ("api", "services", "db", "domain")}
 WEIGHTS = {
     "GetProduct": 30,
     "GetInventoryCount": 5,
@@ -393,7 +394,7 @@ def _profile(name: str, pids: Sequence[int], args: argparse.Namespace) -> subpro
     output.parent.mkdir(parents=True, exist_ok=True)
     command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(worker)]
     command += ["--duration", str(int(args.warmup + args.seconds)), "--rate", "200"]
-    command += ["--nonblocking", "--format", "raw", "--output", str(output)]
+    command += ["--gil", "--nonblocking", "--format", "raw", "--output", str(output)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -411,13 +412,14 @@ def _command(pid: int) -> str:
         return ""
 
 
-def summarize_profile(path: Path, top: int = 18) -> str:
-    """py-spy's collapsed stacks as: share of samples per module (inclusive) and per function
-    (self), the busiest first."""
+def summarize_profile(path: Path, top: int = 12) -> str:
+    """py-spy's collapsed stacks (sampled while a thread held the GIL: where the Python CPU time
+    went): the share of samples by package of the running frame (self), and by layer of ours
+    anywhere on the stack (inclusive)."""
     if not path.exists():
         return f"   (no profile: {path} missing; is py-spy installed?)"
-    inclusive: dict[str, int] = defaultdict(int)
     own: dict[str, int] = defaultdict(int)
+    layers: dict[str, int] = defaultdict(int)
     total = 0
     for line in path.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -426,31 +428,31 @@ def summarize_profile(path: Path, top: int = 18) -> str:
         samples = int(count)
         total += samples
         frames = stack.split(";")
-        for module in {_module(frame) for frame in frames}:
-            inclusive[module] += samples
-        own[frames[-1].split(" (")[0] + " " + _module(frames[-1])] += samples
-    lines = [f"   profile of one server process: {total} samples, {path}"]
-    lines.append("   by package (inclusive):")
-    for module, samples in sorted(inclusive.items(), key=lambda kv: -kv[1])[:top]:
-        lines.append(f"     {samples / total:6.1%}  {module}")
-    lines.append("   by function (self):")
-    for function, samples in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
-        lines.append(f"     {samples / total:6.1%}  {function}")
+        own[_package(frames[-1])] += samples
+        for layer in {_package(f) for f in frames} & LAYERS:
+            layers[layer] += samples
+    if not total:
+        return f"   (no samples in {path})"
+    lines = [f"   GIL profile of one server process: {total} samples ({path})"]
+    lines.append("   running (self), by package:")
+    for package, samples in sorted(own.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"     {samples / total:6.1%}  {package}")
+    lines.append("   under our layers (inclusive):")
+    for layer, samples in sorted(layers.items(), key=lambda kv: -kv[1])[:top]:
+        lines.append(f"     {samples / total:6.1%}  {layer}")
     return "\n".join(lines)
 
 
-def _module(frame: str) -> str:
-    """The package a frame ran in: 'sqlalchemy', 'grpc', 'inventory_service.api', ..."""
-    where = frame.rpartition("(")[2]
-    path = where.split(":")[0]
-    parts = Path(path).parts
-    for anchor in ("site-packages", "src", "python3.11"):
+def _package(frame: str) -> str:
+    """'sqlalchemy', 'grpc', 'asyncio', 'inventory_service.api', ... of a py-spy frame
+    'function (path:line)' (py-spy shortens paths to where the package starts)."""
+    parts = Path(frame.rpartition("(")[2].split(":")[0]).parts
+    if "inventory_service" in parts:
+        return ".".join(parts[parts.index("inventory_service") :][:2]).removesuffix(".py")
+    for anchor in ("site-packages", "python3.11"):  # a path py-spy left whole
         if anchor in parts:
-            rest = parts[parts.index(anchor) + 1 :]
-            if anchor == "src" and len(rest) > 1:
-                return ".".join(rest[:2])
-            return rest[0] if rest else path
-    return path
+            parts = parts[parts.index(anchor) + 1 :]
+    return parts[0].removesuffix(".py") if parts else frame
 
 
 def _cpu(pids: Sequence[int]) -> float:
