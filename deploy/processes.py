@@ -218,10 +218,10 @@ class ServerProcess(LoggedProcess):
             records = self.records[after:]
         for record in records:
             if record.get("message") == "worker started" and record.get("worker") != "metrics":
-                alive.append(int(record["pid"]))
+                alive.append(int(record["worker_pid"]))
             elif record.get("message") in ("worker died; starting it again", "worker stopped"):
                 with contextlib.suppress(ValueError):
-                    alive.remove(int(record["pid"]))
+                    alive.remove(int(record["worker_pid"]))
         return alive
 
     def metrics_port(self) -> int:

@@ -55,7 +55,7 @@ def test_workers_share_the_port_and_a_dead_one_is_started_again(workers: ServerP
     died = workers.wait_for(
         lambda r: r.get("message") == "worker died; starting it again", after=mark
     )
-    assert (died["pid"], died["signal"]) == (pids[0], "SIGKILL")
+    assert (died["worker_pid"], died["signal"]) == (pids[0], "SIGKILL")
     workers.wait_for(lambda r: r.get("message") == "serving" and r["pid"] not in pids, after=mark)
     assert len(set(workers.worker_pids())) == WORKERS
     assert all(_healthy_on_a_new_connection(workers.port) for _ in range(10))

@@ -157,7 +157,9 @@ class Supervisor:
         child.restart_at = None
         child.started = time.monotonic()
         child.pid = _fork(child.work)
-        log.info("worker started", extra={"fields": {"worker": child.name, "pid": child.pid}})
+        log.info(
+            "worker started", extra={"fields": {"worker": child.name, "worker_pid": child.pid}}
+        )
 
     def _reap(self) -> None:
         while self._alive():
@@ -175,7 +177,7 @@ class Supervisor:
 
     def _died(self, child: Child, pid: int, status: int) -> None:
         code = os.waitstatus_to_exitcode(status)
-        fields: dict[str, object] = {"worker": child.name, "pid": pid, **_describe(status)}
+        fields: dict[str, object] = {"worker": child.name, "worker_pid": pid, **_describe(status)}
         if self.stopping:
             if code != 0 and self.exit_code == 0:
                 self.exit_code = 1
