@@ -561,9 +561,10 @@ def print_target(result: TargetResult) -> None:
         f"\n== {result.name}: {result.rate():,.0f} calls/s "
         f"(p50 {result.p(50):.1f} ms, p99 {result.p(99):.1f} ms)"
     )
+    per_call = result.server_cpu / max(1, result.calls()) * 1000
     print(
-        f"   CPU: servers {result.server_cpu / seconds:.2f} cores, "
-        f"clients {result.client_cpu / seconds:.2f} cores"
+        f"   CPU: servers {result.server_cpu / seconds:.2f} cores ({per_call:.1f} ms per unary "
+        f"call, the streams' share included), clients {result.client_cpu / seconds:.2f} cores"
     )
     print(f"   {'method':<28} {'calls/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
     for method in sorted(result.latencies, key=lambda m: (m == STREAM, m)):
