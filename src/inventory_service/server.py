@@ -132,11 +132,7 @@ def grpc_server(
     """The bare server stack (interceptors, limits, keepalive), without servicers; the
     benchmark's transport baseline runs on it too."""
     return grpc.aio.server(
-        interceptors=[
-            AccessLogInterceptor(),
-            ErrorInterceptor(),
-            AuthInterceptor(verifier, roles),
-        ],
+        interceptors=[AccessLogInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier, roles)],
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
         options=[
             ("grpc.max_receive_message_length", settings.max_receive_message_bytes),
