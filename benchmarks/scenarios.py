@@ -92,6 +92,15 @@ class UnaryResult:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
 
+def unary_figure(key: str, label: str, result: UnaryResult) -> Figure:
+    extra = {"p50_ms": round(result.percentile(50), 2), "p99_ms": round(result.percentile(99), 2)}
+    return Figure(key, label, result.rate, "calls/s", extra)
+
+
+def stream_figure(key: str, label: str, result: SimulationResult) -> Figure:
+    return Figure(key, label, result.rate, extra={"entries": result.answered})
+
+
 async def unary_run(
     endpoint: Endpoint, count_id: str, product_ids: Sequence[str], callers: int, calls: int
 ) -> UnaryResult:
@@ -235,26 +244,12 @@ async def measure_transport(sizes: Sizes, report: Report, secret: str) -> None:
             entry_plans = plans(count_id, products, streams, total, seed=streams)
             result = await stream_run(staff, entry_plans, per_message)
             report.add(
-                Figure(
-                    f"2.{key}",
-                    f"bare stream, {per_message}/message, {streams} stream(s)",
-                    result.rate,
-                    extra={"entries": result.answered},
+                stream_figure(
+                    f"2.{key}", f"bare stream, {per_message}/message, {streams} stream(s)", result
                 )
             )
         unary = await unary_run(staff, count_id, products, sizes.callers, sizes.unary_calls)
-        report.add(
-            Figure(
-                "2.unary",
-                f"bare unary echo, {sizes.callers} callers",
-                unary.rate,
-                "calls/s",
-                {
-                    "p50_ms": round(unary.percentile(50), 2),
-                    "p99_ms": round(unary.percentile(99), 2),
-                },
-            )
-        )
+        report.add(unary_figure("2.unary", f"bare unary echo, {sizes.callers} callers", unary))
     finally:
         echo.stop()
 
@@ -290,11 +285,10 @@ async def measure_service(
             result = await stream_run(staff, entry_plans, per_message)
             section = "3" if per_message == 1 else "4"
             report.add(
-                Figure(
+                stream_figure(
                     f"{section}.{key}",
                     f"StreamCountItems, {per_message}/message, {streams} stream(s)",
-                    result.rate,
-                    extra={"entries": result.answered},
+                    result,
                 )
             )
 
@@ -305,18 +299,7 @@ async def measure_service(
 
         print(f"(5) AddCountItem, {sizes.callers} callers")
         unary = await unary_run(staff, count_id, products, sizes.callers, sizes.unary_calls)
-        report.add(
-            Figure(
-                "5.unary",
-                f"AddCountItem unary, {sizes.callers} callers",
-                unary.rate,
-                "calls/s",
-                {
-                    "p50_ms": round(unary.percentile(50), 2),
-                    "p99_ms": round(unary.percentile(99), 2),
-                },
-            )
-        )
+        report.add(unary_figure("5.unary", f"AddCountItem unary, {sizes.callers} callers", unary))
 
         print(f"(6) server memory over a {sizes.soak_entries:,}-entry stream")
         before = server.status()
