@@ -1,12 +1,19 @@
-"""Structured logging: one JSON object per line."""
+"""Structured logging: one JSON object per line (python-json-logger).
+
+Every line has time (UTC, milliseconds), level, logger, pid (of the process: workers share a
+log) and message, and the request id of the call it was logged for; a call's structured data,
+passed as `extra={"fields": {...}}`, sits at the top level of its line; an exception is one
+`exception` field. Tokens are never passed to a logger."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
 # The id of the call being served (api/request_ids.py sets it); every line logged on its behalf,
 # on the event loop or on a database thread (they run in a copy of its context), carries it.
@@ -21,25 +28,36 @@ def set_request_id(request_id: str | None) -> None:
     _request_id.set(request_id)
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "pid": record.process,  # which worker process (serve --workers)
-            "message": record.getMessage(),
-        }
+class JsonFormatter(_LibraryJsonFormatter):
+    def __init__(self) -> None:
+        super().__init__(
+            ["asctime", "levelname", "name", "process", "message"],
+            rename_fields={
+                "asctime": "time",
+                "levelname": "level",
+                "name": "logger",
+                "process": "pid",  # which worker process (serve --workers)
+                "exc_info": "exception",
+            },
+            json_default=str,
+        )
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        log_data["level"] = str(log_data["level"]).lower()
+        exception = log_data.pop("exception", None)
         # Formatted where the line is logged (StreamHandler), so in the context of its call.
         request_id = _request_id.get()
         if request_id is not None:
-            line["request_id"] = request_id
-        fields = getattr(record, "fields", None)
+            log_data["request_id"] = request_id
+        fields = log_data.pop("fields", None)
         if isinstance(fields, dict):
-            line.update(fields)
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+            log_data.update(fields)
+        if exception is not None:
+            log_data["exception"] = exception
+        return log_data
 
 
 def configure_logging(level: str = "INFO") -> None:
