@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -39,7 +40,7 @@ def record(
     )
 
 
-def test_a_line_has_time_level_logger_message_and_the_fields_at_the_top() -> None:
+def test_a_line_has_time_level_logger_pid_message_and_the_fields_at_the_top() -> None:
     entry = record("rpc %s", "done", extra={"fields": {"method": "/x", "code": "OK", "n": 3}})
 
     line = json.loads(JsonFormatter().format(entry))
@@ -48,6 +49,7 @@ def test_a_line_has_time_level_logger_message_and_the_fields_at_the_top() -> Non
         "time": line["time"],
         "level": "warning",
         "logger": "inventory_service.test",
+        "pid": os.getpid(),  # worker processes share one log
         "message": "rpc done",
         "method": "/x",
         "code": "OK",

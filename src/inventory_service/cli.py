@@ -186,11 +186,11 @@ def _supervise(settings: Settings) -> int:
     from prometheus_client.multiprocess import mark_process_dead
 
     from inventory_service.metrics_endpoint import serve_metrics
-    from inventory_service.server import ConfigurationError, token_verifier
+    from inventory_service.server import ConfigurationError, check_configuration
     from inventory_service.workers import Child, Supervisor, reserve_port, run_in_child
 
     try:
-        token_verifier(settings)
+        check_configuration(settings)
     except ConfigurationError as error:
         log.error(str(error))
         return CONFIGURATION_ERROR

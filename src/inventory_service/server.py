@@ -69,6 +69,13 @@ def role_table() -> dict[str, Role]:
         raise ConfigurationError(str(error)) from error
 
 
+def check_configuration(settings: Settings) -> None:
+    """What create_server would refuse, checked without building anything (the parent of the
+    worker processes checks it once, before it touches the database)."""
+    role_table()
+    token_verifier(settings)
+
+
 def token_verifier(settings: Settings) -> TokenVerifier:
     if settings.jwt_public_key_file:
         return TokenVerifier.from_public_key_file(
