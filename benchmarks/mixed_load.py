@@ -36,8 +36,7 @@ import sys
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import grpc  # noqa: E402
-import psycopg  # noqa: E402
 from google.type import money_pb2  # noqa: E402
+from processes import fresh_schema  # noqa: E402
 
 from deploy.cluster import Cluster, haproxy_binary, migrate  # noqa: E402
 from deploy.processes import ServerProcess, clean_env  # noqa: E402
@@ -540,18 +539,6 @@ def count_calls(manager: str) -> tuple[Callable[[str], str], Callable[[str, str]
     return start, finish
 
 
-@contextmanager
-def fresh_schema(database: str) -> Iterator[str]:
-    schema = f"inventory_load_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(database, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{database}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(database, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
 # -- report ------------------------------------------------------------------------------------
 
 
@@ -617,7 +604,7 @@ def main() -> int:
     )
     results: list[TargetResult] = []
     env_extra = {"INVENTORY_JWT_SECRET": secret}
-    with fresh_schema(args.database) as url:
+    with fresh_schema(args.database) as (_, url):
         migrate(url)
         start_count, finish_count = count_calls(tokens["manager"])
         setup: dict[str, Any] = {

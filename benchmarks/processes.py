@@ -4,14 +4,11 @@ memory and threads, and the PostgreSQL schema a run works in (created fresh, dro
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import signal
-import subprocess
 import sys
 import threading
+import time
 import uuid
-from collections import deque
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -19,86 +16,67 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))  # deploy/: the process control the cluster and the tests use too
+
+from deploy.processes import LoggedProcess, ProcessFailed, Record, clean_env  # noqa: E402
 
 
-class ServerProcess:
-    """A server in its own process; its port comes from the JSON "serving" line on stderr."""
+class ServerProcess(LoggedProcess):
+    """A server in its own process (deploy/processes.py runs it); its port comes from the JSON
+    "serving" line on stderr. A server that dies mid-run ends the benchmark with its last log
+    lines instead of hanging it. After it serves, only error lines are kept (a run is long)."""
 
     def __init__(self, name: str, argv: Sequence[str], env: dict[str, str]) -> None:
-        self.name = name
-        self.tail: deque[str] = deque(maxlen=40)
-        self._port: int | None = None
-        self._ready = threading.Event()
-        self.process = subprocess.Popen(
-            list(argv),
-            env=env,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        serving = threading.Event()
+
+        def keep(record: Record) -> bool:
+            if record.get("message") == "serving":
+                serving.set()
+                return True
+            return not serving.is_set() or record.get("level") in ("error", "critical")
+
+        super().__init__(name, argv, env, ROOT, keep=keep)
         self._stopping = False
-        self._reader = threading.Thread(target=self._read, name=f"{name}-stderr", daemon=True)
-        self._reader.start()
         threading.Thread(target=self._watch, name=f"{name}-watch", daemon=True).start()
 
     def _watch(self) -> None:
-        # A server that dies mid-run must end the benchmark with its last words, not hang it.
         code = self.process.wait()
         if not self._stopping:
-            self._reader.join(5)
+            time.sleep(1)  # the last lines are still being read
             print(
                 f"\n{self.name} exited unexpectedly with code {code}; last log lines:",
                 file=sys.stderr,
             )
-            print("\n".join(self.tail), file=sys.stderr, flush=True)
+            print(self.tail(40), file=sys.stderr, flush=True)
             os._exit(3)
 
-    def _read(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            if self._port is None:
-                with contextlib.suppress(ValueError):
-                    record = json.loads(line)
-                    if record.get("message") == "serving" and "port" in record:
-                        self._port = int(record["port"])
-                        self._ready.set()
-                self.tail.append(line.rstrip())
-            elif '"level": "error"' in line or '"level": "critical"' in line:
-                self.tail.append(line.rstrip())
-        self._ready.set()
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
+    def _serving(self, timeout: float = 120.0) -> Record:
+        try:
+            return self.wait_for(lambda r: r.get("message") == "serving", timeout=timeout)
+        except ProcessFailed as error:
+            self.stop()
+            raise RuntimeError(f"{self.name} did not start:\n{self.tail(40)}") from error
 
     def wait_port(self, timeout: float = 120.0) -> int:
-        self._ready.wait(timeout)
-        if self._port is None:
-            self.stop()
-            raise RuntimeError(f"{self.name} did not start:\n" + "\n".join(self.tail))
-        return self._port
+        return int(self._serving(timeout)["port"])
+
+    @property
+    def server_pid(self) -> int:
+        """The process that serves: under `serve`, its worker, not the supervising parent."""
+        return int(self._serving().get("pid", self.pid))
 
     def status(self) -> dict[str, int]:
-        """VmRSS, VmHWM (kB) and Threads from /proc/PID/status."""
+        """VmRSS, VmHWM (kB) and Threads of the serving process, from /proc/PID/status."""
         values: dict[str, int] = {}
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{self.server_pid}/status").read_text().splitlines():
             key, _, rest = line.partition(":")
             if key in ("VmRSS", "VmHWM", "Threads"):
                 values[key] = int(rest.split()[0])
         return values
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> int:
         self._stopping = True
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._reader.join(5)
+        return super().stop(timeout)
 
 
 class RssSampler:
@@ -127,10 +105,7 @@ class RssSampler:
 
 
 def server_env(secret: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
-    env.update({"INVENTORY_JWT_SECRET": secret, "PYTHONUNBUFFERED": "1"})
-    env.update(extra or {})
-    return env
+    return clean_env(INVENTORY_JWT_SECRET=secret, PYTHONUNBUFFERED="1", **(extra or {}))
 
 
 def echo_server(secret: str) -> ServerProcess:
@@ -149,6 +124,8 @@ def inventory_server(secret: str, database_url: str) -> ServerProcess:
         "serve",
         "--listen",
         "127.0.0.1:0",
+        "--workers",  # the figures are of one server process
+        "1",
         "--database-url",
         database_url,
     ]
