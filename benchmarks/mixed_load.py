@@ -44,8 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import grpc  # noqa: E402
-from google.type import money_pb2  # noqa: E402
 from processes import fresh_schema  # noqa: E402
+from scenarios import seed_catalog  # noqa: E402
 
 from deploy.cluster import Cluster, haproxy_binary, migrate  # noqa: E402
 from deploy.processes import ServerProcess, clean_env  # noqa: E402
@@ -53,6 +53,7 @@ from inventory.v1 import catalog_pb2, catalog_pb2_grpc, stock_adjustment_pb2  # 
 from inventory.v1 import inventory_count_pb2 as counts_pb2  # noqa: E402
 from inventory.v1 import inventory_count_pb2_grpc as counts_grpc  # noqa: E402
 from inventory.v1 import stock_adjustment_pb2_grpc as adjustments_grpc  # noqa: E402
+from inventory_client.connection import Endpoint  # noqa: E402
 from inventory_service.api.tokens import mint_token  # noqa: E402
 from inventory_service.domain.identity import Role  # noqa: E402
 
@@ -488,32 +489,9 @@ def _descendants(root: int) -> list[int]:
 
 
 def seed(address: str, admin: str, n: int) -> list[str]:
-    async def create() -> list[str]:
-        async with grpc.aio.insecure_channel(address) as channel:
-            stub = catalog_pb2_grpc.CatalogServiceStub(channel)
-            run = uuid.uuid4().hex[:6]
-            ids: list[str] = []
-            for start in range(0, n, 50):
-                replies = await asyncio.gather(
-                    *(
-                        stub.CreateProduct(
-                            catalog_pb2.CreateProductRequest(
-                                product=catalog_pb2.Product(
-                                    sku=f"LOAD-{run}-{i:05d}",
-                                    name=f"Load product {i}",
-                                    unit_cost=money_pb2.Money(currency_code="USD", units=3),
-                                ),
-                                opening_quantity=1_000_000,
-                            ),
-                            metadata=[("authorization", f"Bearer {admin}")],
-                        )
-                        for i in range(start, min(n, start + 50))
-                    )
-                )
-                ids.extend(r.product.id for r in replies)
-            return ids
-
-    return asyncio.run(create())
+    """n products with stock enough for every movement and adjustment of a run."""
+    endpoint = Endpoint(address, admin)
+    return asyncio.run(seed_catalog(endpoint, n, random.Random(n), opening=1_000_000))
 
 
 def count_calls(manager: str) -> tuple[Callable[[str], str], Callable[[str, str], None]]:

@@ -149,8 +149,11 @@ async def stream_run(
     return result
 
 
-async def seed_catalog(endpoint: Endpoint, n: int, rng: random.Random) -> list[str]:
-    """n products with opening stock, created through the API by an admin."""
+async def seed_catalog(
+    endpoint: Endpoint, n: int, rng: random.Random, *, opening: int | None = None
+) -> list[str]:
+    """n products with opening stock (random up to 500, or `opening` each), created through the
+    API by an admin."""
     async with endpoint.channel() as channel:
         stub = catalog_pb2_grpc.CatalogServiceStub(channel)
         run = uuid.uuid4().hex[:6]
@@ -167,7 +170,7 @@ async def seed_catalog(endpoint: Endpoint, n: int, rng: random.Random) -> list[s
                                     currency_code="USD", units=rng.randint(1, 40), nanos=250_000_000
                                 ),
                             ),
-                            opening_quantity=rng.randint(0, 500),
+                            opening_quantity=rng.randint(0, 500) if opening is None else opening,
                         ),
                         metadata=endpoint.metadata(),
                     )

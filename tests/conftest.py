@@ -5,6 +5,8 @@ answer, its tests are skipped with a loud reason, except under CI (CI set), wher
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 import shutil
 import uuid
@@ -18,6 +20,7 @@ from sqlalchemy import text
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.models import Base
+from inventory_service.logs import JsonFormatter
 from tests.balancer_support import Balancer
 from tests.support import Clients, ServerThread, clients, test_settings
 
@@ -142,3 +145,20 @@ def balancer(sqlite_server: ServerThread) -> Iterator[Balancer]:
         yield front
     finally:
         front.stop()
+
+
+@pytest.fixture
+def server_log() -> Iterator[io.StringIO]:
+    """Everything the in-process server logs, formatted as in production."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("inventory_service")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)

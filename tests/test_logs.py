@@ -9,12 +9,10 @@ import os
 import re
 import sys
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 
 import grpc
-import pytest
 
 from inventory.v1 import catalog_pb2
 from inventory_service.domain.identity import Role
@@ -82,23 +80,6 @@ def test_an_exception_is_one_field_of_its_line() -> None:
     assert line["message"] == "failed"
     assert line["exception"].startswith("Traceback")
     assert "ValueError: boom" in line["exception"]
-
-
-@pytest.fixture
-def server_log() -> Iterator[io.StringIO]:
-    """Everything the in-process server logs, formatted as in production."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("inventory_service")
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    try:
-        yield stream
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def test_calls_are_logged_with_their_caller_and_never_a_token(

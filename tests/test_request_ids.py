@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import grpc
@@ -19,7 +17,6 @@ from inventory.v1 import catalog_pb2
 from inventory.v1 import inventory_count_pb2 as pb
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import StoredCountEntry
-from inventory_service.logs import JsonFormatter
 from tests.catalog_data import STAFF, create_product
 from tests.stream_support import ScannerStream, scan, start_count
 from tests.support import Clients
@@ -28,10 +25,10 @@ GET = "/inventory.v1.CatalogService/GetProduct"
 
 
 class LogLines:
-    """The server's log as JSON lines, formatted where they are emitted (as in production)."""
+    """The server's log as JSON lines (tests/conftest.py: server_log)."""
 
-    def __init__(self) -> None:
-        self.buffer = io.StringIO()
+    def __init__(self, buffer: io.StringIO) -> None:
+        self.buffer = buffer
 
     def records(self) -> list[dict[str, Any]]:
         return [json.loads(line) for line in self.buffer.getvalue().splitlines()]
@@ -48,19 +45,8 @@ class LogLines:
 
 
 @pytest.fixture
-def log_lines() -> Iterator[LogLines]:
-    lines = LogLines()
-    handler = logging.StreamHandler(lines.buffer)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    try:
-        yield lines
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
+def log_lines(server_log: io.StringIO) -> LogLines:
+    return LogLines(server_log)
 
 
 def _get_product(api: Clients, product_id: str, *extra: tuple[str, str]) -> Any:
