@@ -9,8 +9,9 @@ as a call of its own), and AddCountItem 15. Alongside, scanner streams (StreamCo
 entry per message at a fixed pace each) count into the same count.
 
 The load comes from several client processes (--clients, each an asyncio loop with --callers
-concurrent callers, closed loop: a caller sends its next call when the last one answered), so
-one Python process is not the limit; each reports the CPU time it used. The servers run as in
+concurrent callers, closed loop: a caller sends its next call when the last one answered, a
+connection for every three callers, so the kernel spreads them over the workers), so one Python
+process is not the limit; each reports the CPU time it used. The servers run as in
 production (an access log line per call, which this script reads and drops), on a fresh
 PostgreSQL schema that is dropped at the end.
 
@@ -59,6 +60,7 @@ from inventory_service.domain.identity import Role  # noqa: E402
 
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
 STREAM = "StreamCountItems (entries)"
+CALLERS_PER_CONNECTION = 3
 LAYERS = {f"inventory_service.{layer}" for layer in ("api", "services", "db", "domain")}
 WEIGHTS = {
     "GetProduct": 30,
@@ -259,17 +261,29 @@ async def _client(plan: Plan) -> Outcome:
         else:
             outcome.errors[f"{name} {error}"] += 1
 
-    async with grpc.aio.insecure_channel(plan.address) as channel:
-        await channel.channel_ready()
-        workload = Workload(plan, channel, rng)
+    # A connection per CALLERS_PER_CONNECTION callers, as many clients would have: the kernel
+    # spreads connections, not calls, over the workers (grpc would share one connection
+    # between channels to one address without a local subchannel pool).
+    count = max(1, plan.callers // CALLERS_PER_CONNECTION)
+    channels = [
+        grpc.aio.insecure_channel(plan.address, options=[("grpc.use_local_subchannel_pool", 1)])
+        for _ in range(count)
+    ]
+    try:
+        await asyncio.gather(*(channel.channel_ready() for channel in channels))
+        workloads = [Workload(plan, channel, rng) for channel in channels]
 
-        async def caller() -> None:
+        async def caller(workload: Workload) -> None:
             while time.perf_counter() < window[1]:
                 await workload.one(record)
 
-        tasks = [caller() for _ in range(plan.callers)]
-        tasks += [_stream(plan, channel, rng, outcome, window) for _ in range(plan.streams)]
+        tasks = [caller(workloads[i % count]) for i in range(plan.callers)]
+        tasks += [
+            _stream(plan, channels[i % count], rng, outcome, window) for i in range(plan.streams)
+        ]
         await asyncio.gather(*tasks)
+    finally:
+        await asyncio.gather(*(channel.close() for channel in channels))
     outcome.seconds = plan.seconds
     return outcome
 
@@ -388,21 +402,24 @@ def _collect(processes: list[Any], results: Any, deadline: float) -> list[dict[s
 
 
 def _profile(name: str, pids: Sequence[int], args: argparse.Namespace) -> subprocess.Popen[bytes]:
-    """py-spy (pip install py-spy) on one server process during the measured window."""
-    worker = _busiest(pids)
+    """py-spy (pip install py-spy) on the busiest server process, from the end of the
+    warm-up to the end of the measured window."""
+    before = {pid: _cpu([pid]) for pid in pids}
+    time.sleep(args.warmup)
+    worker = _busiest(pids, before)
     output = Path(args.profile) / f"{name.replace(' ', '-').replace('+', '')}.txt"
     output.parent.mkdir(parents=True, exist_ok=True)
     command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(worker)]
-    command += ["--duration", str(int(args.warmup + args.seconds)), "--rate", "200"]
+    command += ["--duration", str(int(args.seconds)), "--rate", "200"]
     command += ["--gil", "--nonblocking", "--format", "raw", "--output", str(output)]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _busiest(pids: Sequence[int]) -> int:
-    """The Python server process that has used the most CPU (a worker, not its supervisor,
-    nor HAProxy)."""
+def _busiest(pids: Sequence[int], before: dict[int, float]) -> int:
+    """The Python server process (a worker, not its supervisor, nor HAProxy) that used the most
+    CPU since `before`."""
     python = [pid for pid in pids if _command(pid).startswith(sys.executable)]
-    return max(python or pids, key=lambda pid: _cpu([pid]))
+    return max(python or pids, key=lambda pid: _cpu([pid]) - before.get(pid, 0.0))
 
 
 def _command(pid: int) -> str:
