@@ -404,15 +404,17 @@ def _collect(processes: list[Any], results: Any, deadline: float) -> list[dict[s
 def _profile(name: str, pids: Sequence[int], args: argparse.Namespace) -> subprocess.Popen[bytes]:
     """py-spy (pip install py-spy) on the busiest server process, from the end of the
     warm-up to the end of the measured window."""
+    time.sleep(args.warmup)  # the clients start (a second or so) and warm up
     before = {pid: _cpu([pid]) for pid in pids}
-    time.sleep(args.warmup)
+    time.sleep(1.0)
     worker = _busiest(pids, before)
     output = Path(args.profile) / f"{name.replace(' ', '-').replace('+', '')}.txt"
     output.parent.mkdir(parents=True, exist_ok=True)
     command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(worker)]
-    command += ["--duration", str(int(args.seconds)), "--rate", "200"]
+    command += ["--duration", str(max(1, int(args.seconds) - 1)), "--rate", "200"]
     command += ["--gil", "--nonblocking", "--format", "raw", "--output", str(output)]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = output.with_suffix(".log").open("w")
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
 
 
 def _busiest(pids: Sequence[int], before: dict[int, float]) -> int:
