@@ -45,13 +45,8 @@ DB_WORKERS = 4
 # after its acks, after the first response, and with acks unread while the server's buffer is
 # full (the server then waits on flow control to send; a stream of these carries thousands
 # of entries, so they are a smaller share).
-MOMENTS = ("before", "in_flight", "during", "after", "partial", "unread") + (
-    "before",
-    "in_flight",
-    "during",
-    "after",
-    "partial",
-)
+_MOSTLY = ("before", "in_flight", "during", "after", "partial")
+MOMENTS = (*_MOSTLY, "unread", *_MOSTLY)
 
 
 @dataclass
