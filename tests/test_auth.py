@@ -168,6 +168,7 @@ def strict_server(
         jwt_public_key_file=public,
         jwt_issuer="https://id.example.test",
         jwt_audience="inventory",
+        page_token_secret="page-token-secret-of-the-strict-server",
     )
     thread = ServerThread(settings).start()
     try:

@@ -67,8 +67,18 @@ def token_verifier(settings: Settings) -> TokenVerifier:
     )
 
 
-def _page_token_secret(settings: Settings, verifier: TokenVerifier) -> bytes:
-    seed = settings.page_token_secret or ("page-tokens:" + verifier.key)
+def page_token_secret(settings: Settings) -> bytes:
+    """The key page tokens are signed with: the configured secret, or one derived from the
+    HS256 secret. Never from a public key, which anyone may read (and then forge tokens)."""
+    if settings.page_token_secret:
+        seed = settings.page_token_secret
+    elif settings.jwt_secret and not settings.jwt_public_key_file:
+        seed = "page-tokens:" + settings.jwt_secret
+    else:
+        raise ConfigurationError(
+            "set INVENTORY_PAGE_TOKEN_SECRET: with a public key (INVENTORY_JWT_PUBLIC_KEY_FILE) "
+            "the server has no secret to sign page tokens with"
+        )
     return hashlib.sha256(seed.encode()).digest()
 
 
@@ -138,11 +148,11 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
 
     Call inside a running event loop. listen may use port 0 to pick a free port."""
     verifier = token_verifier(settings)
+    page_tokens = PageTokens(page_token_secret(settings))
     engine = create_db_engine(settings.database_url, pool_size=settings.db_workers)
     upgrade(engine)
     uow_factory = sql_unit_of_work_factory(create_session_factory(engine))
     runner = BlockingRunner(settings.db_workers)
-    page_tokens = PageTokens(_page_token_secret(settings, verifier))
 
     catalog = CatalogService(uow_factory, currency=settings.currency)
     adjustments = AdjustmentService(uow_factory, thresholds=settings.thresholds)
