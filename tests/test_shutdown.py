@@ -1,20 +1,27 @@
 """Shutdown: open scanner streams are told to reconnect instead of holding the server for the
-whole grace period, and nothing acknowledged is lost."""
+whole grace period, and nothing acknowledged is lost; database work cut off at the end of grace
+commits nothing and does not hold the process."""
 
 from __future__ import annotations
 
+import signal
 import threading
 import time
+from pathlib import Path
 
 import grpc
+import psycopg
 import pytest
 from sqlalchemy import func, select
 
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import StoredCountEntry
+from inventory_service.server import ANSWER_SECONDS, THREADS_SECONDS
 from tests.catalog_data import STAFF, create_product
 from tests.stream_support import ScannerStream, scan, start_count
-from tests.support import Clients, ServerThread, error_info
+from tests.support import TEST_SECRET, Clients, ServerThread, clients, error_info
+from tests.test_cli import ServeProcess, _env
+from tests.test_database_faults import _calls, _outcomes, _wait_for_lock_waiters
 
 
 def test_open_streams_end_unavailable_on_shutdown_after_their_acks(
@@ -48,3 +55,72 @@ def test_open_streams_end_unavailable_on_shutdown_after_their_acks(
     finally:
         engine.dispose()
     assert stored == 5
+
+
+def test_sigterm_while_database_work_is_stuck_exits_in_time_and_commits_nothing_it_cut_off(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """The calls still waiting on the database when grace runs out answer UNAVAILABLE, and
+    nothing they did commits afterwards, even once the database would let it; the process
+    exits within grace plus a bounded margin although their statements could wait for ever."""
+    grace = 2.0
+    env = _env(
+        INVENTORY_JWT_SECRET=TEST_SECRET,
+        INVENTORY_DATABASE_URL=postgres_url,
+        INVENTORY_SHUTDOWN_GRACE_SECONDS=str(grace),
+    )
+    server = ServeProcess([], tmp_path, env)
+    outcomes: dict[str, tuple[str, str]] = {}
+    try:
+        with clients(server.port) as api:
+            product = create_product(api, "SLOW-1", opening=5)
+            count_id = start_count(api)
+            calls = _calls(api, count_id, product.id)
+            del calls["GetProduct"], calls["ListProducts"], calls["CreateProduct"]
+            # The test holds the count's row, so every entry waits inside its transaction:
+            # database work that would never end by itself.
+            with psycopg.connect(postgres_url) as holder:
+                holder.execute(
+                    "SELECT id FROM inventory_counts WHERE id = %s FOR UPDATE", [count_id]
+                )
+                threads = [
+                    threading.Thread(target=lambda n=n, c=c: outcomes.update(_outcomes({n: c})))
+                    for n, c in calls.items()
+                ]
+                for thread in threads:
+                    thread.start()
+                _wait_for_lock_waiters(holder, 2)
+                started = time.monotonic()
+                server.process.send_signal(signal.SIGTERM)
+                try:
+                    server.process.wait(grace + 30)
+                finally:
+                    took = time.monotonic() - started
+                    holder.rollback()  # the row is free: work that survived would commit now
+                for thread in threads:
+                    thread.join(30)
+    finally:
+        if server.process.poll() is None:
+            server.process.kill()
+        _, err = server.process.communicate(timeout=30)
+    log = "".join(server.log) + err
+
+    assert took < grace + ANSWER_SECONDS + THREADS_SECONDS + 2, f"exit took {took:.1f} s"
+    assert server.process.returncode == 0, log[-3000:]
+    # Answered with what happened: not done, because the server is going away.
+    assert set(outcomes) == set(calls)
+    assert {code for code, _ in outcomes.values()} == {"UNAVAILABLE"}, outcomes
+    assert {reason for _, reason in outcomes.values()} <= {
+        "SERVER_SHUTTING_DOWN",
+        "DATABASE_WORK_CANCELLED",
+    }, outcomes
+    assert "CancelledError" not in log, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]
+    time.sleep(1)  # anything still running somewhere would have committed by now
+    with psycopg.connect(postgres_url) as db:
+        lines = db.execute(
+            "SELECT count(*) FROM count_items WHERE inventory_count_id = %s", [count_id]
+        ).fetchone()
+        keys = db.execute("SELECT count(*) FROM idempotency_keys").fetchone()
+    assert lines == (0,), "a call that answered UNAVAILABLE committed its entry"
+    assert keys == (0,), "a call that answered UNAVAILABLE committed its request id"

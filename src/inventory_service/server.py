@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import logging
 from collections.abc import Callable
@@ -30,8 +32,10 @@ from inventory_service.api.interceptors import (
     ErrorInterceptor,
 )
 from inventory_service.api.paging import PageTokens
+from inventory_service.api.readiness import ReadinessMonitor
 from inventory_service.api.tokens import TokenVerifier
-from inventory_service.db.engine import create_db_engine, create_session_factory
+from inventory_service.db.cutoff import DatabaseCutoff
+from inventory_service.db.engine import create_db_engine, create_session_factory, ping
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.unit_of_work import sql_unit_of_work_factory
 from inventory_service.services.adjustments import AdjustmentService
@@ -47,6 +51,12 @@ SERVICE_NAMES = [
     inventory_count_pb2.DESCRIPTOR.services_by_name["InventoryCountService"].full_name,
     stock_adjustment_pb2.DESCRIPTOR.services_by_name["StockAdjustmentService"].full_name,
 ]
+
+
+# Shutdown: after grace, calls whose database work was cancelled get this long to answer, and
+# then the database threads this long to come back.
+ANSWER_SECONDS = 2.0
+THREADS_SECONDS = 3.0
 
 
 class ConfigurationError(Exception):
@@ -87,26 +97,35 @@ class InventoryServer:
     """The running parts; stop() drains calls and releases them in order."""
 
     grpc_server: grpc.aio.Server
-    health: Any  # grpc_health.v1.health.aio.HealthServicer
+    readiness: ReadinessMonitor
     runner: BlockingRunner
     engine: Any
+    cutoff: DatabaseCutoff
     # Called first on shutdown: long-lived streams end themselves instead of waiting out grace.
     drain_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     async def start(self) -> None:
         await self.grpc_server.start()
-        for name in ["", *SERVICE_NAMES]:
-            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        await self.readiness.start()
 
-    async def stop(self, grace: float | None) -> None:
+    async def stop(self, grace: float | None) -> bool:
+        """Stops within grace + ANSWER_SECONDS + THREADS_SECONDS; True when no database work
+        is left running (False: a thread is stuck, and the caller may exit anyway)."""
         # Tell load balancers first, then let in-flight calls finish within grace.
-        for name in ["", *SERVICE_NAMES]:
-            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.readiness.stop()
         for drain in self.drain_hooks:
             drain()
-        await self.grpc_server.stop(grace)
-        self.runner.shutdown()
+        grace = grace or 0.0
+        stopping = asyncio.create_task(self.grpc_server.stop(grace + ANSWER_SECONDS))
+        done, _ = await asyncio.wait([stopping], timeout=grace)
+        if not done:
+            # Grace is over: no commit from now on and running statements are cancelled, so
+            # the calls still running answer UNAVAILABLE and nothing they did commits later.
+            self.cutoff.cut()
+        await stopping
+        finished = await asyncio.to_thread(self.runner.shutdown, THREADS_SECONDS)
         self.engine.dispose()
+        return finished
 
     async def wait_for_termination(self) -> None:
         await self.grpc_server.wait_for_termination()
@@ -192,5 +211,13 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
         port = server.add_secure_port(settings.listen, credentials)
     if port == 0:
         raise ConfigurationError(f"could not bind {settings.listen}")
-    app = InventoryServer(server, health_servicer, runner, engine, [count_servicer.stream.drain])
+    readiness = ReadinessMonitor(
+        health_servicer,
+        functools.partial(ping, engine),
+        SERVICE_NAMES,
+        interval=settings.db_check_interval_seconds,
+    )
+    app = InventoryServer(
+        server, readiness, runner, engine, DatabaseCutoff(engine), [count_servicer.stream.drain]
+    )
     return app, port
