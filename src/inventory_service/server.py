@@ -33,6 +33,7 @@ from inventory_service.api.interceptors import (
 )
 from inventory_service.api.paging import PageTokens
 from inventory_service.api.readiness import ReadinessMonitor
+from inventory_service.api.request_guard import RequestGuardInterceptor
 from inventory_service.api.tokens import TokenVerifier
 from inventory_service.db.cutoff import DatabaseCutoff
 from inventory_service.db.engine import create_db_engine, create_session_factory, ping
@@ -65,9 +66,14 @@ class ConfigurationError(Exception):
 
 def token_verifier(settings: Settings) -> TokenVerifier:
     if settings.jwt_public_key_file:
-        return TokenVerifier.from_public_key_file(
-            settings.jwt_public_key_file, issuer=settings.jwt_issuer, audience=settings.jwt_audience
-        )
+        try:
+            return TokenVerifier.from_public_key_file(
+                settings.jwt_public_key_file,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            )
+        except (OSError, ValueError) as error:
+            raise ConfigurationError(f"INVENTORY_JWT_PUBLIC_KEY_FILE: {error}") from error
     if settings.jwt_secret:
         return TokenVerifier.from_secret(
             settings.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience
@@ -147,7 +153,12 @@ def grpc_server(settings: Settings, verifier: TokenVerifier) -> grpc.aio.Server:
     """The bare server stack (interceptors, limits, keepalive), without servicers; the
     benchmark's transport baseline runs on it too."""
     return grpc.aio.server(
-        interceptors=[AccessLogInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier)],
+        interceptors=[
+            AccessLogInterceptor(),
+            ErrorInterceptor(),
+            AuthInterceptor(verifier),
+            RequestGuardInterceptor(),
+        ],
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
         options=[
             ("grpc.max_receive_message_length", settings.max_receive_message_bytes),
