@@ -22,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-from inventory_client.scanner import Backoff, ScannerSession
 from sqlalchemy import func, select
 
 from inventory.v1 import inventory_count_pb2 as pb
 from inventory.v1 import inventory_count_pb2_grpc
+from inventory_client.scanner import Backoff, ScannerSession
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import CountItem, StoredCountEntry
 from tests.catalog_data import STAFF, create_product
