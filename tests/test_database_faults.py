@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import grpc
@@ -77,14 +78,14 @@ def _calls(api: Clients, count_id: str, product_id: str) -> dict[str, Callable[[
         scanner.send(scan(count_id, product_id=product_id, quantity=1))
         return scanner.acks(1)
 
-    def add(request_id: str) -> Callable[[], Any]:
+    def add(with_request_id: bool) -> Callable[[], Any]:  # a fresh request id on every call
         return lambda: api.counts.AddCountItem(
             pb.AddCountItemRequest(
                 inventory_count_id=count_id,
                 product=catalog_pb2.ProductSelector(id=product_id),
                 counted_quantity=1,
                 mode=pb.COUNT_MODE_ADD,
-                request_id=request_id,
+                request_id=uuid.uuid4().hex if with_request_id else "",
             ),
             metadata=STAFF,
             timeout=30,
@@ -108,8 +109,8 @@ def _calls(api: Clients, count_id: str, product_id: str) -> dict[str, Callable[[
             metadata=ADMIN,
             timeout=30,
         ),
-        "AddCountItem": add(""),
-        "AddCountItem with request_id": add(uuid.uuid4().hex),
+        "AddCountItem": add(with_request_id=False),
+        "AddCountItem with request_id": add(with_request_id=True),
         "StreamCountItems": stream,
     }
 
@@ -128,14 +129,46 @@ def _outcomes(calls: dict[str, Callable[[], Any]]) -> dict[str, tuple[str, str]]
     return outcomes
 
 
+def _working_calls(api: Clients, sku: str) -> tuple[str, dict[str, Callable[[], Any]]]:
+    """A product and a count in progress, and the calls on them, each seen to work once."""
+    product = create_product(api, sku, opening=5)
+    count_id = start_count(api)
+    calls = _calls(api, count_id, product.id)
+    assert _outcomes(calls) == {name: ("OK", "") for name in calls}
+    return count_id, calls
+
+
+ENTRY_CALLS = ("AddCountItem", "AddCountItem with request_id", "StreamCountItems")
+
+
+@contextmanager
+def entries_waiting_on_the_count(
+    url: str, count_id: str, calls: dict[str, Callable[[], Any]], outcomes: dict[str, Any]
+) -> Iterator[list[threading.Thread]]:
+    """The test holds the count's row (FOR UPDATE) and starts the entry calls, which wait for
+    it inside their transactions: database work that never ends by itself. Yields their threads
+    once two transactions wait (the request_id call's own, and the group commit's, which holds
+    or queues the other two); on exit the row is free, and work that survived would commit."""
+    with psycopg.connect(url) as holder:
+        holder.execute("SELECT id FROM inventory_counts WHERE id = %s FOR UPDATE", [count_id])
+        threads = [
+            threading.Thread(target=lambda n=n: outcomes.update(_outcomes({n: calls[n]})))
+            for n in ENTRY_CALLS
+        ]
+        for thread in threads:
+            thread.start()
+        _wait_for_lock_waiters(holder, 2)
+        try:
+            yield threads
+        finally:
+            holder.rollback()
+
+
 def test_calls_answer_unavailable_while_the_database_is_down_and_recover_after(
     proxied_server: ServerThread, proxy: TcpProxy, caplog: pytest.LogCaptureFixture
 ) -> None:
     with clients(proxied_server.port) as api:
-        product = create_product(api, "FAULT-1", opening=5)
-        count_id = start_count(api)
-        calls = _calls(api, count_id, product.id)
-        assert _outcomes(calls) == {name: ("OK", "") for name in calls}
+        _, calls = _working_calls(api, "FAULT-1")
         _wait_for_health(api, SERVING, [*READINESS, LIVENESS_SERVICE])
 
         proxy.refuse()  # down: no new connection, and the pooled ones are gone
@@ -159,30 +192,14 @@ def test_calls_in_flight_when_the_database_crashes_answer_unavailable(
     proxied_server: ServerThread, proxy: TcpProxy, postgres_url: str
 ) -> None:
     with clients(proxied_server.port) as api:
-        product = create_product(api, "FAULT-3", opening=5)
-        count_id = start_count(api)
-        calls = _calls(api, count_id, product.id)
-        in_flight = {name: calls[name] for name in ("AddCountItem", "AddCountItem with request_id")}
-        in_flight["StreamCountItems"] = calls["StreamCountItems"]
+        count_id, calls = _working_calls(api, "FAULT-3")
         results: dict[str, tuple[str, str]] = {}
-        # The test holds the count's row: entries wait for it inside their transactions.
-        with psycopg.connect(postgres_url) as holder:
-            holder.execute("SELECT id FROM inventory_counts WHERE id = %s FOR UPDATE", [count_id])
-            threads = [
-                threading.Thread(target=lambda n=n, c=c: results.update(_outcomes({n: c})))
-                for n, c in in_flight.items()
-            ]
-            for thread in threads:
-                thread.start()
-            # Two transactions wait: the request_id call's own, and the group commit's (which
-            # holds or queues the other two).
-            _wait_for_lock_waiters(holder, 2)
+        with entries_waiting_on_the_count(postgres_url, count_id, calls, results) as threads:
             proxy.refuse()  # the crash: connections cut mid-transaction, no new ones
             proxy.drop()
             for thread in threads:
                 thread.join(60)
-            holder.rollback()
-        assert results == {name: ("UNAVAILABLE", "DATABASE_UNAVAILABLE") for name in in_flight}
+        assert results == {name: ("UNAVAILABLE", "DATABASE_UNAVAILABLE") for name in ENTRY_CALLS}
         proxy.restore()
         _wait_for_health(api, SERVING, READINESS)
         assert _outcomes(calls) == {name: ("OK", "") for name in calls}
@@ -207,10 +224,7 @@ def test_a_database_restart_between_calls_goes_unnoticed(
 ) -> None:
     """Pooled connections cut while idle are replaced on their next use."""
     with clients(proxied_server.port) as api:
-        product = create_product(api, "FAULT-2", opening=5)
-        count_id = start_count(api)
-        calls = _calls(api, count_id, product.id)
-        assert _outcomes(calls) == {name: ("OK", "") for name in calls}
+        _, calls = _working_calls(api, "FAULT-2")
         proxy.drop()
         assert _outcomes(calls) == {name: ("OK", "") for name in calls}
 

@@ -9,14 +9,12 @@ import contextvars
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import grpc
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from google.protobuf import timestamp_pb2
 
@@ -34,7 +32,7 @@ from tests.support import (
     error_info,
     expect_error,
     field_violations,
-    test_settings,
+    public_key_server,
 )
 
 FIRST_SECOND = -62135596800  # 0001-01-01T00:00:00Z
@@ -119,20 +117,20 @@ def test_timestamps_outside_the_calendar_are_invalid_argument(
     api: Clients, logs: pytest.LogCaptureFixture, seconds: int, nanos: int
 ) -> None:
     stamp = timestamp_pb2.Timestamp(seconds=seconds, nanos=nanos)
-    error = expect_error(
-        grpc.StatusCode.INVALID_ARGUMENT,
-        api.counts.GetInventorySummary,
-        inventory_count_pb2.GetInventorySummaryRequest(start_time_from=stamp),
-        metadata=STAFF,
-    )
-    assert "start_time_from" in field_violations(error)
-    error = expect_error(
-        grpc.StatusCode.INVALID_ARGUMENT,
-        api.adjustments.ListStockAdjustments,
-        stock_adjustment_pb2.ListStockAdjustmentsRequest(create_time_to=stamp),
-        metadata=STAFF,
-    )
-    assert "create_time_to" in field_violations(error)
+    for call, request, field in [
+        (
+            api.counts.GetInventorySummary,
+            inventory_count_pb2.GetInventorySummaryRequest(start_time_from=stamp),
+            "start_time_from",
+        ),
+        (
+            api.adjustments.ListStockAdjustments,
+            stock_adjustment_pb2.ListStockAdjustmentsRequest(create_time_to=stamp),
+            "create_time_to",
+        ),
+    ]:
+        error = expect_error(grpc.StatusCode.INVALID_ARGUMENT, call, request, metadata=STAFF)
+        assert field in field_violations(error)
     product = create_product(api, f"TIME-{seconds}-{nanos}".replace("-", "M"))
     count_id = start_count(api, name=f"c{seconds}{nanos}")
     entry = scan(count_id, product_id=product.id)
@@ -244,23 +242,8 @@ def test_an_authorization_value_with_a_tab_after_bearer_is_unauthenticated() -> 
 @pytest.fixture
 def rs256_server(database_url: str, tmp_path: Path) -> Iterator[tuple[ServerThread, object]]:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    public = tmp_path / "rsa.pub.pem"
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    settings = replace(
-        test_settings(database_url),
-        jwt_secret=None,
-        jwt_public_key_file=public,
-        page_token_secret="page-token-secret-for-the-rs256-server",
-    )
-    thread = ServerThread(settings).start()
-    try:
+    with public_key_server(database_url, key, tmp_path / "rsa.pub.pem") as thread:
         yield thread, key
-    finally:
-        thread.stop()
 
 
 def test_an_es256_token_presented_to_an_rs256_server_is_unauthenticated(

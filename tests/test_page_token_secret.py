@@ -14,25 +14,17 @@ from pathlib import Path
 
 import grpc
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from inventory.v1 import catalog_pb2
 from tests.catalog_data import STAFF
-from tests.support import TEST_SECRET, Clients, expect_error, field_violations
+from tests.support import TEST_SECRET, Clients, expect_error, field_violations, write_public_key
 
 CLI = [sys.executable, "-m", "inventory_service.cli"]
 
 
 def _public_key_file(tmp_path: Path) -> Path:
-    key = ec.generate_private_key(ec.SECP256R1())
-    public = tmp_path / "jwt.pub.pem"
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    return public
+    return write_public_key(ec.generate_private_key(ec.SECP256R1()), tmp_path / "jwt.pub.pem")
 
 
 def test_a_public_key_configuration_without_a_page_token_secret_refuses_to_start(

@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import grpc
 import psycopg
@@ -21,7 +22,7 @@ from tests.catalog_data import STAFF, create_product
 from tests.stream_support import ScannerStream, scan, start_count
 from tests.support import TEST_SECRET, Clients, ServerThread, clients, error_info
 from tests.test_cli import ServeProcess, _env
-from tests.test_database_faults import _calls, _outcomes, _wait_for_lock_waiters
+from tests.test_database_faults import ENTRY_CALLS, _working_calls, entries_waiting_on_the_count
 
 
 def test_open_streams_end_unavailable_on_shutdown_after_their_acks(
@@ -73,32 +74,17 @@ def test_sigterm_while_database_work_is_stuck_exits_in_time_and_commits_nothing_
     outcomes: dict[str, tuple[str, str]] = {}
     try:
         with clients(server.port) as api:
-            product = create_product(api, "SLOW-1", opening=5)
-            count_id = start_count(api)
-            calls = _calls(api, count_id, product.id)
-            del calls["GetProduct"], calls["ListProducts"], calls["CreateProduct"]
-            # The test holds the count's row, so every entry waits inside its transaction:
-            # database work that would never end by itself.
-            with psycopg.connect(postgres_url) as holder:
-                holder.execute(
-                    "SELECT id FROM inventory_counts WHERE id = %s FOR UPDATE", [count_id]
-                )
-                threads = [
-                    threading.Thread(target=lambda n=n, c=c: outcomes.update(_outcomes({n: c})))
-                    for n, c in calls.items()
-                ]
-                for thread in threads:
-                    thread.start()
-                _wait_for_lock_waiters(holder, 2)
+            count_id, calls = _working_calls(api, "SLOW-1")
+            stored_before = _stored(postgres_url, count_id)
+            with entries_waiting_on_the_count(postgres_url, count_id, calls, outcomes) as threads:
                 started = time.monotonic()
                 server.process.send_signal(signal.SIGTERM)
                 try:
                     server.process.wait(grace + 30)
                 finally:
                     took = time.monotonic() - started
-                    holder.rollback()  # the row is free: work that survived would commit now
-                for thread in threads:
-                    thread.join(30)
+            for thread in threads:
+                thread.join(30)
     finally:
         if server.process.poll() is None:
             server.process.kill()
@@ -108,7 +94,7 @@ def test_sigterm_while_database_work_is_stuck_exits_in_time_and_commits_nothing_
     assert took < grace + ANSWER_SECONDS + THREADS_SECONDS + 2, f"exit took {took:.1f} s"
     assert server.process.returncode == 0, log[-3000:]
     # Answered with what happened: not done, because the server is going away.
-    assert set(outcomes) == set(calls)
+    assert set(outcomes) == set(ENTRY_CALLS)
     assert {code for code, _ in outcomes.values()} == {"UNAVAILABLE"}, outcomes
     assert {reason for _, reason in outcomes.values()} <= {
         "SERVER_SHUTTING_DOWN",
@@ -117,10 +103,18 @@ def test_sigterm_while_database_work_is_stuck_exits_in_time_and_commits_nothing_
     assert "CancelledError" not in log, log[-3000:]
     assert "Traceback" not in log, log[-3000:]
     time.sleep(1)  # anything still running somewhere would have committed by now
-    with psycopg.connect(postgres_url) as db:
-        lines = db.execute(
-            "SELECT count(*) FROM count_items WHERE inventory_count_id = %s", [count_id]
+    assert _stored(postgres_url, count_id) == stored_before, "an UNAVAILABLE call committed"
+
+
+def _stored(url: str, count_id: str) -> tuple[Any, ...]:
+    """What entries and request ids have stored: the count's total, its entry rows, the keys."""
+    with psycopg.connect(url) as db:
+        row = db.execute(
+            "SELECT (SELECT coalesce(sum(counted_quantity), 0) FROM count_items"
+            "        WHERE inventory_count_id = %(id)s),"
+            " (SELECT count(*) FROM count_entries WHERE inventory_count_id = %(id)s),"
+            " (SELECT count(*) FROM idempotency_keys)",
+            {"id": count_id},
         ).fetchone()
-        keys = db.execute("SELECT count(*) FROM idempotency_keys").fetchone()
-    assert lines == (0,), "a call that answered UNAVAILABLE committed its entry"
-    assert keys == (0,), "a call that answered UNAVAILABLE committed its request id"
+    assert row is not None
+    return tuple(row)
