@@ -15,12 +15,13 @@ message that breaks these rules ends the stream: that is hostile input, not a sc
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import grpc
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
 from inventory_service.domain.errors import FieldViolation, InvalidArgument
@@ -31,8 +32,6 @@ FIELD_LIMITS = {"page_token": 1024}
 FIRST_SECOND = -62_135_596_800  # 0001-01-01T00:00:00Z
 LAST_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z
 _TIMESTAMP = "google.protobuf.Timestamp"
-_STRING = FieldDescriptor.TYPE_STRING
-_MESSAGE = FieldDescriptor.TYPE_MESSAGE
 
 
 class Undecodable:
@@ -48,8 +47,33 @@ def _limit(name: str) -> int:
     return ID_LIMIT if name == "id" or name.endswith("_id") else TEXT_LIMIT
 
 
-def _check_string(path: str, name: str, value: str, found: list[FieldViolation]) -> None:
-    limit = _limit(name)
+# What to check in a message type, worked out once per type from its descriptor: the string,
+# Timestamp and message fields (the others cannot break these rules). Per scanner entry this
+# costs a few microseconds; walking ListFields() cost several times more.
+_STRING, _STRINGS, _STAMP, _MESSAGE, _MESSAGES, _MAP = range(6)
+Step = tuple[str, int, int]  # field name, kind, length limit
+
+
+@functools.cache
+def _plan(descriptor: Descriptor) -> tuple[Step, ...]:
+    steps: list[Step] = []
+    for field in descriptor.fields:
+        limit = _limit(field.name)
+        if field.type == FieldDescriptor.TYPE_STRING:
+            steps.append((field.name, _STRINGS if field.is_repeated else _STRING, limit))
+        elif field.type == FieldDescriptor.TYPE_MESSAGE and field.message_type is not None:
+            sub = field.message_type
+            if sub.GetOptions().map_entry:
+                kind = _MAP
+            elif sub.full_name == _TIMESTAMP:
+                kind = _STAMP
+            else:
+                kind = _MESSAGES if field.is_repeated else _MESSAGE
+            steps.append((field.name, kind, limit))
+    return tuple(steps)
+
+
+def _check_string(path: str, limit: int, value: str, found: list[FieldViolation]) -> None:
     if len(value) > limit:
         found.append(FieldViolation(path, f"at most {limit} characters"))
     elif "\x00" in value:
@@ -63,32 +87,32 @@ def _check_timestamp(path: str, stamp: Any, found: list[FieldViolation]) -> None
         found.append(FieldViolation(path, "nanos must be between 0 and 999999999"))
 
 
-def _check_message(message: Message, prefix: str, found: list[FieldViolation]) -> None:
-    if message.DESCRIPTOR.full_name == _TIMESTAMP:
-        _check_timestamp(prefix.rstrip("."), message, found)
-        return
-    for field, value in message.ListFields():
-        path = prefix + field.name
-        if field.type == _STRING:
-            if field.is_repeated:
-                for i, item in enumerate(value):
-                    _check_string(f"{path}[{i}]", field.name, item, found)
+def _check_message(message: Any, prefix: str, found: list[FieldViolation]) -> None:
+    for name, kind, limit in _plan(message.DESCRIPTOR):
+        if kind == _STRING:
+            value = getattr(message, name)
+            if value and (len(value) > limit or "\x00" in value):
+                _check_string(prefix + name, limit, value, found)
+        elif kind == _MESSAGES:
+            for i, item in enumerate(getattr(message, name)):
+                _check_message(item, f"{prefix}{name}[{i}].", found)
+        elif kind == _STRINGS:
+            for i, value in enumerate(getattr(message, name)):
+                _check_string(f"{prefix}{name}[{i}]", limit, value, found)
+        elif kind == _MAP:  # its keys, and its values (strings or messages)
+            for key, item in getattr(message, name).items():
+                path = f"{prefix}{name}[{str(key)[:32]!r}]"
+                if isinstance(key, str):
+                    _check_string(path, limit, key, found)
+                if isinstance(item, str):
+                    _check_string(path, limit, item, found)
+                elif isinstance(item, Message):
+                    _check_message(item, path + ".", found)
+        elif message.HasField(name):
+            if kind == _STAMP:
+                _check_timestamp(prefix + name, getattr(message, name), found)
             else:
-                _check_string(path, field.name, value, found)
-        elif field.type == _MESSAGE:
-            if field.message_type is not None and field.message_type.GetOptions().map_entry:
-                for key, item in value.items():
-                    if isinstance(key, str):
-                        _check_string(f"{path}[{key[:32]!r}]", field.name, key, found)
-                    if isinstance(item, str):
-                        _check_string(f"{path}[{key!r}]", field.name, item, found)
-                    elif isinstance(item, Message):
-                        _check_message(item, f"{path}[{key!r}].", found)
-            elif field.is_repeated:
-                for i, item in enumerate(value):
-                    _check_message(item, f"{path}[{i}].", found)
-            else:
-                _check_message(value, path + ".", found)
+                _check_message(getattr(message, name), f"{prefix}{name}.", found)
 
 
 def check_request(request: Any) -> None:
