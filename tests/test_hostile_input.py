@@ -232,7 +232,7 @@ def test_an_authorization_value_with_a_tab_after_bearer_is_unauthenticated() -> 
             return (("authorization", self.header),)
 
     good = _hs256(sub="tab-user")
-    auth = AuthInterceptor(TokenVerifier.from_secret(TEST_SECRET))
+    auth = AuthInterceptor(TokenVerifier.from_secret(TEST_SECRET), {})
     for header in [f"Bearer\t{good}", f"Bearer\t\t{good}", "Bearer\t", f"\tBearer {good}"]:
         context: Any = Context(header)
         with pytest.raises(Unauthenticated):

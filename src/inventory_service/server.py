@@ -6,7 +6,7 @@ import asyncio
 import functools
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,7 @@ from inventory_service.api.interceptors import (
     AuthInterceptor,
     ErrorInterceptor,
 )
+from inventory_service.api.method_roles import MissingRoleError, method_roles
 from inventory_service.api.paging import PageTokens
 from inventory_service.api.readiness import ReadinessMonitor
 from inventory_service.api.request_guard import RequestGuardInterceptor
@@ -39,6 +40,7 @@ from inventory_service.db.cutoff import DatabaseCutoff
 from inventory_service.db.engine import create_db_engine, create_session_factory, ping
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.unit_of_work import sql_unit_of_work_factory
+from inventory_service.domain.identity import Role
 from inventory_service.services.adjustments import AdjustmentService
 from inventory_service.services.catalog import CatalogService
 from inventory_service.services.count_stream import CountStreamService
@@ -47,11 +49,13 @@ from inventory_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAMES = [
-    catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
-    inventory_count_pb2.DESCRIPTOR.services_by_name["InventoryCountService"].full_name,
-    stock_adjustment_pb2.DESCRIPTOR.services_by_name["StockAdjustmentService"].full_name,
+# The services of the contract this server serves; their RPCs declare the roles they need.
+SERVICES = [
+    catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"],
+    inventory_count_pb2.DESCRIPTOR.services_by_name["InventoryCountService"],
+    stock_adjustment_pb2.DESCRIPTOR.services_by_name["StockAdjustmentService"],
 ]
+SERVICE_NAMES = [service.full_name for service in SERVICES]
 
 
 # Shutdown: after grace, calls whose database work was cancelled get this long to answer, and
@@ -62,6 +66,14 @@ THREADS_SECONDS = 3.0
 
 class ConfigurationError(Exception):
     pass
+
+
+def role_table() -> dict[str, Role]:
+    """Method path -> least role, from the contract (see api/method_roles.py)."""
+    try:
+        return method_roles(SERVICES)
+    except MissingRoleError as error:
+        raise ConfigurationError(str(error)) from error
 
 
 def token_verifier(settings: Settings) -> TokenVerifier:
@@ -149,14 +161,16 @@ def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     )
 
 
-def grpc_server(settings: Settings, verifier: TokenVerifier) -> grpc.aio.Server:
+def grpc_server(
+    settings: Settings, verifier: TokenVerifier, roles: Mapping[str, Role]
+) -> grpc.aio.Server:
     """The bare server stack (interceptors, limits, keepalive), without servicers; the
     benchmark's transport baseline runs on it too."""
     return grpc.aio.server(
         interceptors=[
             AccessLogInterceptor(),
             ErrorInterceptor(),
-            AuthInterceptor(verifier),
+            AuthInterceptor(verifier, roles),
             RequestGuardInterceptor(),
         ],
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
@@ -177,6 +191,7 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
     """Builds (but does not start) the server; returns it with the port it bound.
 
     Call inside a running event loop. listen may use port 0 to pick a free port."""
+    roles = role_table()
     verifier = token_verifier(settings)
     page_tokens = PageTokens(page_token_secret(settings))
     engine = create_db_engine(settings.database_url, pool_size=settings.db_workers)
@@ -188,7 +203,7 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
     adjustments = AdjustmentService(uow_factory, thresholds=settings.thresholds)
     counts = CountService(uow_factory, thresholds=settings.thresholds)
 
-    server = grpc_server(settings, verifier)
+    server = grpc_server(settings, verifier, roles)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
         CatalogServicer(catalog, runner, page_tokens, settings.currency), server
     )
