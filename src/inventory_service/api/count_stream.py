@@ -27,12 +27,12 @@ import grpc
 
 from inventory.v1 import inventory_count_pb2 as pb
 from inventory_service import metrics
+from inventory_service.api.call_details import call_details
 from inventory_service.api.caller import current_caller
 from inventory_service.api.catalog_servicer import product_key
 from inventory_service.api.convert import enum_from_proto
 from inventory_service.api.entry_committer import EntryCommitter
 from inventory_service.api.errors import to_status_proto
-from inventory_service.api.interceptors import metadata_value
 from inventory_service.api.request_ids import request_id_metadata
 from inventory_service.domain.enums import CountMode
 from inventory_service.domain.errors import DomainError, InvalidArgument, Unavailable
@@ -177,10 +177,9 @@ class CountStreamHandler:
         self, requests: AsyncIterator[pb.StreamCountItemsRequest], context: Context
     ) -> AsyncIterator[pb.StreamCountItemsResponse]:
         caller = current_caller()
-        device_id = metadata_value(context, "x-device-id") or ""
-        log.info(
-            "stream opened", extra={"fields": {"device_id": device_id, "peer": context.peer()}}
-        )
+        details = call_details(context)
+        device_id = details.header("x-device-id") or ""
+        log.info("stream opened", extra={"fields": {"device_id": device_id, "peer": details.peer}})
         buffer: EntryBuffer[Item] = EntryBuffer(self.limits.max_in_flight)
         reader = asyncio.create_task(self._read(requests, buffer, caller, device_id))
         stream = (reader, buffer)
