@@ -4,6 +4,7 @@ commits nothing and does not hold the process."""
 
 from __future__ import annotations
 
+import json
 import signal
 import threading
 import time
@@ -15,13 +16,13 @@ import psycopg
 import pytest
 from sqlalchemy import func, select
 
+from deploy.processes import ServerProcess, clean_env
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import StoredCountEntry
 from inventory_service.server import ANSWER_SECONDS, THREADS_SECONDS
 from tests.catalog_data import STAFF, create_product
 from tests.stream_support import ScannerStream, scan, start_count
 from tests.support import TEST_SECRET, Clients, ServerThread, clients, error_info
-from tests.test_cli import ServeProcess, _env
 from tests.test_database_faults import ENTRY_CALLS, _working_calls, entries_waiting_on_the_count
 
 
@@ -65,12 +66,12 @@ def test_sigterm_while_database_work_is_stuck_exits_in_time_and_commits_nothing_
     nothing they did commits afterwards, even once the database would let it; the process
     exits within grace plus a bounded margin although their statements could wait for ever."""
     grace = 2.0
-    env = _env(
+    env = clean_env(
         INVENTORY_JWT_SECRET=TEST_SECRET,
         INVENTORY_DATABASE_URL=postgres_url,
         INVENTORY_SHUTDOWN_GRACE_SECONDS=str(grace),
     )
-    server = ServeProcess([], tmp_path, env)
+    server = ServerProcess("stuck", ["--listen", "127.0.0.1:0"], env, tmp_path)
     outcomes: dict[str, tuple[str, str]] = {}
     try:
         with clients(server.port) as api:
@@ -78,7 +79,7 @@ def test_sigterm_while_database_work_is_stuck_exits_in_time_and_commits_nothing_
             stored_before = _stored(postgres_url, count_id)
             with entries_waiting_on_the_count(postgres_url, count_id, calls, outcomes) as threads:
                 started = time.monotonic()
-                server.process.send_signal(signal.SIGTERM)
+                server.signal(signal.SIGTERM)
                 try:
                     server.process.wait(grace + 30)
                 finally:
@@ -86,10 +87,8 @@ def test_sigterm_while_database_work_is_stuck_exits_in_time_and_commits_nothing_
             for thread in threads:
                 thread.join(30)
     finally:
-        if server.process.poll() is None:
-            server.process.kill()
-        _, err = server.process.communicate(timeout=30)
-    log = "".join(server.log) + err
+        server.stop()
+    log = "\n".join(json.dumps(record) for record in server.records)
 
     assert took < grace + ANSWER_SECONDS + THREADS_SECONDS + 2, f"exit took {took:.1f} s"
     assert server.process.returncode == 0, log[-3000:]
