@@ -95,6 +95,7 @@ test-go:
 	elif [ -n "$$CI" ]; then exit 1; fi
 
 generate-typescript: $(BUF) $(IMAGE)
+	@$(TOOLCHAIN) typescript
 	rm -rf $(TS_DIR)/src/gen
 	$(BUF) generate $(IMAGE) --template $(TS_DIR)/buf.gen.yaml
 
@@ -102,6 +103,7 @@ typescript-suite: setup generate-typescript
 	cd $(TS_DIR) && npm run --silent build && $(SERVER_ENV) npm test --silent
 
 generate-go: $(BUF) $(IMAGE)
+	@$(TOOLCHAIN) go
 	rm -rf $(GO_DIR)/gen
 	$(BUF) generate $(IMAGE) --template $(GO_DIR)/buf.gen.yaml --path inventory
 	mkdir -p $(GO_PATH)/src/$(dir $(GO_IMPORT))

@@ -275,9 +275,8 @@ export class ScannerSession {
           }
           reason = `${Code[connectError.code]}: ${connectError.rawMessage}`;
         }
-        if (this.aborted) return;
+        if (this.aborted || (this.closing && this.pending.size === 0)) return;
         this.stats.lastError = reason;
-        if (this.closing && this.pending.size === 0) return;
         // A stream that got acks resets the backoff; one that got none grows it.
         attempt = this.stats.acked + this.stats.rejected > answered ? 0 : attempt + 1;
         const delayMs = backoffDelayMs(this.backoff, attempt, this.options.random);

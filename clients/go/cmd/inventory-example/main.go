@@ -1,8 +1,9 @@
 // Command inventory-example calls the inventory service from Go: it lists the catalog and the
-// counts summary, or streams one scan into a count.
+// counts summary, starts a spot count, or streams one scan into a count.
 //
 //	export INVENTORY_ADDRESS=127.0.0.1:50051 INVENTORY_TOKEN=...
 //	inventory-example                                   # products and the counts summary
+//	inventory-example -start "Shelf 4"                  # starts a spot count, prints its id
 //	inventory-example -count ID -sku SKU -quantity 3    # one scan, streamed; prints its ack
 package main
 
@@ -27,6 +28,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	options := inventoryclient.OptionsFromEnv()
 	flags.StringVar(&options.Address, "address", options.Address, "host:port of the service (INVENTORY_ADDRESS)")
 	flags.StringVar(&options.Token, "token", options.Token, "bearer token (INVENTORY_TOKEN)")
+	start := flags.String("start", "", "start a spot count with this name and print its id (managers)")
 	countID := flags.String("count", "", "stream one scan into this in-progress count")
 	sku := flags.String("sku", "", "the scanned product's SKU")
 	quantity := flags.Int64("quantity", 1, "units counted")
@@ -41,9 +43,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	defer client.Close()
 	ctx := context.Background()
-	if *countID != "" {
+	switch {
+	case *start != "":
+		err = startCount(ctx, client, stdout, *start)
+	case *countID != "":
 		err = scan(ctx, client, stdout, *countID, *sku, *quantity, *add)
-	} else {
+	default:
 		err = overview(ctx, client, stdout)
 	}
 	if err != nil {
@@ -74,6 +79,17 @@ func overview(ctx context.Context, client *inventoryclient.Client, out io.Writer
 	fmt.Fprintf(out, "counts: %d (%d completed), lines: %d, accuracy: %.1f%%, net variance: %s\n",
 		overall.TotalCounts, overall.CompletedCounts, overall.ItemsCounted, 100*overall.Accuracy,
 		inventoryclient.MoneyText(overall.NetVariance))
+	return nil
+}
+
+func startCount(ctx context.Context, client *inventoryclient.Client, out io.Writer, name string) error {
+	started, err := client.Counts.StartInventoryCount(ctx, &inventoryv1.StartInventoryCountRequest{
+		Name: name, Type: inventoryv1.InventoryCountType_INVENTORY_COUNT_TYPE_SPOT,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, started.InventoryCount.Id)
 	return nil
 }
 

@@ -50,14 +50,13 @@ func TestExampleScansIntoACountAndShowsTheCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	started, err := admin.Counts.StartInventoryCount(ctx, &inventoryv1.StartInventoryCountRequest{
-		Name: "Example spot check", Type: inventoryv1.InventoryCountType_INVENTORY_COUNT_TYPE_SPOT,
-	})
-	if err != nil {
-		t.Fatal(err)
+	code, out, errs := example(t, "manager", "-start", "Example spot check")
+	countID := strings.TrimSpace(out)
+	if code != 0 || countID == "" {
+		t.Fatalf("start: exit %d, out %q, err %q", code, out, errs)
 	}
 
-	code, out, errs := example(t, "manager", "-count", started.InventoryCount.Id, "-sku", "EX-1", "-quantity", "7")
+	code, out, errs = example(t, "staff", "-count", countID, "-sku", "EX-1", "-quantity", "7")
 	if code != 0 || !strings.Contains(out, "stored: EX-1 counted 7 (variance -3)") {
 		t.Fatalf("scan: exit %d, out %q, err %q", code, out, errs)
 	}
