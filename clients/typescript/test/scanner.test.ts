@@ -214,32 +214,39 @@ test("a bad token fails the session at once instead of retrying", async () => {
   assert.equal(scanner.unackedCount, 1);
 });
 
-test("a server killed mid-stream and restarted on its port: every entry applied once", async () => {
+test("a server killed, then stopped, mid-stream and restarted on its port: every entry applied once", async () => {
   const ownData = makeDataDir();
-  let first: LiveServer | undefined = await LiveServer.start(ownData.path);
-  let second: LiveServer | undefined;
+  const servers: LiveServer[] = [await LiveServer.start(ownData.path)];
+  const running = () => servers[servers.length - 1]!;
   try {
-    const port = first.port;
-    await createProduct(first.address, "KILL-1");
-    const ownCount = await startCount(first.address);
-    const entries = scans(ownCount, ["KILL-1"], 200);
+    const port = running().port;
+    await createProduct(running().address, "KILL-1");
+    const ownCount = await startCount(running().address);
+    const entries = scans(ownCount, ["KILL-1"], 300);
     entries[0]!.mode = CountMode.SET; // a recount first, then ADDs on top of it
+    const reasons: string[] = [];
+    const scanner = session(running().address, {
+      maxEntriesPerMessage: 1,
+      onReconnect: (_attempt, _delay, reason) => reasons.push(reason),
+    });
 
-    const scanner = session(first.address, { maxEntriesPerMessage: 1 });
     await scanner.putMany(entries.slice(0, 100));
     await until("50 entries are acknowledged", () => scanner.stats.acked >= 50);
-    await first.kill(); // nothing drains
-    first = undefined;
-    await scanner.putMany(entries.slice(100)); // scanning goes on while it is down
-    second = await LiveServer.start(ownData.path, port);
+    await running().kill(); // a crash: nothing drains; the client sees CANCELLED
+    await scanner.putMany(entries.slice(100, 200)); // scanning goes on while it is down
+    servers.push(await LiveServer.start(ownData.path, port));
+    await until("150 entries are acknowledged", () => scanner.stats.acked >= 150);
+    await running().stop(); // SIGTERM: the server drains and ends the stream UNAVAILABLE
+    await scanner.putMany(entries.slice(200));
+    servers.push(await LiveServer.start(ownData.path, port));
     await scanner.close();
 
-    assert.deepEqual([scanner.stats.acked, scanner.stats.rejected, scanner.stats.queued], [200, 0, 200]);
-    assert.ok(scanner.stats.reconnects >= 1);
-    assert.deepEqual(await countedBySku(second.address, ownCount, ["KILL-1"]), totals(entries));
+    assert.deepEqual([scanner.stats.acked, scanner.stats.rejected, scanner.stats.queued], [300, 0, 300]);
+    assert.ok(reasons.some((reason) => reason.startsWith("Canceled")), reasons.join("; "));
+    assert.ok(reasons.some((reason) => reason.startsWith("Unavailable")), reasons.join("; "));
+    assert.deepEqual(await countedBySku(running().address, ownCount, ["KILL-1"]), totals(entries));
   } finally {
-    await first?.kill();
-    await second?.stop();
+    for (const server of servers) await server.stop();
     ownData.remove();
   }
 });
