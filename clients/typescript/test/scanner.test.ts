@@ -97,22 +97,22 @@ async function until(what: string, condition: () => Promise<boolean> | boolean, 
   }
 }
 
-function session(address: string, options: Partial<ScannerSessionOptions> = {}): ScannerSession {
-  return new ScannerSession(as(address, "staff").counts, {
+/** A staff scanner's session with a fast retry; `reasons` collects why each stream ended. */
+function session(address: string, options: Partial<ScannerSessionOptions> = {}) {
+  const reasons: string[] = [];
+  const scanner = new ScannerSession(as(address, "staff").counts, {
     deviceId: "ts-scanner",
     backoff: FAST_RETRY,
+    onReconnect: (_attempt, _delay, reason) => reasons.push(reason),
     ...options,
   }).start();
+  return { scanner, reasons };
 }
 
 test("acks lost on the way are resent after a reset and applied once", async () => {
   const skus = ["LOST-1", "LOST-2", "LOST-3"];
   for (const sku of skus) await createProduct(server.address, sku);
-  const reasons: string[] = [];
-  const scanner = session(proxy.address, {
-    maxEntriesPerMessage: 10,
-    onReconnect: (_attempt, _delay, reason) => reasons.push(reason),
-  });
+  const { scanner, reasons } = session(proxy.address, { maxEntriesPerMessage: 10 });
   const entries = scans(countId, skus, 90);
 
   await scanner.putMany(entries.slice(0, 30));
@@ -147,11 +147,7 @@ test("acks lost on the way are resent after a reset and applied once", async () 
 test("streams reset with INTERNAL_ERROR or cut with their connection resume", async () => {
   const skus = ["RESET-1", "RESET-2"];
   for (const sku of skus) await createProduct(server.address, sku);
-  const reasons: string[] = [];
-  const scanner = session(proxy.address, {
-    maxEntriesPerMessage: 5,
-    onReconnect: (_attempt, _delay, reason) => reasons.push(reason),
-  });
+  const { scanner, reasons } = session(proxy.address, { maxEntriesPerMessage: 5 });
   const entries = scans(countId, skus, 60);
 
   await scanner.putMany(entries.slice(0, 20));
@@ -172,7 +168,7 @@ test("streams reset with INTERNAL_ERROR or cut with their connection resume", as
 
 test("its own abort ends the session for good and keeps what has no ack", async () => {
   await createProduct(server.address, "ABORT-1");
-  const scanner = session(proxy.address);
+  const { scanner } = session(proxy.address);
   proxy.holdResponses = true;
   try {
     await scanner.putMany(scans(countId, ["ABORT-1"], 10));
@@ -190,7 +186,7 @@ test("its own abort ends the session for good and keeps what has no ack", async 
 test("a rejected entry is answered with its reason and not resent", async () => {
   await createProduct(server.address, "KNOWN-1");
   const acks: CountEntryAck[] = [];
-  const scanner = session(server.address, { onAck: (_entry, ack) => acks.push(ack) });
+  const { scanner } = session(server.address, { onAck: (_entry, ack) => acks.push(ack) });
   await scanner.putMany([...scans(countId, ["KNOWN-1"], 1), ...scans(countId, ["NO-SUCH-SKU"], 1)]);
   await scanner.close();
   assert.deepEqual([scanner.stats.acked, scanner.stats.rejected, scanner.stats.reconnects], [1, 1, 0]);
@@ -224,11 +220,7 @@ test("a server killed, then stopped, mid-stream and restarted on its port: every
     const ownCount = await startCount(running().address);
     const entries = scans(ownCount, ["KILL-1"], 300);
     entries[0]!.mode = CountMode.SET; // a recount first, then ADDs on top of it
-    const reasons: string[] = [];
-    const scanner = session(running().address, {
-      maxEntriesPerMessage: 1,
-      onReconnect: (_attempt, _delay, reason) => reasons.push(reason),
-    });
+    const { scanner, reasons } = session(running().address, { maxEntriesPerMessage: 1 });
 
     await scanner.putMany(entries.slice(0, 100));
     await until("50 entries are acknowledged", () => scanner.stats.acked >= 50);

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -17,15 +15,7 @@ import (
 var server *liveserver.Server
 
 func TestMain(m *testing.M) {
-	var err error
-	server, err = liveserver.Start()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	server.Stop()
-	os.Exit(code)
+	liveserver.RunTests(m, func(started *liveserver.Server) { server = started })
 }
 
 func example(t *testing.T, role string, args ...string) (int, string, string) {

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -122,6 +123,20 @@ func (s *Server) Stop() {
 		<-done
 	}
 	os.RemoveAll(s.dir)
+}
+
+// RunTests is a test package's TestMain: it starts a server, hands it to use, runs the
+// package's tests, stops the server and exits with the tests' status.
+func RunTests(m *testing.M, use func(*Server)) {
+	server, err := Start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	use(server)
+	code := m.Run()
+	server.Stop()
+	os.Exit(code)
 }
 
 // Token mints an HS256 JWT for the server's test secret, valid for an hour.
