@@ -37,16 +37,27 @@ go_missing() {
   done
 }
 
+apt_update() {
+  local try
+  for try in 1 2 3 4 5 6 7 8 9 10; do
+    apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 && return 0
+    [ "$try" = 10 ] || { echo "apt-get update failed (try $try of 10); again in 30 s" >&2; sleep 30; }
+  done
+  return 1
+}
+
 go_ready() {
   local missing
   missing=$(go_missing)
   [ -z "$missing" ] && return 0
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "Installing the Go client's Debian packages (${GO_PACKAGES[*]})" >&2
-    # Others may be installing too: wait for the lock instead of failing.
-    apt-get -o DPkg::Lock::Timeout=600 update -qq >&2 &&
-      DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-        "${GO_PACKAGES[@]}" >&2
+    # Others may be installing too: wait for dpkg's lock instead of failing. apt-get update's
+    # own lock is not always waited for, so update is retried a while; installing from the
+    # lists already here is worth a try even when it keeps failing.
+    apt_update || echo "apt-get update kept failing; installing from the package lists here" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+      "${GO_PACKAGES[@]}" >&2
     missing=$(go_missing)
     [ -z "$missing" ] && return 0
   fi
