@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,11 +29,13 @@ from inventory_service.api.interceptors import (
     AuthInterceptor,
     ErrorInterceptor,
 )
+from inventory_service.api.method_roles import MissingRoleError, method_roles
 from inventory_service.api.paging import PageTokens
 from inventory_service.api.tokens import TokenVerifier
 from inventory_service.db.engine import create_db_engine, create_session_factory
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.unit_of_work import sql_unit_of_work_factory
+from inventory_service.domain.identity import Role
 from inventory_service.services.adjustments import AdjustmentService
 from inventory_service.services.catalog import CatalogService
 from inventory_service.services.count_stream import CountStreamService
@@ -42,15 +44,25 @@ from inventory_service.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SERVICE_NAMES = [
-    catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
-    inventory_count_pb2.DESCRIPTOR.services_by_name["InventoryCountService"].full_name,
-    stock_adjustment_pb2.DESCRIPTOR.services_by_name["StockAdjustmentService"].full_name,
+# The services of the contract this server serves; their RPCs declare the roles they need.
+SERVICES = [
+    catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"],
+    inventory_count_pb2.DESCRIPTOR.services_by_name["InventoryCountService"],
+    stock_adjustment_pb2.DESCRIPTOR.services_by_name["StockAdjustmentService"],
 ]
+SERVICE_NAMES = [service.full_name for service in SERVICES]
 
 
 class ConfigurationError(Exception):
     pass
+
+
+def role_table() -> dict[str, Role]:
+    """Method path -> least role, from the contract (see api/method_roles.py)."""
+    try:
+        return method_roles(SERVICES)
+    except MissingRoleError as error:
+        raise ConfigurationError(str(error)) from error
 
 
 def token_verifier(settings: Settings) -> TokenVerifier:
@@ -114,11 +126,13 @@ def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     )
 
 
-def grpc_server(settings: Settings, verifier: TokenVerifier) -> grpc.aio.Server:
+def grpc_server(
+    settings: Settings, verifier: TokenVerifier, roles: Mapping[str, Role]
+) -> grpc.aio.Server:
     """The bare server stack (interceptors, limits, keepalive), without servicers; the
     benchmark's transport baseline runs on it too."""
     return grpc.aio.server(
-        interceptors=[AccessLogInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier)],
+        interceptors=[AccessLogInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier, roles)],
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
         options=[
             ("grpc.max_receive_message_length", settings.max_receive_message_bytes),
@@ -137,6 +151,7 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
     """Builds (but does not start) the server; returns it with the port it bound.
 
     Call inside a running event loop. listen may use port 0 to pick a free port."""
+    roles = role_table()
     verifier = token_verifier(settings)
     engine = create_db_engine(settings.database_url, pool_size=settings.db_workers)
     upgrade(engine)
@@ -148,7 +163,7 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
     adjustments = AdjustmentService(uow_factory, thresholds=settings.thresholds)
     counts = CountService(uow_factory, thresholds=settings.thresholds)
 
-    server = grpc_server(settings, verifier)
+    server = grpc_server(settings, verifier, roles)
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
         CatalogServicer(catalog, runner, page_tokens, settings.currency), server
     )
