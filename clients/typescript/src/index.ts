@@ -5,6 +5,7 @@ export * from "./money.js";
 export * from "./paging.js";
 export * from "./scanner.js";
 export * from "./selectors.js";
+export * from "./gen/inventory/v1/annotations_pb.js";
 export * from "./gen/inventory/v1/catalog_pb.js";
 export * from "./gen/inventory/v1/inventory_count_pb.js";
 export * from "./gen/inventory/v1/stock_adjustment_pb.js";
