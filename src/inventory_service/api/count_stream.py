@@ -25,6 +25,7 @@ from typing import Any, Generic, TypeVar
 import grpc
 
 from inventory.v1 import inventory_count_pb2 as pb
+from inventory_service.api.call_details import call_details
 from inventory_service.api.caller import current_caller
 from inventory_service.api.catalog_servicer import product_key
 from inventory_service.api.convert import enum_from_proto
@@ -148,13 +149,6 @@ def _scan_time(message: pb.CountEntry) -> datetime | None:
         raise InvalidArgument.one("scan_time", "not a valid time") from error
 
 
-def _metadata(context: Context, key: str) -> str:
-    for item_key, value in context.invocation_metadata() or ():
-        if item_key == key:
-            return value.decode() if isinstance(value, bytes) else value
-    return ""
-
-
 Item = StreamEntry | EntryOutcome  # an entry to record, or one already rejected on reading
 
 
@@ -174,10 +168,9 @@ class CountStreamHandler:
         self, requests: AsyncIterator[pb.StreamCountItemsRequest], context: Context
     ) -> AsyncIterator[pb.StreamCountItemsResponse]:
         caller = current_caller()
+        device_id = call_details(context).header("x-device-id") or ""
         buffer: EntryBuffer[Item] = EntryBuffer(self.limits.max_in_flight)
-        reader = asyncio.create_task(
-            self._read(requests, buffer, caller, _metadata(context, "x-device-id"))
-        )
+        reader = asyncio.create_task(self._read(requests, buffer, caller, device_id))
         stream = (reader, buffer)
         self._open.add(stream)
         try:

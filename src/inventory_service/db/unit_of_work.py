@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inventory_service.db.adjustment_repository import AdjustmentRepository
@@ -13,6 +13,7 @@ from inventory_service.db.constraints import translate_integrity_error
 from inventory_service.db.count_entry_repository import CountEntryRepository
 from inventory_service.db.count_repository import CountRepository
 from inventory_service.db.engine import SQLITE_BEGIN
+from inventory_service.db.faults import database_fault
 from inventory_service.db.repositories import (
     BatchRepository,
     IdempotencyRepository,
@@ -20,11 +21,13 @@ from inventory_service.db.repositories import (
     ProductRepository,
     StockLevelRepository,
 )
-from inventory_service.domain.errors import Aborted
 
 
 class UnitOfWork:
-    """Repositories over one session. Use as `with uow_factory() as uow: ...; uow.commit()`."""
+    """Repositories over one session. Use as `with uow_factory() as uow: ...; uow.commit()`.
+
+    An error of the database's state raised inside (it does not answer, or the transaction
+    conflicted) leaves the block as the domain's Unavailable or Aborted (db/faults.py)."""
 
     session: Session
     products: ProductRepository
@@ -43,7 +46,12 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
         if not self._read_only and self.session.get_bind().dialect.name == "sqlite":
-            self.session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+            try:
+                self.session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+            except SQLAlchemyError as error:
+                self.session.close()
+                _raise_fault(error)
+                raise
         self.products = ProductRepository(self.session)
         self.batches = BatchRepository(self.session)
         self.stock_levels = StockLevelRepository(self.session)
@@ -63,6 +71,8 @@ class UnitOfWork:
         # close() rolls back whatever was not committed and detaches the loaded objects
         # without expiring them (rollback() would), so results stay readable after exit.
         self.session.close()
+        if exc is not None:
+            _raise_fault(exc)
 
     def flush(self) -> None:
         """Sends pending writes now, so constraint violations surface as domain errors here."""
@@ -76,10 +86,12 @@ class UnitOfWork:
             self.session.commit()
         except IntegrityError as error:
             raise translate_integrity_error(error) from error
-        except OperationalError as error:
-            raise Aborted(
-                "the database could not commit the change; retry", reason="DATABASE_CONFLICT"
-            ) from error
+
+
+def _raise_fault(error: BaseException) -> None:
+    fault = database_fault(error)
+    if fault is not None:
+        raise fault from error
 
 
 class UnitOfWorkFactory(Protocol):

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from inventory_service.db.constraints import constraint_name
 from inventory_service.db.count_entry_repository import LineKey
@@ -120,10 +120,10 @@ class CountStreamService:
                 if not any(marker in constraint_name(error) for marker in _RACES):
                     raise
                 log.info("count entry batch lost a race; again", extra={"fields": {"try": attempt}})
-            except OperationalError as error:  # deadlock or serialization failure
+            except Aborted as error:  # a deadlock or serialization failure (db/faults.py)
                 log.info(
                     "count entry batch conflicted; again",
-                    extra={"fields": {"try": attempt, "error": str(error.orig)}},
+                    extra={"fields": {"try": attempt, "error": str(error.__cause__)}},
                 )
             else:
                 for line in batch.changed:
