@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import queue
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -96,3 +97,23 @@ def test_a_worker_that_cannot_start_stops_the_server(tmp_path: Path) -> None:
         server.stop()
     assert server.messages("worker could not start; stopping")
     assert not server.messages("worker died; starting it again")
+
+
+def test_sigkill_to_the_server_kills_every_worker_at_once(workers: ServerProcess) -> None:
+    """The server's death is its workers' death, as a crash: none drains, none is left serving
+    (a server started again on the port must not share it with workers of the old one)."""
+    pids = workers.worker_pids()
+    workers.kill()
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in pids if _alive(pid)]
+    assert not workers.messages("draining")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; it waits for init to reap it

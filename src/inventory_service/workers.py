@@ -15,7 +15,9 @@ The parent then only supervises, with every signal it handles blocked and taken 
 - A child that dies is logged and started again, after a pause that grows while it keeps
   dying soon after its start. A worker that exits 2 (a configuration error) stops the whole
   server instead: its siblings would fail the same way.
-- Children get SIGTERM when the parent dies (PR_SET_PDEATHSIG), so none is left serving alone.
+- The parent's death is its children's: they get SIGKILL when it dies (PR_SET_PDEATHSIG), as in
+  a crash of the whole server, so none is left serving alone (nor sharing the port with a server
+  started again on it).
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def _fork(work: Callable[[], int]) -> int:
         for signum in _HANDLED:
             signal.signal(signum, signal.SIG_DFL)
         with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+            ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
         code = work()
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1
