@@ -18,7 +18,12 @@ from sqlalchemy import text
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.models import Base
-from tests.support import Clients, ServerThread, clients, test_settings
+from tests.helpers import (
+    Clients,
+    ServerThread,
+    clients,
+    test_settings,
+)
 
 POSTGRES_URL = os.environ.get(
     "INVENTORY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"

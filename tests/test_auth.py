@@ -20,7 +20,7 @@ from inventory_service.api.tokens import CACHE_SIZE, LEEWAY_SECONDS, TokenVerifi
 from inventory_service.domain.errors import Unauthenticated
 from inventory_service.domain.identity import Caller, Role
 from inventory_service.server import SERVICE_NAMES
-from tests.support import (
+from tests.helpers import (
     TEST_SECRET,
     Clients,
     ServerThread,

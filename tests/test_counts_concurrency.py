@@ -20,19 +20,21 @@ from inventory_service.domain.errors import FailedPrecondition
 from inventory_service.domain.identity import Caller, Role
 from inventory_service.services.counts import CountService
 from inventory_service.settings import Thresholds
-from tests.catalog_data import (
-    MANAGER,
-    create_product,
-)
-from tests.counts_support import (
+from tests.helpers import (
     ADD,
+    MANAGER,
+    ServerThread,
     add_item,
+    auth,
+    clients,
     complete,
+    create_product,
+    error_info,
     level_of,
     list_items,
+    precondition_violations,
     start_count,
 )
-from tests.support import ServerThread, auth, clients, error_info, precondition_violations
 
 T = TypeVar("T")
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 import grpc
 
 from inventory.v1 import stock_adjustment_pb2 as adj
-from tests.adjustment_helpers import adjust, make_product
-from tests.catalog_data import create_product
-from tests.counts_support import ADD, add_item, list_items, start_count
-from tests.support import Clients, expect_error, field_violations
+from tests.helpers import (
+    ADD,
+    Clients,
+    add_item,
+    adjust,
+    create_product,
+    expect_error,
+    field_violations,
+    list_items,
+    make_product,
+    start_count,
+)
 
 LIMIT = 10**12
 

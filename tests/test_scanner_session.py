@@ -17,9 +17,18 @@ from inventory_client.scanner import (
     SessionFailed,
 )
 
-from tests.catalog_data import STAFF, create_product
-from tests.stream_support import ADD, SET, lines, scan, start_count
-from tests.support import ServerThread, clients, test_settings
+from tests.helpers import (
+    ADD,
+    SET,
+    STAFF,
+    ServerThread,
+    clients,
+    create_product,
+    lines,
+    scan,
+    start_count,
+    test_settings,
+)
 
 FAST_RETRY = Backoff(initial=0.05, multiplier=2.0, maximum=0.5)
 
@@ -31,7 +40,7 @@ def test_session_reconnects_and_resends_across_a_server_restart(database_url: st
     try:
         with clients(port) as api:
             product = create_product(api, "SALT-1", opening=100)
-            count_id = start_count(api)
+            count_id = start_count(api).id
         entries = [scan(count_id, sku="SALT-1", quantity=i % 4 + 1, mode=ADD) for i in range(400)]
         entries[0].mode = SET  # a recount first, then ADDs on top of it
 

@@ -12,16 +12,23 @@ from sqlalchemy import func, select
 
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import StoredCountEntry
-from tests.catalog_data import STAFF, create_product
-from tests.stream_support import ScannerStream, scan, start_count
-from tests.support import Clients, ServerThread, error_info
+from tests.helpers import (
+    STAFF,
+    Clients,
+    ScannerStream,
+    ServerThread,
+    create_product,
+    error_info,
+    scan,
+    start_count,
+)
 
 
 def test_open_streams_end_unavailable_on_shutdown_after_their_acks(
     api: Clients, server: ServerThread, database_url: str
 ) -> None:
     create_product(api, "DRAIN-1", opening=10)
-    count_id = start_count(api)
+    count_id = start_count(api).id
     idle = ScannerStream(api, STAFF, device_id="idle-scanner")
     busy = ScannerStream(api, STAFF, device_id="busy-scanner")
     busy.send(*[scan(count_id, sku="DRAIN-1", quantity=1) for _ in range(5)])

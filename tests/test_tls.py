@@ -15,7 +15,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.support import ServerThread, test_settings
+from tests.helpers import (
+    ServerThread,
+    test_settings,
+)
 
 
 def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
