@@ -15,6 +15,7 @@ import psycopg
 import pytest
 from sqlalchemy import text
 
+from inventory_service.bootstrap import ServiceLayer, build_services, open_database
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.models import Base
@@ -118,6 +119,17 @@ def server(database_url: str) -> Iterator[ServerThread]:
         yield thread
     finally:
         thread.stop()
+
+
+@pytest.fixture
+def services(database_url: str) -> Iterator[ServiceLayer]:
+    """The service layer over a clean database, wired as the server wires it."""
+    settings = test_settings(database_url)
+    engine, uow_factory = open_database(settings)
+    try:
+        yield build_services(uow_factory, settings)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

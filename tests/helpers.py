@@ -29,10 +29,11 @@ from inventory.v1 import (
     stock_adjustment_pb2_grpc,
 )
 from inventory.v1 import inventory_count_pb2 as pb
+from inventory_service.api.server import InventoryServer
 from inventory_service.api.tokens import mint_token
+from inventory_service.bootstrap import create_server
 from inventory_service.domain.gtin import with_check_digit
 from inventory_service.domain.identity import Role
-from inventory_service.server import InventoryServer, create_server
 from inventory_service.settings import Settings
 
 TEST_SECRET = "test-secret-that-is-long-enough-for-hs256"

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from inventory_service.db.models import StockAdjustment
-from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
-from inventory_service.domain.errors import FailedPrecondition, InvalidArgument, PermissionDenied
-from inventory_service.domain.identity import Caller, Role
-from inventory_service.services.adjustment_rules import (
+from inventory_service.domain.adjustment_rules import (
     AdjustmentDraft,
     Decision,
     check_draft,
@@ -20,7 +16,10 @@ from inventory_service.services.adjustment_rules import (
     requires_approval,
     sign_problem,
 )
-from inventory_service.settings import Thresholds
+from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
+from inventory_service.domain.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from inventory_service.domain.identity import Caller, Role
+from inventory_service.domain.thresholds import Thresholds
 
 DEFAULTS = Thresholds()
 A = AdjustmentType
@@ -105,8 +104,17 @@ def test_all_problems_at_once() -> None:
     }
 
 
-def pending_by(user: str, status: AdjustmentStatus = AdjustmentStatus.PENDING) -> StockAdjustment:
-    return StockAdjustment(id="a-1", created_by=user, status=status.value)
+@dataclass(frozen=True)
+class Adjustment:
+    """What a decision reads of an adjustment."""
+
+    id: str
+    status: str
+    created_by: str
+
+
+def pending_by(user: str, status: AdjustmentStatus = AdjustmentStatus.PENDING) -> Adjustment:
+    return Adjustment(id="a-1", created_by=user, status=status.value)
 
 
 def test_the_creator_may_not_decide() -> None:

@@ -16,10 +16,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from inventory.v1 import catalog_pb2, inventory_count_pb2
 from inventory_service.api.method_roles import METHOD_ROLES
+from inventory_service.api.server import SERVICE_NAMES
 from inventory_service.api.tokens import CACHE_SIZE, LEEWAY_SECONDS, TokenVerifier, mint_token
 from inventory_service.domain.errors import Unauthenticated
 from inventory_service.domain.identity import Caller, Role
-from inventory_service.server import SERVICE_NAMES
 from tests.helpers import (
     TEST_SECRET,
     Clients,

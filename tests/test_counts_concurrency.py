@@ -4,22 +4,19 @@ every ADD entry; a completion racing with entries accepts none after it."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TypeVar
 
 import grpc
 import pytest
 
 from inventory.v1 import inventory_count_pb2 as pb
+from inventory_service.bootstrap import ServiceLayer
 from inventory_service.db.count_repository import CountRepository
-from inventory_service.db.engine import create_db_engine, create_session_factory
 from inventory_service.db.models import InventoryCount
-from inventory_service.db.unit_of_work import sql_unit_of_work_factory
 from inventory_service.domain.enums import CountType
 from inventory_service.domain.errors import FailedPrecondition
 from inventory_service.domain.identity import Caller, Role
-from inventory_service.services.counts import CountService
-from inventory_service.settings import Thresholds
 from tests.helpers import (
     ADD,
     MANAGER,
@@ -158,24 +155,13 @@ def test_entries_racing_a_completion_are_all_in_it_or_refused(
         assert level_of(api, product.id) == line.counted_quantity
 
 
-@pytest.fixture
-def count_service(database_url: str) -> Iterator[CountService]:
-    engine = create_db_engine(database_url)
-    try:
-        yield CountService(
-            sql_unit_of_work_factory(create_session_factory(engine)), thresholds=Thresholds()
-        )
-    finally:
-        engine.dispose()
-
-
 def test_a_start_that_passed_the_check_is_stopped_by_the_database(
-    count_service: CountService, monkeypatch: pytest.MonkeyPatch
+    services: ServiceLayer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The losing replica of a race checked before the winner committed; the unique index
     refuses it, and the error still names the winner."""
     manager = Caller("mia-manager", Role.MANAGER)
-    winner = count_service.start(manager, name="Winner", count_type=CountType.CYCLE)
+    winner = services.counts.start(manager, name="Winner", count_type=CountType.CYCLE)
     real_in_progress = CountRepository.in_progress
     calls: list[int] = []
 
@@ -185,9 +171,9 @@ def test_a_start_that_passed_the_check_is_stopped_by_the_database(
 
     monkeypatch.setattr(CountRepository, "in_progress", blind_first_check)
     with pytest.raises(FailedPrecondition) as raised:
-        count_service.start(manager, name="Loser", count_type=CountType.SPOT)
+        services.counts.start(manager, name="Loser", count_type=CountType.SPOT)
     assert raised.value.reason == "COUNT_IN_PROGRESS"
     [violation] = raised.value.violations
-    assert violation.subject == f"inventoryCounts/{winner.count.id}"
+    assert violation.subject == f"inventoryCounts/{winner.id}"
     assert "Winner" in violation.description
     assert len(calls) == 2  # the check, then the look-up of the winner

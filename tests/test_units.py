@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from inventory_service.api.convert import decimal_to_money, money_to_decimal
-from inventory_service.api.paging import PageTokens
+from inventory_service.api.page_tokens import PageTokens
 from inventory_service.domain.errors import InvalidArgument
 from inventory_service.domain.gtin import gtin_problem, with_check_digit
 from inventory_service.domain.money import from_micros, line_value, to_micros

@@ -73,17 +73,17 @@ def _print_dev_tokens(settings: Settings, port: int) -> None:
 
 
 async def _serve(settings: Settings) -> int:
-    from inventory_service.server import create_server
+    from inventory_service.bootstrap import create_server
 
     app, port = create_server(settings)
     if settings.demo_data:
-        from inventory_service.db.engine import create_session_factory
-        from inventory_service.db.unit_of_work import sql_unit_of_work_factory
+        from inventory_service.bootstrap import build_services, open_database
         from inventory_service.demo import load_demo_catalog
-        from inventory_service.services.catalog import CatalogService
 
-        catalog = CatalogService(sql_unit_of_work_factory(create_session_factory(app.engine)))
-        loaded = await asyncio.to_thread(load_demo_catalog, catalog)
+        engine, uow_factory = open_database(settings)
+        services = build_services(uow_factory, settings)
+        loaded = await asyncio.to_thread(load_demo_catalog, services.products, services.batches)
+        engine.dispose()
         if loaded:
             log.info("loaded demo catalog", extra={"fields": {"products": loaded}})
     await app.start()
@@ -107,7 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     configure_logging(settings.log_level)
     if settings.dev_mode and not settings.jwt_secret and not settings.jwt_public_key_file:
         settings = dataclasses.replace(settings, jwt_secret=dev_secret())
-    from inventory_service.server import ConfigurationError
+    from inventory_service.api.server import ConfigurationError
 
     try:
         return asyncio.run(_serve(settings))

@@ -15,8 +15,8 @@ import grpc
 from grpc_status import rpc_status
 
 from inventory_service.api.caller import peek_caller, set_caller
-from inventory_service.api.errors import internal_status_proto, to_status_proto
 from inventory_service.api.method_roles import METHOD_ROLES, is_public
+from inventory_service.api.status import internal_status_proto, to_status_proto
 from inventory_service.api.tokens import TokenVerifier
 from inventory_service.domain.errors import DomainError, PermissionDenied, Unauthenticated
 from inventory_service.domain.identity import Caller

@@ -9,30 +9,34 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inventory_service.db.adjustment_repository import AdjustmentRepository
-from inventory_service.db.constraints import translate_integrity_error
-from inventory_service.db.count_entry_repository import CountEntryRepository
-from inventory_service.db.count_repository import CountRepository
-from inventory_service.db.engine import SQLITE_BEGIN
-from inventory_service.db.repositories import (
+from inventory_service.db.catalog_repository import (
     BatchRepository,
-    IdempotencyRepository,
     LedgerRepository,
     ProductRepository,
     StockLevelRepository,
 )
+from inventory_service.db.constraints import is_conflict, translate_integrity_error
+from inventory_service.db.count_entry_repository import CountEntryRepository
+from inventory_service.db.count_report_repository import CountReportRepository
+from inventory_service.db.count_repository import CountRepository
+from inventory_service.db.engine import SQLITE_BEGIN
+from inventory_service.db.idempotency_repository import IdempotencyRepository
 from inventory_service.domain.errors import Aborted
 
 
 class UnitOfWork:
-    """Repositories over one session. Use as `with uow_factory() as uow: ...; uow.commit()`."""
+    """Repositories over one session. Use as `with uow_factory() as uow: ...; uow.commit()`.
 
-    session: Session
+    A constraint violation or a lost conflict that escapes the block leaves it as the domain
+    error it means (db/constraints.py), so the service layer never sees a driver's exception."""
+
     products: ProductRepository
     batches: BatchRepository
     stock_levels: StockLevelRepository
     ledger: LedgerRepository
     idempotency: IdempotencyRepository
     counts: CountRepository
+    count_reports: CountReportRepository
     count_entries: CountEntryRepository
     adjustments: AdjustmentRepository
 
@@ -50,6 +54,7 @@ class UnitOfWork:
         self.ledger = LedgerRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.counts = CountRepository(self.session)
+        self.count_reports = CountReportRepository(self.session)
         self.count_entries = CountEntryRepository(self.session)
         self.adjustments = AdjustmentRepository(self.session)
         return self
@@ -63,6 +68,14 @@ class UnitOfWork:
         # close() rolls back whatever was not committed and detaches the loaded objects
         # without expiring them (rollback() would), so results stay readable after exit.
         self.session.close()
+        if isinstance(exc, IntegrityError):
+            translated = translate_integrity_error(exc)
+            if translated is not exc:
+                raise translated from exc
+        if isinstance(exc, OperationalError) and is_conflict(exc):
+            raise Aborted(
+                "the change conflicted with a concurrent one; retry", reason="DATABASE_CONFLICT"
+            ) from exc
 
     def flush(self) -> None:
         """Sends pending writes now, so constraint violations surface as domain errors here."""

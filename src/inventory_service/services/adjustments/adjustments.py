@@ -1,20 +1,17 @@
 """AdjustmentService: manual stock adjustments and their manager approval workflow.
 
-The rules themselves (signs, thresholds, who may decide) live in adjustment_rules; this
-module runs them inside one transaction each and moves stock only through StockLedger."""
+The rules themselves (signs, thresholds, who may decide) live in domain/adjustment_rules.py;
+this module runs them inside one transaction each and moves stock only through StockLedger."""
 
 from __future__ import annotations
 
-from inventory_service.db.adjustment_repository import AdjustmentFilter
+from dataclasses import asdict, dataclass
+from datetime import datetime
+
 from inventory_service.db.models import StockAdjustment, new_id
-from inventory_service.db.paging import Page, PageRequest
 from inventory_service.db.types import utcnow
 from inventory_service.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
-from inventory_service.domain.enums import AdjustmentStatus
-from inventory_service.domain.errors import InvalidArgument, NotFound
-from inventory_service.domain.identity import Caller
-from inventory_service.domain.money import line_value
-from inventory_service.services.adjustment_rules import (
+from inventory_service.domain.adjustment_rules import (
     AdjustmentDraft,
     Decision,
     check_draft,
@@ -22,10 +19,28 @@ from inventory_service.services.adjustment_rules import (
     ensure_decidable,
     requires_approval,
 )
-from inventory_service.services.catalog import ProductKey, find_batch, find_product
+from inventory_service.domain.catalog_keys import ProductKey
+from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
+from inventory_service.domain.errors import InvalidArgument, NotFound
+from inventory_service.domain.identity import Caller
+from inventory_service.domain.money import line_value
+from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.domain.thresholds import Thresholds
+from inventory_service.services.adjustments.adjustment_views import AdjustmentView, adjustment_view
+from inventory_service.services.catalog.lookups import find_batch, find_product
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.stock_ledger import StockLedger
-from inventory_service.settings import Thresholds
+
+
+@dataclass(frozen=True)
+class AdjustmentFilter:
+    """Conditions of ListStockAdjustments; None means 'any'. Times are inclusive."""
+
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    product_id: str | None = None
+    type: AdjustmentType | None = None
+    status: AdjustmentStatus | None = None
 
 
 def find_adjustment(uow: UnitOfWork, adjustment_id: str, *, lock: bool = False) -> StockAdjustment:
@@ -44,7 +59,7 @@ class AdjustmentService:
 
     def create(
         self, caller: Caller, draft: AdjustmentDraft, *, request_id: str = ""
-    ) -> StockAdjustment:
+    ) -> AdjustmentView:
         """APPLIED at once when no approval is needed, else PENDING with stock untouched.
         Either way it must not take stock below zero now."""
         check_draft(draft)
@@ -89,34 +104,34 @@ class AdjustmentService:
             request_id=request_id,
             actor=caller.user_id,
             perform=perform,
-            load=find_adjustment,
+            load=lambda uow, adjustment_id: adjustment_view(find_adjustment(uow, adjustment_id)),
         )
 
-    def get(self, adjustment_id: str) -> StockAdjustment:
+    def get(self, adjustment_id: str) -> AdjustmentView:
         with self.uow_factory(read_only=True) as uow:
-            return find_adjustment(uow, adjustment_id)
+            return adjustment_view(find_adjustment(uow, adjustment_id))
 
-    def list(self, where: AdjustmentFilter, page: PageRequest) -> Page[StockAdjustment]:
+    def list(self, where: AdjustmentFilter, page: PageRequest) -> Page[AdjustmentView]:
         """Newest first."""
         if where.created_from and where.created_to and where.created_from > where.created_to:
             raise InvalidArgument.one("create_time_from", "must not be after create_time_to")
         with self.uow_factory(read_only=True) as uow:
-            return uow.adjustments.list_page(where, page)
+            return uow.adjustments.list_page(page, **asdict(where)).map(adjustment_view)
 
-    def list_pending(self, page: PageRequest) -> Page[StockAdjustment]:
+    def list_pending(self, page: PageRequest) -> Page[AdjustmentView]:
         """Oldest first."""
         with self.uow_factory(read_only=True) as uow:
-            return uow.adjustments.pending_page(page)
+            return uow.adjustments.pending_page(page).map(adjustment_view)
 
-    def list_for_product(self, product_id: str, page: PageRequest) -> Page[StockAdjustment]:
+    def list_for_product(self, product_id: str, page: PageRequest) -> Page[AdjustmentView]:
         """One product's adjustments, newest first; NOT_FOUND for an unknown product."""
         if not product_id:
             raise InvalidArgument.one("product_id", "required")
         with self.uow_factory(read_only=True) as uow:
             product = find_product(uow, ProductKey(id=product_id), field_name="product_id")
-            return uow.adjustments.list_page(AdjustmentFilter(product_id=product.id), page)
+            return uow.adjustments.list_page(page, product_id=product.id).map(adjustment_view)
 
-    def approve(self, caller: Caller, adjustment_id: str, notes: str = "") -> StockAdjustment:
+    def approve(self, caller: Caller, adjustment_id: str, notes: str = "") -> AdjustmentView:
         """Applies a PENDING adjustment now, with before/after taken at this moment."""
         check_notes(notes, required=False)
         with self.uow_factory() as uow:
@@ -127,9 +142,9 @@ class AdjustmentService:
             self._record_decision(adjustment, caller, notes)
             uow.flush()
             uow.commit()
-            return adjustment
+            return adjustment_view(adjustment)
 
-    def reject(self, caller: Caller, adjustment_id: str, notes: str) -> StockAdjustment:
+    def reject(self, caller: Caller, adjustment_id: str, notes: str) -> AdjustmentView:
         """Closes a PENDING adjustment without touching stock; notes say why."""
         check_notes(notes, required=True)
         with self.uow_factory() as uow:
@@ -139,7 +154,7 @@ class AdjustmentService:
             self._record_decision(adjustment, caller, notes)
             uow.flush()
             uow.commit()
-            return adjustment
+            return adjustment_view(adjustment)
 
     @staticmethod
     def _record_decision(adjustment: StockAdjustment, caller: Caller, notes: str) -> None:

@@ -1,7 +1,9 @@
-"""AIP-158 paging at the edge: page_size rules and opaque, signed page tokens.
+"""AIP-158 paging at the edge: page_size rules, opaque signed page tokens, and the one helper
+every List call pages through.
 
-A token carries the last key of the previous page and a digest of the request's filters. It
-is signed, so a client can neither forge a position nor reuse a token with other filters."""
+A token carries the last key of the previous page and a digest of the request's filters (the
+request without its paging fields). It is signed, so a client can neither forge a position nor
+reuse a token with other filters."""
 
 from __future__ import annotations
 
@@ -9,11 +11,17 @@ import base64
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from inventory_service.db.paging import Key, PageRequest
+from google.protobuf.message import Message
+
+from inventory_service.api.blocking import BlockingRunner
 from inventory_service.domain.errors import InvalidArgument
+from inventory_service.domain.paging import Key, Page, PageRequest
+
+T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -65,7 +73,7 @@ class PageTokens:
         return tuple(_decode_value(v) for v in data["k"])
 
     def request(self, page_size: int, page_token: str, scope: str) -> PageRequest:
-        """The PageRequest for a List call; scope names the method and its filters."""
+        """The PageRequest for a List call; scope names the request and its filters."""
         if page_size < 0:
             raise InvalidArgument.one("page_size", "must not be negative")
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
@@ -78,3 +86,30 @@ class PageTokens:
 
 def _digest(scope: str) -> str:
     return hashlib.sha256(scope.encode()).hexdigest()[:16]
+
+
+def scope_of(request: Message) -> str:
+    """What a page token is bound to: the request's type and every field but the paging ones."""
+    filters = type(request)()
+    filters.CopyFrom(request)
+    filters.ClearField("page_size")
+    filters.ClearField("page_token")
+    return request.DESCRIPTOR.full_name + ":" + filters.SerializeToString(deterministic=True).hex()
+
+
+class ListPages:
+    """The one way a List call pages: reads page_size and page_token, fetches the page on the
+    database threads, and makes the next token."""
+
+    def __init__(self, tokens: PageTokens, run: BlockingRunner) -> None:
+        self.tokens = tokens
+        self.run = run
+
+    async def __call__(
+        self, request: Any, fetch: Callable[[PageRequest], Page[T]]
+    ) -> tuple[list[T], str]:
+        """The page's items and the next_page_token ("" at the end)."""
+        scope = scope_of(request)
+        page = self.tokens.request(request.page_size, request.page_token, scope)
+        result = await self.run(fetch, page)
+        return result.items, self.tokens.next_token(result.next_key, scope)

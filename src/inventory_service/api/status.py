@@ -16,7 +16,6 @@ from inventory_service.domain.errors import (
     PermissionDenied,
     Unauthenticated,
     Unavailable,
-    Unimplemented,
 )
 
 ERROR_DOMAIN = "inventory.v1"
@@ -29,7 +28,6 @@ _CODES: list[tuple[type[DomainError], grpc.StatusCode]] = [
     (PermissionDenied, grpc.StatusCode.PERMISSION_DENIED),
     (Unauthenticated, grpc.StatusCode.UNAUTHENTICATED),
     (Aborted, grpc.StatusCode.ABORTED),
-    (Unimplemented, grpc.StatusCode.UNIMPLEMENTED),
     (Unavailable, grpc.StatusCode.UNAVAILABLE),
 ]
 

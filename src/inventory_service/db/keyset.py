@@ -3,27 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from inventory_service.domain.paging import Key, Page, PageRequest
+
 T = TypeVar("T")
-Key = tuple[Any, ...]
 Column = ColumnElement[Any] | InstrumentedAttribute[Any]
-
-
-@dataclass(frozen=True)
-class PageRequest:
-    size: int
-    after: Key | None = None
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    items: list[T]
-    next_key: Key | None
 
 
 def _after(columns: Sequence[Column], key: Key, descending: bool) -> ColumnElement[bool]:

@@ -1,4 +1,4 @@
-"""Repositories: the queries each aggregate needs, in SQLAlchemy 2.0 style."""
+"""The catalog's queries: products, batches, stock levels and the stock ledger."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ from datetime import date
 from sqlalchemy import Date, func, literal, select
 from sqlalchemy.orm import Session
 
+from inventory_service.db.keyset import keyset_page
 from inventory_service.db.models import (
     Batch,
-    IdempotencyKey,
     LedgerEntry,
     Product,
     StockLevel,
 )
-from inventory_service.db.paging import Page, PageRequest, keyset_page
+from inventory_service.domain.paging import Page, PageRequest
 
 
 class ProductRepository:
@@ -133,28 +133,4 @@ class LedgerRepository:
             stmt = stmt.where(LedgerEntry.batch_id == batch_id)
         return keyset_page(
             self.session, stmt, [LedgerEntry.sequence], lambda e: (e.sequence,), page
-        )
-
-    def sum_of_deltas(self, stock_level_id: str) -> int:
-        total = self.session.scalar(
-            select(func.coalesce(func.sum(LedgerEntry.quantity_delta), 0)).where(
-                LedgerEntry.stock_level_id == stock_level_id
-            )
-        )
-        return int(total or 0)
-
-
-class IdempotencyRepository:
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def get(self, operation: str, request_id: str) -> str | None:
-        key = self.session.get(IdempotencyKey, (operation, request_id))
-        return key.resource_id if key else None
-
-    def add(self, operation: str, request_id: str, resource_id: str, actor: str) -> None:
-        self.session.add(
-            IdempotencyKey(
-                operation=operation, request_id=request_id, resource_id=resource_id, actor=actor
-            )
         )

@@ -6,8 +6,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
-from inventory_service.db.models import StockAdjustment
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
 from inventory_service.domain.errors import (
     FailedPrecondition,
@@ -18,7 +18,7 @@ from inventory_service.domain.errors import (
 )
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.quantities import TOO_LARGE, out_of_range
-from inventory_service.settings import Thresholds
+from inventory_service.domain.thresholds import Thresholds
 
 MAX_REASON = 500
 MAX_NOTES = 2000
@@ -37,6 +37,17 @@ class Decision(enum.Enum):
 
     APPROVE = "SELF_APPROVAL_FORBIDDEN"
     REJECT = "SELF_REJECTION_FORBIDDEN"
+
+
+class Decidable(Protocol):
+    """What a decision needs to know of an adjustment."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def created_by(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,7 @@ def check_notes(notes: str, *, required: bool) -> None:
         raise InvalidArgument.one("notes", f"at most {MAX_NOTES} characters")
 
 
-def ensure_decidable(adjustment: StockAdjustment, caller: Caller, decision: Decision) -> None:
+def ensure_decidable(adjustment: Decidable, caller: Caller, decision: Decision) -> None:
     """Only a PENDING adjustment is decided, and never by the user who created it."""
     if adjustment.created_by == caller.user_id:
         raise PermissionDenied(

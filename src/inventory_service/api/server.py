@@ -1,9 +1,9 @@
-"""Builds the gRPC server: servicers, interceptors, health, reflection, TLS, limits."""
+"""The gRPC server stack: interceptors, limits, keepalive, TLS, health and reflection, and the
+running server's start and orderly stop. What it serves is wired in bootstrap.py."""
 
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,35 +12,15 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from inventory.v1 import (
-    catalog_pb2,
-    catalog_pb2_grpc,
-    inventory_count_pb2,
-    inventory_count_pb2_grpc,
-    stock_adjustment_pb2,
-    stock_adjustment_pb2_grpc,
-)
-from inventory_service.api.adjustment_servicer import AdjustmentServicer
+from inventory.v1 import catalog_pb2, inventory_count_pb2, stock_adjustment_pb2
 from inventory_service.api.blocking import BlockingRunner
-from inventory_service.api.catalog_servicer import CatalogServicer
-from inventory_service.api.count_servicer import CountServicer
 from inventory_service.api.interceptors import (
     AccessLogInterceptor,
     AuthInterceptor,
     ErrorInterceptor,
 )
-from inventory_service.api.paging import PageTokens
 from inventory_service.api.tokens import TokenVerifier
-from inventory_service.db.engine import create_db_engine, create_session_factory
-from inventory_service.db.migrate import upgrade
-from inventory_service.db.unit_of_work import sql_unit_of_work_factory
-from inventory_service.services.adjustments import AdjustmentService
-from inventory_service.services.catalog import CatalogService
-from inventory_service.services.count_stream import CountStreamService
-from inventory_service.services.counts import CountService
 from inventory_service.settings import Settings
-
-log = logging.getLogger(__name__)
 
 SERVICE_NAMES = [
     catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
@@ -67,7 +47,7 @@ def token_verifier(settings: Settings) -> TokenVerifier:
     )
 
 
-def _page_token_secret(settings: Settings, verifier: TokenVerifier) -> bytes:
+def page_token_secret(settings: Settings, verifier: TokenVerifier) -> bytes:
     seed = settings.page_token_secret or ("page-tokens:" + verifier.key)
     return hashlib.sha256(seed.encode()).digest()
 
@@ -133,36 +113,8 @@ def grpc_server(settings: Settings, verifier: TokenVerifier) -> grpc.aio.Server:
     )
 
 
-def create_server(settings: Settings) -> tuple[InventoryServer, int]:
-    """Builds (but does not start) the server; returns it with the port it bound.
-
-    Call inside a running event loop. listen may use port 0 to pick a free port."""
-    verifier = token_verifier(settings)
-    engine = create_db_engine(settings.database_url, pool_size=settings.db_workers)
-    upgrade(engine)
-    uow_factory = sql_unit_of_work_factory(create_session_factory(engine))
-    runner = BlockingRunner(settings.db_workers)
-    page_tokens = PageTokens(_page_token_secret(settings, verifier))
-
-    catalog = CatalogService(uow_factory, currency=settings.currency)
-    adjustments = AdjustmentService(uow_factory, thresholds=settings.thresholds)
-    counts = CountService(uow_factory, thresholds=settings.thresholds)
-
-    server = grpc_server(settings, verifier)
-    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
-        CatalogServicer(catalog, runner, page_tokens, settings.currency), server
-    )
-    count_servicer = CountServicer(
-        counts,
-        runner,
-        page_tokens,
-        settings.currency,
-        CountStreamService(uow_factory, settings.thresholds),
-    )
-    inventory_count_pb2_grpc.add_InventoryCountServiceServicer_to_server(count_servicer, server)
-    stock_adjustment_pb2_grpc.add_StockAdjustmentServiceServicer_to_server(
-        AdjustmentServicer(adjustments, runner, page_tokens, settings.currency), server
-    )
+def add_health_and_reflection(server: grpc.aio.Server) -> Any:
+    """Health checking and server reflection; returns the health servicer."""
     health_aio: Any = health.aio  # type: ignore[attr-defined]
     health_servicer = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
@@ -174,7 +126,11 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
         ],
         server,
     )
+    return health_servicer
 
+
+def bind(server: grpc.aio.Server, settings: Settings) -> int:
+    """Binds settings.listen (TLS when configured); returns the port."""
     credentials = _server_credentials(settings)
     if credentials is None:
         port = server.add_insecure_port(settings.listen)
@@ -182,5 +138,4 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
         port = server.add_secure_port(settings.listen, credentials)
     if port == 0:
         raise ConfigurationError(f"could not bind {settings.listen}")
-    app = InventoryServer(server, health_servicer, runner, engine, [count_servicer.stream.drain])
-    return app, port
+    return port
