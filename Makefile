@@ -11,7 +11,7 @@ GEN_STAMP := $(GEN_DIR)/.generated
 VENV_STAMP := $(VENV)/.installed
 IMAGE := build/inventory.binpb
 
-.PHONY: run test lint typecheck proto-lint breaking generate migrate bench clean setup tools
+.PHONY: run test lint typecheck layers proto-lint breaking generate migrate bench clean setup tools
 
 setup: $(VENV_STAMP) $(GEN_STAMP)
 
@@ -63,7 +63,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: setup lint typecheck proto-lint
+# The layer contracts in pyproject.toml ([tool.importlinter]).
+layers: setup
+	$(BIN)/lint-imports
+
+test: setup lint typecheck layers proto-lint
 	$(BIN)/pytest -m 'not bench' $(PYTEST_ARGS)
 
 run: setup

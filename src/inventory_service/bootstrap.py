@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine
 
-from inventory.v1 import catalog_pb2_grpc, inventory_count_pb2_grpc, stock_adjustment_pb2_grpc
 from inventory_service.api.adjustment_servicer import AdjustmentServicer
 from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.catalog_servicer import CatalogServicer
@@ -15,7 +14,7 @@ from inventory_service.api.count_servicer import CountServicer
 from inventory_service.api.page_tokens import ListPages, PageTokens
 from inventory_service.api.server import (
     InventoryServer,
-    add_health_and_reflection,
+    add_servicers,
     bind,
     grpc_server,
     page_token_secret,
@@ -86,13 +85,11 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
     currency = settings.currency
 
     server = grpc_server(settings, verifier)
-    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(
+    health = add_servicers(
+        server,
         CatalogServicer(
             services.products, services.batches, services.movements, runner, lists, currency
         ),
-        server,
-    )
-    inventory_count_pb2_grpc.add_InventoryCountServiceServicer_to_server(
         CountServicer(
             services.counts,
             services.completion,
@@ -103,11 +100,7 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
             lists,
             currency,
         ),
-        server,
+        AdjustmentServicer(services.adjustments, runner, lists, currency),
     )
-    stock_adjustment_pb2_grpc.add_StockAdjustmentServiceServicer_to_server(
-        AdjustmentServicer(services.adjustments, runner, lists, currency), server
-    )
-    health = add_health_and_reflection(server)
     port = bind(server, settings)
     return InventoryServer(server, health, runner, engine, [streams.drain]), port

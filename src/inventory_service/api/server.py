@@ -12,8 +12,18 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from inventory.v1 import catalog_pb2, inventory_count_pb2, stock_adjustment_pb2
+from inventory.v1 import (
+    catalog_pb2,
+    catalog_pb2_grpc,
+    inventory_count_pb2,
+    inventory_count_pb2_grpc,
+    stock_adjustment_pb2,
+    stock_adjustment_pb2_grpc,
+)
+from inventory_service.api.adjustment_servicer import AdjustmentServicer
 from inventory_service.api.blocking import BlockingRunner
+from inventory_service.api.catalog_servicer import CatalogServicer
+from inventory_service.api.count_servicer import CountServicer
 from inventory_service.api.interceptors import (
     AccessLogInterceptor,
     AuthInterceptor,
@@ -113,8 +123,17 @@ def grpc_server(settings: Settings, verifier: TokenVerifier) -> grpc.aio.Server:
     )
 
 
-def add_health_and_reflection(server: grpc.aio.Server) -> Any:
-    """Health checking and server reflection; returns the health servicer."""
+def add_servicers(
+    server: grpc.aio.Server,
+    catalog: CatalogServicer,
+    counts: CountServicer,
+    adjustments: AdjustmentServicer,
+) -> Any:
+    """The three services of the contract, health checking and server reflection; returns the
+    health servicer."""
+    catalog_pb2_grpc.add_CatalogServiceServicer_to_server(catalog, server)
+    inventory_count_pb2_grpc.add_InventoryCountServiceServicer_to_server(counts, server)
+    stock_adjustment_pb2_grpc.add_StockAdjustmentServiceServicer_to_server(adjustments, server)
     health_aio: Any = health.aio  # type: ignore[attr-defined]
     health_servicer = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
