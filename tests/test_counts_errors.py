@@ -312,3 +312,20 @@ def test_a_retried_add_is_applied_once(api: Clients) -> None:
     assert again.counted_quantity == 2
     after = add_item(api, count.id, 2, sku="ERR-1", mode=ADD, request_id="scan-2")
     assert after.counted_quantity == 4
+
+
+def test_a_retried_add_gets_the_answer_it_first_got(api: Clients) -> None:
+    """AIP-155: a retry with a request_id returns the earlier response, even after later
+    entries changed the line, and even once the count is closed."""
+    create_product(api, "ERR-1", cost="1.00", opening=3)
+    count = start_count(api)
+    first = add_item(api, count.id, 2, sku="ERR-1", mode=ADD, request_id="scan-1")
+    add_item(api, count.id, 5, sku="ERR-1", mode=ADD, request_id="scan-2")
+    api.counts.CancelInventoryCount(
+        pb.CancelInventoryCountRequest(inventory_count_id=count.id), metadata=MANAGER
+    )
+    again = add_item(api, count.id, 2, sku="ERR-1", mode=ADD, request_id="scan-1")
+    assert again == first
+    assert again.counted_quantity == 2
+    [line] = list_items(api, count.id)
+    assert line.counted_quantity == 7
