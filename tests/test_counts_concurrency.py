@@ -1,11 +1,14 @@
 """Counts under concurrency: the database, not process memory, keeps one count in progress and
-every ADD entry; a completion racing with entries accepts none after it."""
+every ADD entry, across replicas; a completion racing with entries accepts none after it."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import logging
 import threading
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import grpc
 import pytest
@@ -17,6 +20,8 @@ from inventory_service.db.models import InventoryCount
 from inventory_service.domain.enums import CountType
 from inventory_service.domain.errors import FailedPrecondition
 from inventory_service.domain.identity import Caller, Role
+from inventory_service.services.ingestion.recorder import _Batch
+from inventory_service.services.ingestion.recorder import log as recorder_log
 from tests.helpers import (
     ADD,
     MANAGER,
@@ -31,6 +36,7 @@ from tests.helpers import (
     list_items,
     precondition_violations,
     start_count,
+    test_settings,
 )
 
 T = TypeVar("T")
@@ -92,32 +98,90 @@ def test_two_managers_racing_to_start_leave_exactly_one_count(
             )
 
 
-def test_concurrent_add_entries_into_one_line_lose_nothing(postgres_server: ServerThread) -> None:
-    workers, entries_each = 6, 8
-    with clients(postgres_server.port) as api:
-        product = create_product(api, "RACE-ADD", cost="1.00", opening=500)
+@pytest.fixture
+def two_servers(postgres_url: str) -> Iterator[list[ServerThread]]:
+    """Two replicas of the server on one PostgreSQL: two committers, two connection pools."""
+    servers: list[ServerThread] = []
+    try:
+        for _ in range(2):
+            servers.append(ServerThread(test_settings(postgres_url)).start())
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def hold_first_batches(monkeypatch: pytest.MonkeyPatch, seconds: float) -> threading.Barrier:
+    """Makes the first two batches that pass the lock step wait for each other (up to seconds)
+    before they tally and write, so two transactions interleave as a race would have them."""
+    both_locked = threading.Barrier(2, timeout=seconds)
+    calls = itertools.count()
+    real_lock = _Batch.lock
+
+    def lock_then_wait(self: _Batch, *args: Any) -> Any:
+        lines = real_lock(self, *args)
+        if next(calls) < 2:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_locked.wait()
+        return lines
+
+    monkeypatch.setattr(_Batch, "lock", lock_then_wait)
+    return both_locked
+
+
+def add_on_both(servers: list[ServerThread], count_id: str, sku: str, entries_each: int) -> None:
+    """A counter on each replica records entries_each ADD 1 entries, the first ones at once."""
+
+    def scan(i: int) -> int:
+        with clients(servers[i].port) as own:
+            for _ in range(entries_each):
+                add_item(
+                    own, count_id, 1, sku=sku, mode=ADD, metadata=auth(Role.STAFF, f"counter-{i}")
+                )
+        return i
+
+    assert sorted(race(2, scan)) == [0, 1]  # type: ignore[type-var]
+
+
+def test_entries_on_two_replicas_race_to_create_the_line(
+    two_servers: list[ServerThread],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Both replicas' first batches find no line (the barrier makes sure they both looked
+    before either wrote): both insert it, the unique index lets one win, and the other's batch
+    is recorded again, adding to the line the winner created."""
+    caplog.set_level(logging.INFO, logger=recorder_log.name)
+    with clients(two_servers[0].port) as api:
+        product = create_product(api, "RACE-NEW", cost="1.00", opening=500)
         count = start_count(api)
+        both_looked = hold_first_batches(monkeypatch, seconds=30)
+        add_on_both(two_servers, count.id, "RACE-NEW", entries_each=5)
 
-        def scan(i: int) -> int:
-            with clients(postgres_server.port) as own:
-                for _ in range(entries_each):
-                    add_item(
-                        own,
-                        count.id,
-                        1,
-                        sku="RACE-ADD",
-                        mode=ADD,
-                        metadata=auth(Role.STAFF, f"counter-{i}"),
-                    )
-            return i
-
-        # Every thread's first entry races to create the line: one inserts, the rest update it.
-        results = race(workers, scan)
-        assert sorted(results) == list(range(workers))  # type: ignore[type-var]
+        assert not both_looked.broken
+        retried = [r.fields for r in caplog.records if "lost a race" in r.getMessage()]  # type: ignore[attr-defined]
+        assert [fields["reason"] for fields in retried] == ["LINE_CREATED_MEANWHILE"]
         [line] = list_items(api, count.id)
-        assert line.counted_quantity == workers * entries_each
-        assert line.variance == workers * entries_each - 500
+        assert line.counted_quantity == 10
+        assert line.variance == 10 - 500
         assert level_of(api, product.id) == 500
+
+
+def test_entries_on_two_replicas_queue_on_the_line_they_add_to(
+    two_servers: list[ServerThread], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line exists: the first batch holds its row lock (FOR UPDATE) until it commits, so the
+    other replica's batch cannot even reach the barrier meanwhile, and no ADD is lost."""
+    with clients(two_servers[0].port) as api:
+        create_product(api, "RACE-ADD", cost="1.00", opening=500)
+        count = start_count(api)
+        add_item(api, count.id, 100, sku="RACE-ADD")
+        both_locked = hold_first_batches(monkeypatch, seconds=3)
+        add_on_both(two_servers, count.id, "RACE-ADD", entries_each=5)
+
+        assert both_locked.broken  # the second batch waited on the row lock, not at the barrier
+        [line] = list_items(api, count.id)
+        assert line.counted_quantity == 110
 
 
 def test_entries_racing_a_completion_are_all_in_it_or_refused(
