@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -16,20 +18,19 @@ from inventory_service.api.adjustment_messages import (
 from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.caller import current_caller
 from inventory_service.api.page_tokens import ListPages
+from inventory_service.domain.identity import Caller
 from inventory_service.services.adjustments.adjustment_views import AdjustmentView
 from inventory_service.services.adjustments.adjustments import AdjustmentService
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
+@dataclass
 class AdjustmentServicer(stock_adjustment_pb2_grpc.StockAdjustmentServiceServicer):
-    def __init__(
-        self, adjustments: AdjustmentService, run: BlockingRunner, lists: ListPages, currency: str
-    ) -> None:
-        self.adjustments = adjustments
-        self.run = run
-        self.lists = lists
-        self.currency = currency
+    adjustments: AdjustmentService
+    run: BlockingRunner
+    lists: ListPages
+    currency: str
 
     def _message(self, adjustment: AdjustmentView) -> pb.StockAdjustment:
         return adjustment_message(adjustment, self.currency)
@@ -71,18 +72,24 @@ class AdjustmentServicer(stock_adjustment_pb2_grpc.StockAdjustmentServiceService
     async def ApproveStockAdjustment(
         self, request: pb.ApproveStockAdjustmentRequest, context: Context
     ) -> pb.ApproveStockAdjustmentResponse:
-        adjustment = await self.run(
-            self.adjustments.approve, current_caller(), request.stock_adjustment_id, request.notes
-        )
-        return pb.ApproveStockAdjustmentResponse(stock_adjustment=self._message(adjustment))
+        approved = await self._decide(self.adjustments.approve, request)
+        return pb.ApproveStockAdjustmentResponse(stock_adjustment=approved)
 
     async def RejectStockAdjustment(
         self, request: pb.RejectStockAdjustmentRequest, context: Context
     ) -> pb.RejectStockAdjustmentResponse:
-        adjustment = await self.run(
-            self.adjustments.reject, current_caller(), request.stock_adjustment_id, request.notes
+        rejected = await self._decide(self.adjustments.reject, request)
+        return pb.RejectStockAdjustmentResponse(stock_adjustment=rejected)
+
+    async def _decide(
+        self,
+        decision: Callable[[Caller, str, str], AdjustmentView],
+        request: pb.ApproveStockAdjustmentRequest | pb.RejectStockAdjustmentRequest,
+    ) -> pb.StockAdjustment:
+        decided = await self.run(
+            decision, current_caller(), request.stock_adjustment_id, request.notes
         )
-        return pb.RejectStockAdjustmentResponse(stock_adjustment=self._message(adjustment))
+        return self._message(decided)
 
     async def ListProductAdjustments(
         self, request: pb.ListProductAdjustmentsRequest, context: Context

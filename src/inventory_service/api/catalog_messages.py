@@ -12,7 +12,12 @@ from inventory_service.api.convert import (
 )
 from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.domain.catalog_rules import MovementInput, ProductDraft
-from inventory_service.services.catalog.catalog_views import BatchView, LedgerEntryView, ProductView
+from inventory_service.services.catalog.catalog_views import (
+    BatchView,
+    LedgerEntryView,
+    ProductView,
+    StockLevelView,
+)
 
 
 def product_key(selector: catalog_pb2.ProductSelector) -> ProductKey:
@@ -54,6 +59,15 @@ def movement_inputs(request: catalog_pb2.RecordStockMovementsRequest) -> list[Mo
     ]
 
 
+def stock_level_message(level: StockLevelView) -> catalog_pb2.StockLevel:
+    return catalog_pb2.StockLevel(
+        product_id=level.product_id,
+        batch_id=level.batch_id or "",
+        lot_number=level.lot_number,
+        quantity=level.quantity,
+    )
+
+
 def product_message(view: ProductView, currency: str) -> catalog_pb2.Product:
     return catalog_pb2.Product(
         id=view.id,
@@ -63,15 +77,7 @@ def product_message(view: ProductView, currency: str) -> catalog_pb2.Product:
         unit_cost=decimal_to_money(view.unit_cost, currency),
         active=view.active,
         stock_quantity=view.stock_quantity,
-        stock_levels=[
-            catalog_pb2.StockLevel(
-                product_id=level.product_id,
-                batch_id=level.batch_id or "",
-                lot_number=level.lot_number,
-                quantity=level.quantity,
-            )
-            for level in view.levels
-        ],
+        stock_levels=[stock_level_message(level) for level in view.levels],
         create_time=to_timestamp(view.created_at),
         update_time=to_timestamp(view.updated_at),
     )

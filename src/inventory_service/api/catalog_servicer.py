@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -28,22 +29,14 @@ Context = grpc.aio.ServicerContext[Any, Any]
 UPDATABLE_FIELDS = {"sku", "barcode", "name", "unit_cost", "active"}
 
 
+@dataclass
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
-    def __init__(
-        self,
-        products: ProductService,
-        batches: BatchService,
-        movements: MovementService,
-        run: BlockingRunner,
-        lists: ListPages,
-        currency: str,
-    ) -> None:
-        self.products = products
-        self.batches = batches
-        self.movements = movements
-        self.run = run
-        self.lists = lists
-        self.currency = currency
+    products: ProductService
+    batches: BatchService
+    movements: MovementService
+    run: BlockingRunner
+    lists: ListPages
+    currency: str
 
     async def CreateProduct(
         self, request: catalog_pb2.CreateProductRequest, context: Context

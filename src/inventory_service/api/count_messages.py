@@ -6,13 +6,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from google.type import money_pb2
 
-from inventory.v1 import catalog_pb2
 from inventory.v1 import inventory_count_pb2 as pb
 from inventory_service.api.adjustment_messages import adjustment_message
-from inventory_service.api.catalog_messages import product_key
+from inventory_service.api.catalog_messages import product_key, stock_level_message
 from inventory_service.api.convert import (
     decimal_to_money,
     enum_from_proto,
@@ -30,7 +30,6 @@ from inventory_service.services.counts.count_views import (
     CountLineView,
     CountView,
     Summary,
-    UncountedLevel,
 )
 
 TYPE_PREFIX = "INVENTORY_COUNT_TYPE_"
@@ -57,13 +56,14 @@ def _scan_time(message: pb.CountEntry) -> datetime | None:
         raise InvalidArgument.one("scan_time", "not a valid time") from error
 
 
-def scanned_entry(message: pb.CountEntry, caller: Caller, device_id: str) -> CountEntry:
-    """A scanner's entry; InvalidArgument for what cannot be read (a bad mode or time)."""
+def _entry(
+    message: pb.CountEntry | pb.AddCountItemRequest, quantity: int, caller: Caller, **more: Any
+) -> CountEntry:
+    """The fields both messages share, by the same names."""
     return CountEntry(
-        entry_id=message.entry_id,
         inventory_count_id=message.inventory_count_id,
         product=product_key(message.product),
-        quantity=message.quantity,
+        quantity=quantity,
         caller=caller,
         mode=_mode(message.mode),
         batch_id=message.batch_id,
@@ -71,25 +71,25 @@ def scanned_entry(message: pb.CountEntry, caller: Caller, device_id: str) -> Cou
         reason=message.reason,
         notes=message.notes,
         location=message.location,
+        **more,
+    )
+
+
+def scanned_entry(message: pb.CountEntry, caller: Caller, device_id: str) -> CountEntry:
+    """A scanner's entry; InvalidArgument for what cannot be read (a bad mode or time)."""
+    return _entry(
+        message,
+        message.quantity,
+        caller,
+        entry_id=message.entry_id,
         device_id=device_id,
         scanned_at=_scan_time(message),
     )
 
 
 def added_entry(request: pb.AddCountItemRequest, caller: Caller, entry_id: str) -> CountEntry:
-    return CountEntry(
-        entry_id=entry_id,
-        inventory_count_id=request.inventory_count_id,
-        product=product_key(request.product),
-        quantity=request.counted_quantity,
-        caller=caller,
-        mode=_mode(request.mode),
-        batch_id=request.batch_id,
-        lot_number=request.lot_number,
-        reason=request.reason,
-        notes=request.notes,
-        location=request.location,
-        request_id=request.request_id,
+    return _entry(
+        request, request.counted_quantity, caller, entry_id=entry_id, request_id=request.request_id
     )
 
 
@@ -167,14 +167,6 @@ class CountMessages:
             message.significant_discrepancy = line.significant
         return message
 
-    def level(self, u: UncountedLevel) -> catalog_pb2.StockLevel:
-        return catalog_pb2.StockLevel(
-            product_id=u.product_id,
-            batch_id=u.batch_id or "",
-            lot_number=u.lot_number,
-            quantity=u.quantity,
-        )
-
     def completion(
         self, result: CompletionView, caller: Caller
     ) -> pb.CompleteInventoryCountResponse:
@@ -187,7 +179,7 @@ class CountMessages:
                 )
                 for moved in result.moved
             ],
-            uncounted_levels=[self.level(u) for u in result.uncounted],
+            uncounted_levels=[stock_level_message(u) for u in result.uncounted],
         )
 
     def figures(self, f: SummaryFigures) -> pb.InventorySummaryFigures:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
@@ -24,7 +25,9 @@ from inventory_service.api.scanner_stream import ScannerStreams
 from inventory_service.domain.completion_rules import CompletionOptions
 from inventory_service.domain.enums import CountStatus, CountType, StockApplyMode
 from inventory_service.domain.errors import DomainError
+from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.services.counts.completion import CountCompletion
+from inventory_service.services.counts.count_views import CountLineView
 from inventory_service.services.counts.lifecycle import CountService
 from inventory_service.services.counts.reports import CountReports
 from inventory_service.services.ingestion.committer import EntryCommitter
@@ -34,26 +37,32 @@ from inventory_service.services.ingestion.streams import EntryStreams
 Context = grpc.aio.ServicerContext[Any, Any]
 
 
+@dataclass
 class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
-    def __init__(
+    counts: CountService
+    completion: CountCompletion
+    reports: CountReports
+    committer: EntryCommitter
+    streams: EntryStreams
+    run: BlockingRunner
+    lists: ListPages
+    currency: str
+
+    def __post_init__(self) -> None:
+        self.messages = CountMessages(self.currency)
+        self.scanners = ScannerStreams(self.streams, self.messages.item)
+
+    async def _lines(
         self,
-        counts: CountService,
-        completion: CountCompletion,
-        reports: CountReports,
-        committer: EntryCommitter,
-        streams: EntryStreams,
-        run: BlockingRunner,
-        lists: ListPages,
-        currency: str,
-    ) -> None:
-        self.counts = counts
-        self.completion = completion
-        self.reports = reports
-        self.committer = committer
-        self.run = run
-        self.lists = lists
-        self.messages = CountMessages(currency)
-        self.scanners = ScannerStreams(streams, self.messages.item)
+        request: pb.ListCountItemsRequest | pb.ListDiscrepanciesRequest,
+        fetch: Callable[[str, PageRequest], Page[CountLineView]],
+    ) -> tuple[list[pb.CountItem], str]:
+        """A page of a count's lines (of all counts' for an empty id, where fetch allows it)."""
+        lines, token = await self.lists(
+            request, lambda page: fetch(request.inventory_count_id, page)
+        )
+        caller = current_caller()
+        return [self.messages.item(line, caller) for line in lines], token
 
     async def StartInventoryCount(
         self, request: pb.StartInventoryCountRequest, context: Context
@@ -116,13 +125,8 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     async def ListCountItems(
         self, request: pb.ListCountItemsRequest, context: Context
     ) -> pb.ListCountItemsResponse:
-        lines, token = await self.lists(
-            request, lambda page: self.counts.list_lines(request.inventory_count_id, page)
-        )
-        caller = current_caller()
-        return pb.ListCountItemsResponse(
-            items=[self.messages.item(line, caller) for line in lines], next_page_token=token
-        )
+        items, token = await self._lines(request, self.counts.list_lines)
+        return pb.ListCountItemsResponse(items=items, next_page_token=token)
 
     async def StreamCountItems(
         self, request_iterator: AsyncIterator[pb.StreamCountItemsRequest], context: Context
@@ -179,10 +183,5 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     async def ListDiscrepancies(
         self, request: pb.ListDiscrepanciesRequest, context: Context
     ) -> pb.ListDiscrepanciesResponse:
-        lines, token = await self.lists(
-            request, lambda page: self.reports.discrepancies(request.inventory_count_id, page)
-        )
-        caller = current_caller()
-        return pb.ListDiscrepanciesResponse(
-            items=[self.messages.item(line, caller) for line in lines], next_page_token=token
-        )
+        items, token = await self._lines(request, self.reports.discrepancies)
+        return pb.ListDiscrepanciesResponse(items=items, next_page_token=token)

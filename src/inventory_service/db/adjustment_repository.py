@@ -10,14 +10,10 @@ from sqlalchemy.orm import Session
 from inventory_service.db.keyset import keyset_page
 from inventory_service.db.models import StockAdjustment
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
-from inventory_service.domain.paging import Key, Page, PageRequest
+from inventory_service.domain.paging import Page, PageRequest
 
 # Keyset order: creation time, then id to break ties between rows created in one instant.
 _ORDER = [StockAdjustment.created_at, StockAdjustment.id]
-
-
-def _key(adjustment: StockAdjustment) -> Key:
-    return (adjustment.created_at, adjustment.id)
 
 
 class AdjustmentRepository:
@@ -57,11 +53,11 @@ class AdjustmentRepository:
             stmt = stmt.where(StockAdjustment.type == type.value)
         if status is not None:
             stmt = stmt.where(StockAdjustment.status == status.value)
-        return keyset_page(self.session, stmt, _ORDER, _key, page, descending=True)
+        return keyset_page(self.session, stmt, _ORDER, page, descending=True)
 
     def pending_page(self, page: PageRequest) -> Page[StockAdjustment]:
         """Adjustments awaiting a decision, oldest first (the queue a manager works through)."""
         stmt = select(StockAdjustment).where(
             StockAdjustment.status == AdjustmentStatus.PENDING.value
         )
-        return keyset_page(self.session, stmt, _ORDER, _key, page)
+        return keyset_page(self.session, stmt, _ORDER, page)

@@ -38,7 +38,7 @@ class ProductRepository:
         stmt = select(Product)
         if not show_inactive:
             stmt = stmt.where(Product.active.is_(True))
-        return keyset_page(self.session, stmt, [Product.sku], lambda p: (p.sku,), page)
+        return keyset_page(self.session, stmt, [Product.sku], page)
 
 
 class BatchRepository:
@@ -64,8 +64,8 @@ class BatchRepository:
             self.session,
             stmt,
             [expiry, Batch.lot_number],
-            lambda b: (b.expiry_date or date.max, b.lot_number),
             page,
+            key_of=lambda b: (b.expiry_date or date.max, b.lot_number),
         )
 
 
@@ -131,6 +131,4 @@ class LedgerRepository:
         stmt = select(LedgerEntry).where(LedgerEntry.product_id == product_id)
         if batch_id is not None:
             stmt = stmt.where(LedgerEntry.batch_id == batch_id)
-        return keyset_page(
-            self.session, stmt, [LedgerEntry.sequence], lambda e: (e.sequence,), page
-        )
+        return keyset_page(self.session, stmt, [LedgerEntry.sequence], page)

@@ -189,22 +189,19 @@ class CountEntryRepository:
         the count's blind flag)."""
         if not entry_ids:
             return []
-        acked = [_ENTRIES.c[key] for key in _ACKED]
+        acked = [
+            CountItem.id,
+            CountItem.inventory_count_id,
+            CountItem.product_id,
+            CountItem.batch_id,
+            CountItem.unit_cost,
+            CountItem.first_counted_at,
+            *(_ENTRIES.c[key] for key in _ACKED),
+            StoredCountEntry.counted_by,
+            StoredCountEntry.stored_at.label("counted_at"),
+        ]
         stmt = (
-            select(
-                StoredCountEntry.entry_id,
-                StoredCountEntry.counted_by,
-                StoredCountEntry.stored_at,
-                *acked,
-                CountItem.id,
-                CountItem.inventory_count_id,
-                CountItem.product_id,
-                CountItem.batch_id,
-                CountItem.unit_cost,
-                CountItem.first_counted_at,
-                Product.sku,
-                InventoryCount.blind,
-            )
+            select(StoredCountEntry.entry_id, Product.sku, InventoryCount.blind, *acked)
             .join(CountItem, CountItem.id == StoredCountEntry.count_item_id)
             .join(Product, Product.id == CountItem.product_id)
             .join(InventoryCount, InventoryCount.id == StoredCountEntry.inventory_count_id)
@@ -212,19 +209,9 @@ class CountEntryRepository:
         )
         found = []
         for row in self.session.execute(stmt):
-            values = row._mapping
-            line = CountLine(
-                **{key: values[_ENTRIES.c[key]] for key in _ACKED},
-                id=row.id,
-                inventory_count_id=row.inventory_count_id,
-                product_id=row.product_id,
-                batch_id=row.batch_id,
-                unit_cost=row.unit_cost,
-                counted_by=row.counted_by,
-                counted_at=row.stored_at,
-                first_counted_at=row.first_counted_at,
-            )
-            found.append((row.entry_id, line, row.sku, row.blind))
+            line = row._asdict()  # the columns above, named as CountLine's fields
+            entry_id, sku, blind = line.pop("entry_id"), line.pop("sku"), line.pop("blind")
+            found.append((entry_id, CountLine(**line), sku, blind))
         return found
 
     def level_quantities(self, product_ids: Iterable[str]) -> dict[LevelKey, int]:

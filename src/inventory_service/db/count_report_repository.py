@@ -67,14 +67,8 @@ class CountReportRepository:
         stmt = select(CountItem).where(CountItem.significant.is_(True))
         if count_id is not None:
             stmt = stmt.where(CountItem.inventory_count_id == count_id)
-        return keyset_page(
-            self.session,
-            stmt,
-            [CountItem.counted_at, CountItem.id],
-            lambda i: (i.counted_at, i.id),
-            page,
-            descending=True,
-        )
+        order = [CountItem.counted_at, CountItem.id]
+        return keyset_page(self.session, stmt, order, page, descending=True)
 
     def summary(
         self,

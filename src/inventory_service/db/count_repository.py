@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Mapped, Session
 
 from inventory_service.db.keyset import keyset_page
 from inventory_service.db.models import (
@@ -23,6 +23,7 @@ from inventory_service.domain.enums import CountStatus, CountType
 from inventory_service.domain.paging import Page, PageRequest
 
 RowLock = Literal["share", "update"] | None
+V = TypeVar("V")
 
 
 def _same_batch(a: Any, b: Any) -> ColumnElement[bool]:
@@ -76,35 +77,18 @@ class CountRepository:
             stmt = stmt.where(InventoryCount.status == status.value)
         if count_type is not None:
             stmt = stmt.where(InventoryCount.type == count_type.value)
-        return keyset_page(
-            self.session,
-            stmt,
-            [InventoryCount.started_at, InventoryCount.id],
-            lambda c: (c.started_at, c.id),
-            page,
-            descending=True,
-        )
+        order = [InventoryCount.started_at, InventoryCount.id]
+        return keyset_page(self.session, stmt, order, page, descending=True)
 
     # -- lines ----------------------------------------------------------------------------
 
     def items_page(self, count_id: str, page: PageRequest) -> Page[CountItem]:
         """Lines in the order first recorded."""
         stmt = select(CountItem).where(CountItem.inventory_count_id == count_id)
-        return keyset_page(
-            self.session,
-            stmt,
-            [CountItem.first_counted_at, CountItem.id],
-            lambda i: (i.first_counted_at, i.id),
-            page,
-        )
+        return keyset_page(self.session, stmt, [CountItem.first_counted_at, CountItem.id], page)
 
     def skus(self, product_ids: Sequence[str]) -> dict[str, str]:
-        if not product_ids:
-            return {}
-        rows = self.session.execute(
-            select(Product.id, Product.sku).where(Product.id.in_(set(product_ids)))
-        )
-        return {row.id: row.sku for row in rows}
+        return self._of_products(Product.sku, product_ids)
 
     def blind_flags(self, count_ids: Sequence[str]) -> dict[str, bool]:
         if not count_ids:
@@ -163,12 +147,16 @@ class CountRepository:
         return [(level, lot) for level, lot in self.session.execute(stmt)]
 
     def unit_costs(self, product_ids: Sequence[str]) -> dict[str, Decimal]:
+        return self._of_products(Product.unit_cost, product_ids)
+
+    def _of_products(self, column: Mapped[V], product_ids: Sequence[str]) -> dict[str, V]:
+        """product id -> column, for the products named."""
         if not product_ids:
             return {}
         rows = self.session.execute(
-            select(Product.id, Product.unit_cost).where(Product.id.in_(set(product_ids)))
+            select(Product.id, column).where(Product.id.in_(set(product_ids)))
         )
-        return {row.id: row.unit_cost for row in rows}
+        return {product_id: value for product_id, value in rows}
 
     def adjustments_of(self, count_id: str) -> list[StockAdjustment]:
         """The CORRECTION adjustments a completed count wrote, in level order."""

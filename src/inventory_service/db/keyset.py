@@ -28,16 +28,21 @@ def keyset_page(
     session: Session,
     stmt: Select[Any],
     columns: Sequence[Column],
-    key_of: Callable[[T], Key],
     page: PageRequest,
     *,
     descending: bool = False,
+    key_of: Callable[[T], Key] | None = None,
 ) -> Page[T]:
+    """The page of stmt's rows after page.after, in the order of columns. A row's key is its
+    values of the columns (key_of says it for columns that are expressions)."""
+    names = [column.key for column in columns if column.key]
+    assert key_of or len(names) == len(columns), "say key_of for columns that are expressions"
+    key = key_of or (lambda row: tuple(getattr(row, name) for name in names))
     if page.after is not None:
         stmt = stmt.where(_after(columns, page.after, descending))
     order = [c.desc() if descending else c.asc() for c in columns]
     rows: list[T] = list(session.scalars(stmt.order_by(*order).limit(page.size + 1)))
     if len(rows) > page.size:
         rows = rows[: page.size]
-        return Page(rows, key_of(rows[-1]))
+        return Page(rows, key(rows[-1]))
     return Page(rows, None)

@@ -42,12 +42,9 @@ class Decision(enum.Enum):
 class Decidable(Protocol):
     """What a decision needs to know of an adjustment."""
 
-    @property
-    def id(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def created_by(self) -> str: ...
+    id: str
+    status: str
+    created_by: str
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
 from inventory_service.domain.errors import InvalidArgument, NotFound
 
@@ -53,6 +54,36 @@ def batch_not_found(product_sku: str, *, batch_id: str = "", lot_number: str = "
     return NotFound("batch", batch_id or f"{product_sku}/lot:{lot_number}")
 
 
+class _OfAProduct(Protocol):
+    @property
+    def product_id(self) -> str: ...
+
+
+P = TypeVar("P")
+B = TypeVar("B", bound=_OfAProduct)
+
+
+def checked_product(key: ProductKey, found: P | None, *, field_name: str = "product") -> P:
+    """The product the key found; INVALID_ARGUMENT for a key that names none, else NOT_FOUND."""
+    if not (key.id or key.sku or key.barcode):
+        raise no_product_named(field_name)
+    if found is None:
+        raise product_not_found(key)
+    return found
+
+
+def checked_batch(
+    product_id: str, product_sku: str, found: B | None, *, batch_id: str, lot_number: str
+) -> B | None:
+    """The batch that batch_id or lot_number found, which must be the product's; None when
+    neither is given."""
+    if not (batch_id or lot_number):
+        return None
+    if found is None or found.product_id != product_id:
+        raise batch_not_found(product_sku, batch_id=batch_id, lot_number=lot_number)
+    return found
+
+
 class ProductIndex:
     """Products loaded at once, found by the key a caller gave."""
 
@@ -75,13 +106,7 @@ class ProductIndex:
         return None
 
     def find(self, key: ProductKey) -> ProductRef:
-        """The product; NOT_FOUND, or INVALID_ARGUMENT for a key that names none."""
-        if not (key.id or key.sku or key.barcode):
-            raise no_product_named()
-        product = self.get(key)
-        if product is None:
-            raise product_not_found(key)
-        return product
+        return checked_product(key, self.get(key))
 
 
 class BatchIndex:
@@ -94,16 +119,8 @@ class BatchIndex:
             self.by_id[b.id] = self.by_lot[(b.product_id, b.lot_number)] = b
 
     def find(self, product: ProductRef, batch_id: str, lot_number: str) -> BatchRef | None:
-        """The product's batch by id or lot number; None when neither is given, NOT_FOUND when
-        none answers (a batch of another product included)."""
-        if batch_id:
-            batch = self.by_id.get(batch_id)
-            if batch is None or batch.product_id != product.id:
-                raise batch_not_found(product.sku, batch_id=batch_id)
-            return batch
-        if lot_number:
-            batch = self.by_lot.get((product.id, lot_number))
-            if batch is None:
-                raise batch_not_found(product.sku, lot_number=lot_number)
-            return batch
-        return None
+        """The product's batch by id or lot number (see checked_batch)."""
+        found = self.by_id.get(batch_id) if batch_id else self.by_lot.get((product.id, lot_number))
+        return checked_batch(
+            product.id, product.sku, found, batch_id=batch_id, lot_number=lot_number
+        )

@@ -98,14 +98,11 @@ class AdjustmentService:
             uow.flush()
             return adjustment.id
 
-        return run_once(
-            self.uow_factory,
-            operation="CreateStockAdjustment",
-            request_id=request_id,
-            actor=caller.user_id,
-            perform=perform,
-            load=lambda uow, adjustment_id: adjustment_view(find_adjustment(uow, adjustment_id)),
-        )
+        def load(uow: UnitOfWork, adjustment_id: str) -> AdjustmentView:
+            return adjustment_view(find_adjustment(uow, adjustment_id))
+
+        operation = "CreateStockAdjustment"
+        return run_once(self.uow_factory, operation, request_id, caller, perform, load)
 
     def get(self, adjustment_id: str) -> AdjustmentView:
         with self.uow_factory(read_only=True) as uow:

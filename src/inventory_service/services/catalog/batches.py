@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from inventory_service.db.models import Batch
-from inventory_service.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.domain.catalog_rules import check_batch, check_opening_quantity
 from inventory_service.domain.errors import ErrorCollector, NotFound
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import BatchView
 from inventory_service.services.catalog.lookups import find_product
 from inventory_service.services.idempotency import run_once
@@ -23,10 +24,7 @@ def _view(uow: UnitOfWork, batch: Batch) -> BatchView:
     return from_row(BatchView, batch, quantity=level.quantity if level else 0)
 
 
-class BatchService:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
-
+class BatchService(Service):
     def create(
         self,
         caller: Caller,
@@ -52,14 +50,7 @@ class BatchService:
             )
             return batch.id
 
-        return run_once(
-            self.uow_factory,
-            operation="CreateBatch",
-            request_id=request_id,
-            actor=caller.user_id,
-            perform=perform,
-            load=self._load,
-        )
+        return run_once(self.uow_factory, "CreateBatch", request_id, caller, perform, self._load)
 
     def list(self, product_id: str, page: PageRequest) -> Page[BatchView]:
         with self.uow_factory(read_only=True) as uow:

@@ -4,27 +4,18 @@ from __future__ import annotations
 
 from inventory_service.db.models import Batch, Product
 from inventory_service.db.unit_of_work import UnitOfWork
-from inventory_service.domain.catalog_keys import (
-    ProductKey,
-    batch_not_found,
-    no_product_named,
-    product_not_found,
-)
+from inventory_service.domain.catalog_keys import ProductKey, checked_batch, checked_product
 
 
 def find_product(uow: UnitOfWork, key: ProductKey, *, field_name: str = "product") -> Product:
     """The product a ProductKey names; NOT_FOUND or INVALID_ARGUMENT otherwise."""
     if key.id:
-        product = uow.products.get(key.id)
+        found = uow.products.get(key.id)
     elif key.sku:
-        product = uow.products.by_sku(key.sku)
-    elif key.barcode:
-        product = uow.products.by_barcode(key.barcode)
+        found = uow.products.by_sku(key.sku)
     else:
-        raise no_product_named(field_name)
-    if product is None:
-        raise product_not_found(key)
-    return product
+        found = uow.products.by_barcode(key.barcode) if key.barcode else None
+    return checked_product(key, found, field_name=field_name)
 
 
 def find_batch(
@@ -32,13 +23,7 @@ def find_batch(
 ) -> Batch | None:
     """The batch of product given by id or lot number; None when neither is given."""
     if batch_id:
-        batch = uow.batches.get(batch_id)
-        if batch is None or batch.product_id != product.id:
-            raise batch_not_found(product.sku, batch_id=batch_id)
-        return batch
-    if lot_number:
-        batch = uow.batches.by_lot(product.id, lot_number)
-        if batch is None:
-            raise batch_not_found(product.sku, lot_number=lot_number)
-        return batch
-    return None
+        found = uow.batches.get(batch_id)
+    else:
+        found = uow.batches.by_lot(product.id, lot_number) if lot_number else None
+    return checked_batch(product.id, product.sku, found, batch_id=batch_id, lot_number=lot_number)

@@ -7,12 +7,13 @@ import uuid
 from collections.abc import Sequence
 
 from inventory_service.db.models import LedgerEntry
-from inventory_service.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.domain.catalog_rules import MovementInput, check_movements
 from inventory_service.domain.enums import LedgerSource
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import LedgerEntryView
 from inventory_service.services.catalog.lookups import find_batch, find_product
 from inventory_service.services.idempotency import run_once
@@ -24,10 +25,7 @@ def _view(entry: LedgerEntry) -> LedgerEntryView:
     return from_row(LedgerEntryView, entry, source=LedgerSource(entry.source))
 
 
-class MovementService:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
-
+class MovementService(Service):
     def record(
         self, caller: Caller, movements: Sequence[MovementInput], *, request_id: str = ""
     ) -> list[LedgerEntryView]:
@@ -57,14 +55,10 @@ class MovementService:
             uow.flush()
             return operation_id
 
-        return run_once(
-            self.uow_factory,
-            operation="RecordStockMovements",
-            request_id=request_id,
-            actor=caller.user_id,
-            perform=perform,
-            load=lambda uow, operation: [_view(e) for e in uow.ledger.by_operation(operation)],
-        )
+        def load(uow: UnitOfWork, operation_id: str) -> list[LedgerEntryView]:
+            return [_view(e) for e in uow.ledger.by_operation(operation_id)]
+
+        return run_once(self.uow_factory, "RecordStockMovements", request_id, caller, perform, load)
 
     def list(self, product_id: str, batch_id: str, page: PageRequest) -> Page[LedgerEntryView]:
         with self.uow_factory(read_only=True) as uow:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from inventory_service.db.models import Product
 from inventory_service.db.types import utcnow
-from inventory_service.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.domain.catalog_rules import (
     ProductDraft,
@@ -16,6 +16,7 @@ from inventory_service.domain.catalog_rules import (
 from inventory_service.domain.errors import ErrorCollector
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import ProductView, StockLevelView
 from inventory_service.services.catalog.lookups import find_product
 from inventory_service.services.idempotency import run_once
@@ -41,10 +42,7 @@ def product_views(uow: UnitOfWork, products: Sequence[Product]) -> list[ProductV
     ]
 
 
-class ProductService:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
-
+class ProductService(Service):
     def create(
         self,
         caller: Caller,
@@ -71,14 +69,7 @@ class ProductService:
             StockLedger(uow).open_level(product.id, None, opening_quantity, actor=caller.user_id)
             return product.id
 
-        return run_once(
-            self.uow_factory,
-            operation="CreateProduct",
-            request_id=request_id,
-            actor=caller.user_id,
-            perform=perform,
-            load=self._load,
-        )
+        return run_once(self.uow_factory, "CreateProduct", request_id, caller, perform, self._load)
 
     def get(self, key: ProductKey) -> ProductView:
         with self.uow_factory(read_only=True) as uow:

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from inventory_service.db.models import CountItem, InventoryCount, StockAdjustment, new_id
 from inventory_service.db.types import utcnow
-from inventory_service.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.completion_rules import (
     CompletionOptions,
     Correction,
@@ -28,10 +28,11 @@ from inventory_service.domain.enums import (
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.money import line_value
 from inventory_service.services.adjustments.adjustment_views import adjustment_view
+from inventory_service.services.base import Service
+from inventory_service.services.catalog.catalog_views import StockLevelView
 from inventory_service.services.counts.count_views import (
     CompletionView,
     MovedLineView,
-    UncountedLevel,
     line_views,
     load_count,
     require_count_id,
@@ -47,13 +48,10 @@ class CompletionOutcome:
     was applied."""
 
     moved: list[tuple[CountItem, int]]  # (line, its level's quantity at completion)
-    uncounted: list[UncountedLevel]
+    uncounted: list[StockLevelView]
 
 
-class CountCompletion:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
-
+class CountCompletion(Service):
     def complete(
         self,
         caller: Caller,
@@ -85,12 +83,7 @@ class CountCompletion:
             )
 
         return run_once(
-            self.uow_factory,
-            operation="CompleteInventoryCount",
-            request_id=request_id,
-            actor=caller.user_id,
-            perform=perform,
-            load=load,
+            self.uow_factory, "CompleteInventoryCount", request_id, caller, perform, load
         )
 
 
@@ -120,7 +113,7 @@ def complete_count(
     uncounted = []
     if lists_uncounted(count_type):
         uncounted = [
-            UncountedLevel(level.product_id, level.batch_id, lot or "", level.quantity)
+            StockLevelView(level.product_id, level.batch_id, lot or "", level.quantity)
             for level, lot in uow.counts.uncounted_levels(count.id)
         ]
 

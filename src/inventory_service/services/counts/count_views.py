@@ -13,6 +13,7 @@ from inventory_service.domain.count_figures import CountStatistics, SummaryFigur
 from inventory_service.domain.enums import CountStatus, CountType
 from inventory_service.domain.errors import InvalidArgument
 from inventory_service.services.adjustments.adjustment_views import AdjustmentView
+from inventory_service.services.catalog.catalog_views import StockLevelView
 from inventory_service.services.read_models import from_row
 
 
@@ -52,21 +53,12 @@ class MovedLineView:
 
 
 @dataclass(frozen=True)
-class UncountedLevel:
-    """A stock level as it was before completion."""
-
-    product_id: str
-    batch_id: str | None
-    lot_number: str
-    quantity: int
-
-
-@dataclass(frozen=True)
 class CompletionView:
     count: CountView
     adjustments: list[AdjustmentView]
     moved: list[MovedLineView] = field(default_factory=list)
-    uncounted: list[UncountedLevel] = field(default_factory=list)
+    # Levels never counted (whole-site counts), as they were before completion.
+    uncounted: list[StockLevelView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from inventory_service.db.count_repository import RowLock
 from inventory_service.db.models import InventoryCount, new_id
 from inventory_service.db.types import utcnow
-from inventory_service.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
+from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.count_entries import count_not_found, ensure_in_progress
 from inventory_service.domain.enums import CountStatus, CountType
 from inventory_service.domain.errors import (
@@ -16,6 +16,7 @@ from inventory_service.domain.errors import (
 )
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.services.base import Service
 from inventory_service.services.counts.count_views import (
     CountLineView,
     CountView,
@@ -65,10 +66,7 @@ def count_in_progress_error(count: InventoryCount) -> FailedPrecondition:
     )
 
 
-class CountService:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
-
+class CountService(Service):
     def start(
         self,
         caller: Caller,
@@ -112,12 +110,7 @@ class CountService:
 
         try:
             return run_once(
-                self.uow_factory,
-                operation="StartInventoryCount",
-                request_id=request_id,
-                actor=caller.user_id,
-                perform=perform,
-                load=load_count,
+                self.uow_factory, "StartInventoryCount", request_id, caller, perform, load_count
             )
         except FailedPrecondition as error:
             if error.reason != "COUNT_IN_PROGRESS" or error.violations:

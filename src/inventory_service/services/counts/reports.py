@@ -4,19 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from inventory_service.db.unit_of_work import UnitOfWorkFactory
 from inventory_service.domain.count_entries import count_not_found
 from inventory_service.domain.count_rules import sees_blind_figures
 from inventory_service.domain.errors import InvalidArgument
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.services.base import Service
 from inventory_service.services.counts.count_views import CountLineView, Summary, line_views
 
 
-class CountReports:
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
-
+class CountReports(Service):
     def summary(
         self, caller: Caller, *, started_from: datetime | None, started_to: datetime | None
     ) -> Summary:
