@@ -19,6 +19,8 @@ from inventory_service.domain.adjustment_rules import (
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
 from inventory_service.domain.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 from inventory_service.domain.identity import Caller, Role
+from inventory_service.domain.quantities import MAX_QUANTITY
+from inventory_service.domain.stock_rules import check_stock_change
 from inventory_service.domain.thresholds import Thresholds
 
 DEFAULTS = Thresholds()
@@ -141,3 +143,14 @@ def test_only_pending_is_decided(status: AdjustmentStatus) -> None:
 
 def test_another_manager_may_decide_a_pending_one() -> None:
     ensure_decidable(pending_by("clerk"), Caller("boss", Role.MANAGER), Decision.APPROVE)
+
+
+def test_a_stock_change_never_takes_a_level_below_zero_or_past_the_bound() -> None:
+    check_stock_change("p-1", None, on_hand=5, delta=-5)
+    with pytest.raises(FailedPrecondition) as short:
+        check_stock_change("p-1", "b-1", on_hand=5, delta=-6)
+    assert short.value.reason == "INSUFFICIENT_STOCK"
+    assert short.value.violations[0].subject == "products/p-1/batches/b-1"
+    with pytest.raises(FailedPrecondition) as past:
+        check_stock_change("p-1", None, on_hand=MAX_QUANTITY, delta=1)
+    assert past.value.reason == "STOCK_LIMIT_EXCEEDED"

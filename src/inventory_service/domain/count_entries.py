@@ -50,7 +50,7 @@ class CountEntry:
     location: str = ""
     device_id: str = ""
     scanned_at: datetime | None = None
-    # AddCountItem's request_id (AIP-155), kept with the entry when given.
+    # AddCountItem's request_id (AIP-155): its key is stored in the entry's transaction.
     request_id: str = ""
 
 

@@ -25,6 +25,7 @@ from inventory_service.domain.errors import InvalidArgument, NotFound
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.money import line_value
 from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.domain.stock_rules import check_stock_change
 from inventory_service.domain.thresholds import Thresholds
 from inventory_service.services.adjustments.adjustment_views import AdjustmentView, adjustment_view
 from inventory_service.services.catalog.lookups import find_batch, find_product
@@ -92,7 +93,9 @@ class AdjustmentService:
             if needs_approval:
                 # Refused now if it could not be applied now; approval checks again later.
                 level = ledger.lock_level(adjustment.product_id, adjustment.batch_id)
-                ledger.ensure_covers(level, adjustment.quantity_change)
+                check_stock_change(
+                    level.product_id, level.batch_id, level.quantity, adjustment.quantity_change
+                )
             else:
                 ledger.apply_adjustment(adjustment, actor=caller.user_id)
             uow.flush()
