@@ -282,6 +282,19 @@ class FakeCountEntries(_Repository):
             )
         return found
 
+    def lines_of_requests(
+        self, operation: str, request_ids: Sequence[str]
+    ) -> dict[str, tuple[CountLine, str, bool]]:
+        found = {}
+        for request_id in request_ids:
+            key = self.db.table(IdempotencyKey).get((operation, request_id))
+            item = self.db.table(CountItem).get(key.resource_id) if key else None
+            if item is not None:
+                sku = self.db.table(Product)[item.product_id].sku
+                blind = self.db.table(InventoryCount)[item.inventory_count_id].blind
+                found[request_id] = (CountLine(**_values(item)), sku, blind)
+        return found
+
     def level_quantities(self, product_ids: Iterable[str]) -> dict[tuple[str, str | None], int]:
         ids = set(product_ids)
         return {

@@ -6,9 +6,12 @@ from typing import Any
 
 import grpc
 import pytest
+from sqlalchemy import insert
 
 from inventory.v1 import catalog_pb2
 from inventory.v1 import inventory_count_pb2 as pb
+from inventory_service.db.engine import create_db_engine
+from inventory_service.db.models import IdempotencyKey
 from tests.helpers import (
     ADD,
     ADMIN,
@@ -329,3 +332,26 @@ def test_a_retried_add_gets_the_answer_it_first_got(api: Clients) -> None:
     assert again.counted_quantity == 2
     [line] = list_items(api, count.id)
     assert line.counted_quantity == 7
+
+
+def test_a_request_id_stored_before_entries_were_kept_is_still_answered_once(
+    api: Clients, database_url: str
+) -> None:
+    """A retry across the upgrade: its idempotency key names the line (not an entry). The call
+    is answered with the line and applies nothing, instead of failing its whole batch."""
+    create_product(api, "ERR-1", cost="1.00", opening=3)
+    count = start_count(api)
+    line = add_item(api, count.id, 2, sku="ERR-1", mode=ADD)
+    engine = create_db_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(IdempotencyKey).values(
+                operation="AddCountItem", request_id="old-1", resource_id=line.id, actor="sam"
+            )
+        )
+    engine.dispose()
+    again = add_item(api, count.id, 2, sku="ERR-1", mode=ADD, request_id="old-1")
+    assert again.id == line.id
+    assert again.counted_quantity == 2
+    [stored] = list_items(api, count.id)
+    assert stored.counted_quantity == 2

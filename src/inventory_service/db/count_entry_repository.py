@@ -214,6 +214,28 @@ class CountEntryRepository:
             found.append((entry_id, CountLine(**line), sku, blind))
         return found
 
+    def lines_of_requests(
+        self, operation: str, request_ids: Sequence[str]
+    ) -> dict[str, tuple[CountLine, str, bool]]:
+        """Calls recorded before their entries were kept, whose idempotency key names the line
+        itself: request id -> (the line as it is now, the product's SKU, the blind flag)."""
+        if not request_ids:
+            return {}
+        stmt = (
+            select(IdempotencyKey.request_id, Product.sku, InventoryCount.blind, _LINES)
+            .join(_LINES, _LINES.c.id == IdempotencyKey.resource_id)
+            .join(Product, Product.id == _LINES.c.product_id)
+            .join(InventoryCount, InventoryCount.id == _LINES.c.inventory_count_id)
+            .where(IdempotencyKey.operation == operation)
+            .where(self._in(IdempotencyKey.request_id, request_ids))
+        )
+        found = {}
+        for row in self.session.execute(stmt):
+            line = row._asdict()
+            request_id, sku, blind = line.pop("request_id"), line.pop("sku"), line.pop("blind")
+            found[request_id] = (CountLine(**line), sku, blind)
+        return found
+
     def level_quantities(self, product_ids: Iterable[str]) -> dict[LevelKey, int]:
         """Every stock level of these products as committed now (system quantities)."""
         ids = set(product_ids)

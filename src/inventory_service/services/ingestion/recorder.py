@@ -195,12 +195,19 @@ class _Batch:
         their acks said. Looked up once the lines are locked: a transaction that stored these
         entries meanwhile has committed by now, so they show here instead of colliding."""
         lines = self.repo.lines_for_update(r.key for r in resolved)
-        stored = self.repo.stored([self.entries[i].entry_id for i in fresh])
         index_of = {self.entries[i].entry_id: i for i in fresh}
-        for entry_id, line, sku, blind in stored:
-            view = CountLineView(line, sku, blind)
-            self.outcomes[index_of[entry_id]] = EntryOutcome(entry_id, line=view, duplicate=True)
+        for entry_id, line, sku, blind in self.repo.stored(list(index_of)):
+            self._answer_duplicate(index_of.pop(entry_id), CountLineView(line, sku, blind))
+        # AddCountItem calls stored before entries were kept: their key names the line.
+        by_request = {self.entries[i].request_id: i for i in index_of.values()}
+        by_request.pop("", None)
+        legacy = self.repo.lines_of_requests(ADD_COUNT_ITEM, list(by_request))
+        for request_id, (line, sku, blind) in legacy.items():
+            self._answer_duplicate(by_request[request_id], CountLineView(line, sku, blind))
         return lines
+
+    def _answer_duplicate(self, i: int, line: CountLineView) -> None:
+        self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=line, duplicate=True)
 
     def tally(
         self, resolved: Sequence[_Resolved], lines: dict[LineKey, CountLine]
