@@ -44,12 +44,12 @@ from typing import Any
 import grpc
 import psycopg
 from google.type import money_pb2
-from inventory_client.connection import Endpoint
-from inventory_client.simulate import SimulationResult, entry, run_scanners
 
 from inventory.v1 import catalog_pb2, catalog_pb2_grpc
 from inventory.v1 import inventory_count_pb2 as counts_pb2
 from inventory.v1 import inventory_count_pb2_grpc as counts_grpc
+from inventory_client.connection import Endpoint
+from inventory_client.simulate import SimulationResult, entry, run_scanners
 from inventory_service.api.tokens import mint_token
 from inventory_service.domain.identity import Role
 

@@ -19,12 +19,8 @@ from inventory_service.bootstrap import ServiceLayer, build_services, open_datab
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.models import Base
-from tests.helpers import (
-    Clients,
-    ServerThread,
-    clients,
-    test_settings,
-)
+from tests.balancer_support import Balancer
+from tests.helpers import Clients, ServerThread, clients, test_settings
 
 POSTGRES_URL = os.environ.get(
     "INVENTORY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -136,3 +132,25 @@ def services(database_url: str) -> Iterator[ServiceLayer]:
 def api(server: ServerThread) -> Iterator[Clients]:
     with clients(server.port) as c:
         yield c
+
+
+@pytest.fixture
+def sqlite_server(sqlite_template: Path, tmp_path: Path) -> Iterator[ServerThread]:
+    """A server on SQLite only, for tests of what a client does (the backend changes nothing)."""
+    path = tmp_path / "inventory.db"
+    shutil.copy(sqlite_template, path)
+    thread = ServerThread(test_settings(f"sqlite:///{path}")).start()
+    try:
+        yield thread
+    finally:
+        thread.stop()
+
+
+@pytest.fixture
+def balancer(sqlite_server: ServerThread) -> Iterator[Balancer]:
+    """A test load balancer in front of sqlite_server (tests/balancer_support.py)."""
+    front = Balancer(sqlite_server.port).start()
+    try:
+        yield front
+    finally:
+        front.stop()

@@ -7,16 +7,18 @@ import asyncio
 from dataclasses import replace
 
 import grpc
+import pytest
+
 from inventory_client.connection import CHANNEL_OPTIONS
+from inventory_client.retry import Backoff
 from inventory_client.scanner import (
-    Backoff,
     CountEntry,
     CountEntryAck,
     ScannerSession,
     ScannerStats,
     SessionFailed,
 )
-
+from tests.balancer_support import Balancer, Fault
 from tests.helpers import (
     ADD,
     SET,
@@ -104,3 +106,74 @@ def test_session_fails_fast_without_a_valid_token(server: ServerThread) -> None:
     failed = asyncio.run(run())
     assert failed is not None
     assert failed.code == grpc.StatusCode.UNAUTHENTICATED
+
+
+@pytest.mark.parametrize("reset", [grpc.StatusCode.CANCELLED, grpc.StatusCode.INTERNAL])
+def test_session_resumes_after_a_reset_seen_through_a_balancer(
+    server: ServerThread, reset: grpc.StatusCode
+) -> None:
+    # A replica dying behind a load balancer reaches the scanner as a reset: CANCELLED or
+    # INTERNAL, not UNAVAILABLE. The session resumes and resends what has no ack.
+    with clients(server.port) as api:
+        product = create_product(api, "SALT-1", opening=100)
+        count_id = start_count(api).id
+    entries = [scan(count_id, sku="SALT-1", quantity=1, mode=ADD) for _ in range(200)]
+    balancer = Balancer(server.port).start()
+    try:
+        balancer.fail_next("StreamCountItems", Fault(reset, after_responses=0))
+
+        async def shift() -> ScannerStats:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{balancer.port}") as channel:
+                session = ScannerSession(
+                    channel,
+                    device_id="scanner-3",
+                    metadata=STAFF,
+                    max_entries_per_message=1,
+                    backoff=FAST_RETRY,
+                )
+                async with session:
+                    await session.put_many(entries)
+                return session.stats
+
+        stats = asyncio.run(asyncio.wait_for(shift(), 60))
+    finally:
+        balancer.stop()
+
+    assert balancer.streams_opened["StreamCountItems"] >= 2
+    assert stats.reconnects >= 1
+    assert (stats.acked, stats.rejected) == (200, 0)
+    with clients(server.port) as api:
+        assert lines(api, count_id) == {(product.id, ""): 200}
+
+
+def test_session_never_reopens_its_stream_after_its_own_abort(server: ServerThread) -> None:
+    with clients(server.port) as api:
+        create_product(api, "SALT-1", opening=100)
+        count_id = start_count(api).id
+    balancer = Balancer(server.port).start()
+    try:
+
+        async def abort_mid_stream() -> int:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{balancer.port}") as channel:
+                acked = asyncio.Event()
+                session = ScannerSession(
+                    channel,
+                    device_id="scanner-4",
+                    metadata=STAFF,
+                    max_entries_per_message=1,
+                    backoff=FAST_RETRY,
+                    on_ack=lambda entry, ack: acked.set(),
+                )
+                session.start()
+                for _ in range(500):
+                    await session.put(scan(count_id, sku="SALT-1", quantity=1, mode=ADD))
+                await acked.wait()
+                await session.abort()
+                await asyncio.sleep(1.0)  # several backoff periods: no stream opens again
+                return session.unacked_count
+
+        unacked = asyncio.run(asyncio.wait_for(abort_mid_stream(), 60))
+    finally:
+        balancer.stop()
+    assert unacked > 0  # it had more to send, and still did not reconnect
+    assert balancer.streams_opened["StreamCountItems"] == 1

@@ -15,10 +15,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from tests.helpers import (
-    ServerThread,
-    test_settings,
-)
+from inventory_client import NO_RETRY, InventoryClient, Tls, Unavailable
+from inventory_service.domain.identity import Role
+from tests.helpers import ServerThread, test_settings, token
 
 
 def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
@@ -121,3 +120,19 @@ def test_mutual_tls_requires_a_client_certificate(
     with pytest.raises(grpc.RpcError) as raised:
         _health(mtls_server.port, without_cert)
     assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
+
+
+def test_python_client_calls_over_mutual_tls_configured_by_the_environment(
+    mtls_server: ServerThread, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("INVENTORY_ADDRESS", f"localhost:{mtls_server.port}")
+    monkeypatch.setenv("INVENTORY_TOKEN", token(Role.STAFF, "tls-staff"))
+    monkeypatch.setenv("INVENTORY_CA_FILE", str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("INVENTORY_CLIENT_CERT_FILE", str(tmp_path / "client_cert.pem"))
+    monkeypatch.setenv("INVENTORY_CLIENT_KEY_FILE", str(tmp_path / "client_key.pem"))
+    with InventoryClient() as client:
+        assert list(client.iter_products()) == []
+    # Without the client certificate the handshake fails: UNAVAILABLE.
+    no_cert = Tls(ca_file=tmp_path / "ca.pem")
+    with InventoryClient(tls=no_cert, retry=NO_RETRY) as client, pytest.raises(Unavailable):
+        client.list_products()

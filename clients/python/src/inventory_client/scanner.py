@@ -25,6 +25,8 @@ import grpc
 
 from inventory.v1 import inventory_count_pb2 as counts_pb2
 from inventory.v1 import inventory_count_pb2_grpc as counts_grpc
+from inventory_client.errors import InventoryError, error_from_rpc
+from inventory_client.retry import Backoff
 
 # Marks the end of a stream's responses (missing from grpc-stubs).
 _EOF: Any = grpc.aio.EOF  # type: ignore[attr-defined]
@@ -32,7 +34,10 @@ _EOF: Any = grpc.aio.EOF  # type: ignore[attr-defined]
 CountEntry = counts_pb2.CountEntry
 CountEntryAck = counts_pb2.CountEntryAck
 
-# Statuses that end the session: retrying cannot help (bad token, role, or request).
+# Statuses that end the session: retrying cannot help (bad token, role, or request). Any other
+# status resumes the stream: UNAVAILABLE, and also CANCELLED or INTERNAL, which is how a reset
+# reaches the scanner when a replica dies behind a load balancer. A cancel of the session's own
+# (abort(), or leaving `async with` on an exception) cancels its task and never resumes.
 FATAL_CODES = frozenset(
     {
         grpc.StatusCode.UNAUTHENTICATED,
@@ -45,21 +50,6 @@ FATAL_CODES = frozenset(
         grpc.StatusCode.UNIMPLEMENTED,
     }
 )
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Delay before reconnect attempt n (0-based): initial * multiplier**n, capped at maximum,
-    then lowered by up to `jitter` of itself at random so a fleet does not reconnect in step."""
-
-    initial: float = 0.2
-    multiplier: float = 2.0
-    maximum: float = 15.0
-    jitter: float = 0.5
-
-    def delay(self, attempt: int, rng: random.Random) -> float:
-        capped = min(self.maximum, self.initial * self.multiplier ** min(attempt, 64))
-        return capped * (1.0 - self.jitter * rng.random())
 
 
 @dataclass
@@ -80,13 +70,15 @@ class ScannerStats:
         return self.acked + self.rejected
 
 
-class SessionFailed(Exception):
-    """The stream failed with a status that retrying cannot fix (see FATAL_CODES)."""
+class SessionFailed(InventoryError):
+    """The stream failed with a status that retrying cannot fix (see FATAL_CODES); carries the
+    code, reason and violations the server sent, and the original error."""
 
     def __init__(self, error: grpc.aio.AioRpcError) -> None:
-        super().__init__(f"{error.code().name}: {error.details()}")
+        decoded = error_from_rpc(error)
+        super().__init__(decoded.code, decoded.message)
+        vars(self).update(vars(decoded))
         self.error = error
-        self.code = error.code()
 
 
 @dataclass

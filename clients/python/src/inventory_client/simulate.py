@@ -16,7 +16,8 @@ from google.protobuf import timestamp_pb2
 from inventory.v1 import catalog_pb2, catalog_pb2_grpc
 from inventory.v1 import inventory_count_pb2 as counts_pb2
 from inventory_client.connection import Endpoint
-from inventory_client.scanner import AckCallback, Backoff, ScannerSession, ScannerStats
+from inventory_client.retry import Backoff
+from inventory_client.scanner import AckCallback, ScannerSession, ScannerStats
 
 MODES = {"set": counts_pb2.COUNT_MODE_SET, "add": counts_pb2.COUNT_MODE_ADD}
 PRODUCT_COLUMNS = ("product_id", "sku", "barcode")
@@ -52,16 +53,17 @@ def entry(
     return message
 
 
-def entries_from_csv(path: Path, count_id: str) -> list[counts_pb2.CountEntry]:
-    """Rows with one of product_id/sku/barcode, quantity, and optional mode (set|add, default
-    set), lot_number, location, reason."""
+def numbered_entries_from_csv(path: Path, count_id: str) -> list[tuple[int, counts_pb2.CountEntry]]:
+    """(line number, entry) for rows with one of product_id/sku/barcode, quantity, and optional
+    mode (set|add, default set), lot_number, location, reason."""
     entries = []
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle)
         columns = set(reader.fieldnames or ())
         if not columns & set(PRODUCT_COLUMNS) or "quantity" not in columns:
             raise PlanError(f"{path}: needs a quantity column and one of {PRODUCT_COLUMNS}")
-        for line, row in enumerate(reader, start=2):
+        for row in reader:
+            line = reader.line_num
             selector = catalog_pb2.ProductSelector()
             for column in PRODUCT_COLUMNS:
                 value = (row.get(column) or "").strip()
@@ -77,18 +79,22 @@ def entries_from_csv(path: Path, count_id: str) -> list[counts_pb2.CountEntry]:
             mode_name = (row.get("mode") or "set").strip().lower()
             if mode_name not in MODES:
                 raise PlanError(f"{path}:{line}: mode must be set or add")
-            entries.append(
-                entry(
-                    count_id,
-                    selector,
-                    quantity,
-                    MODES[mode_name],
-                    lot_number=(row.get("lot_number") or "").strip(),
-                    location=(row.get("location") or "").strip(),
-                    reason=(row.get("reason") or "").strip(),
-                )
+            scanned = entry(
+                count_id,
+                selector,
+                quantity,
+                MODES[mode_name],
+                lot_number=(row.get("lot_number") or "").strip(),
+                location=(row.get("location") or "").strip(),
+                reason=(row.get("reason") or "").strip(),
             )
+            entries.append((line, scanned))
     return entries
+
+
+def entries_from_csv(path: Path, count_id: str) -> list[counts_pb2.CountEntry]:
+    """The entries of a CSV file (see numbered_entries_from_csv)."""
+    return [scanned for _, scanned in numbered_entries_from_csv(path, count_id)]
 
 
 async def catalog_products(

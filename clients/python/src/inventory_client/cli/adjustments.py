@@ -1,0 +1,164 @@
+"""`inventory-client adjustments`: stock adjustments and their approval by a manager."""
+
+from __future__ import annotations
+
+import click
+
+from inventory.v1 import stock_adjustment_pb2 as adjustments_pb2
+from inventory_client.cli.context import (
+    PRODUCT_HELP,
+    App,
+    choice_of,
+    json_option,
+    limit_options,
+    page_size,
+    pass_app,
+    product_id,
+    show_list,
+    timestamp,
+)
+from inventory_client.cli.render import ADJUSTMENT_COLUMNS, adjustment_fields
+
+TYPES = {
+    "damage": adjustments_pb2.STOCK_ADJUSTMENT_TYPE_DAMAGE,
+    "theft": adjustments_pb2.STOCK_ADJUSTMENT_TYPE_THEFT,
+    "expired": adjustments_pb2.STOCK_ADJUSTMENT_TYPE_EXPIRED,
+    "found": adjustments_pb2.STOCK_ADJUSTMENT_TYPE_FOUND,
+    "correction": adjustments_pb2.STOCK_ADJUSTMENT_TYPE_CORRECTION,
+    "return": adjustments_pb2.STOCK_ADJUSTMENT_TYPE_RETURN,
+}
+STATUSES = {
+    "pending": adjustments_pb2.STOCK_ADJUSTMENT_STATUS_PENDING,
+    "applied": adjustments_pb2.STOCK_ADJUSTMENT_STATUS_APPLIED,
+    "rejected": adjustments_pb2.STOCK_ADJUSTMENT_STATUS_REJECTED,
+}
+
+
+@click.group()
+def adjustments() -> None:
+    """Stock adjustments: damage, theft, expiry, found stock, corrections, returns."""
+
+
+def _show(app: App, adjustment: adjustments_pb2.StockAdjustment) -> None:
+    title = f"Adjustment {adjustment.id}"
+    app.output.result(adjustment, lambda: app.output.fields(title, adjustment_fields(adjustment)))
+
+
+@adjustments.command("create", epilog=PRODUCT_HELP)
+@click.argument("product")
+@click.option("--type", "kind", type=choice_of(TYPES), required=True)
+@click.option(
+    "--change",
+    type=int,
+    required=True,
+    help="Signed units: --change -3 (damage, theft, expired decrease; found increases).",
+)
+@click.option("--reason", required=True, help="Why.")
+@click.option("--batch-id", default="", help="The batch, for lot-tracked products.")
+@click.option("--notes", default="")
+@click.option("--reference", default="", help="External reference (damage report id).")
+@json_option
+@pass_app
+def create(
+    app: App,
+    product: str,
+    kind: str,
+    change: int,
+    reason: str,
+    batch_id: str,
+    notes: str,
+    reference: str,
+) -> None:
+    """Adjusts a product's stock: applied at once, or pending until a manager approves it."""
+    request = adjustments_pb2.CreateStockAdjustmentRequest(
+        product_id=product_id(app, product),
+        batch_id=batch_id,
+        type=TYPES[kind.lower()],
+        quantity_change=change,
+        reason=reason,
+        notes=notes,
+        reference_number=reference,
+    )
+    _show(app, app.client.create_stock_adjustment(request).stock_adjustment)
+
+
+@adjustments.command("show")
+@click.argument("adjustment_id")
+@json_option
+@pass_app
+def show(app: App, adjustment_id: str) -> None:
+    """One adjustment."""
+    request = adjustments_pb2.GetStockAdjustmentRequest(stock_adjustment_id=adjustment_id)
+    _show(app, app.client.get_stock_adjustment(request).stock_adjustment)
+
+
+@adjustments.command("list", epilog=PRODUCT_HELP)
+@click.option("--product", help="Only this product's.")
+@click.option("--type", "kind", type=choice_of(TYPES), help="Only this type.")
+@click.option("--status", type=choice_of(STATUSES), help="Only this status.")
+@click.option("--from", "start", help="Created on or after (YYYY-MM-DD[THH:MM]).")
+@click.option("--to", "end", help="Created on or before (a date means its whole day).")
+@limit_options
+@json_option
+@pass_app
+def list_adjustments(
+    app: App,
+    product: str | None,
+    kind: str | None,
+    status: str | None,
+    start: str | None,
+    end: str | None,
+    limit: int,
+    all_pages: bool,
+) -> None:
+    """Adjustments, newest first."""
+    request = adjustments_pb2.ListStockAdjustmentsRequest(
+        product_id=product_id(app, product) if product else "",
+        type=TYPES[kind.lower()] if kind else adjustments_pb2.STOCK_ADJUSTMENT_TYPE_UNSPECIFIED,
+        status=STATUSES[status.lower()]
+        if status
+        else adjustments_pb2.STOCK_ADJUSTMENT_STATUS_UNSPECIFIED,
+        create_time_from=timestamp(start),
+        create_time_to=timestamp(end, end_of_day=True),
+        page_size=page_size(limit, all_pages),
+    )
+    found = app.client.iter_stock_adjustments(request)
+    show_list(app, found, ADJUSTMENT_COLUMNS, title="Adjustments", limit=limit, all_pages=all_pages)
+
+
+@adjustments.command("pending")
+@limit_options
+@json_option
+@pass_app
+def pending(app: App, limit: int, all_pages: bool) -> None:
+    """Adjustments waiting for a manager's decision, oldest first."""
+    request = adjustments_pb2.ListPendingApprovalsRequest(page_size=page_size(limit, all_pages))
+    found = app.client.iter_pending_approvals(request)
+    title = "Pending approval"
+    show_list(app, found, ADJUSTMENT_COLUMNS, title=title, limit=limit, all_pages=all_pages)
+
+
+@adjustments.command("approve")
+@click.argument("adjustment_id")
+@click.option("--notes", default="")
+@json_option
+@pass_app
+def approve(app: App, adjustment_id: str, notes: str) -> None:
+    """Approves and applies a pending adjustment (managers; never one's own)."""
+    request = adjustments_pb2.ApproveStockAdjustmentRequest(
+        stock_adjustment_id=adjustment_id, notes=notes
+    )
+    _show(app, app.client.approve_stock_adjustment(request).stock_adjustment)
+
+
+@adjustments.command("reject")
+@click.argument("adjustment_id")
+@click.option("--notes", default="", help="Why.")
+@json_option
+@pass_app
+def reject(app: App, adjustment_id: str, notes: str) -> None:
+    """Rejects a pending adjustment; it is never applied (managers; never one's own)."""
+    request = adjustments_pb2.RejectStockAdjustmentRequest(
+        stock_adjustment_id=adjustment_id, notes=notes
+    )
+    _show(app, app.client.reject_stock_adjustment(request).stock_adjustment)

@@ -1,0 +1,233 @@
+"""`inventory-client products`: the catalog (list, show, create, import FILE.csv, movements)."""
+
+from __future__ import annotations
+
+import csv
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+from google.type import money_pb2
+
+from inventory.v1 import catalog_pb2
+from inventory_client.cli.context import (
+    EXIT_OK,
+    EXIT_PARTIAL,
+    PRODUCT_HELP,
+    App,
+    InputError,
+    json_option,
+    limit_options,
+    page_size,
+    pass_app,
+    product_id,
+    product_selector,
+    show_list,
+)
+from inventory_client.cli.render import (
+    LEDGER_COLUMNS,
+    LEVEL_COLUMNS,
+    PRODUCT_COLUMNS,
+    money,
+    to_json,
+    when,
+    yes_no,
+)
+from inventory_client.errors import InventoryError
+
+# Rows of one import get request ids derived from their content, so running an import again
+# (after a crash, or on a file that grew) creates nothing twice (AIP-155).
+IMPORT_NAMESPACE = uuid.UUID("5b0b6f0e-3c1e-4d7a-9a55-1f3c8e3b2d10")
+IMPORT_COLUMNS = ("sku", "name", "unit_cost", "barcode", "opening_quantity")
+
+
+@click.group()
+def products() -> None:
+    """The catalog: products, their stock and its ledger."""
+
+
+def unit_cost(text: str) -> money_pb2.Money:
+    """A decimal amount in the service currency: 2.5, 0.125."""
+    try:
+        amount = Decimal(text)
+    except InvalidOperation as error:
+        raise ValueError(f"{text!r} is not an amount") from error
+    if not amount.is_finite():
+        raise ValueError(f"{text!r} is not an amount")
+    units = int(amount)
+    nanos = int((amount - units) * 1_000_000_000)
+    return money_pb2.Money(units=units, nanos=nanos)
+
+
+def _show_product(app: App, product: catalog_pb2.Product) -> None:
+    def show() -> None:
+        app.output.fields(
+            f"Product {product.sku}",
+            [
+                ("Id", product.id),
+                ("SKU", product.sku),
+                ("Barcode", product.barcode or "-"),
+                ("Name", product.name),
+                ("Unit cost", money(product.unit_cost)),
+                ("Active", yes_no(product.active)),
+                ("Stock", product.stock_quantity),
+                ("Created", when(product.create_time)),
+                ("Updated", when(product.update_time)),
+            ],
+        )
+        app.output.table(product.stock_levels, LEVEL_COLUMNS, title="Stock levels")
+
+    app.output.result(product, show)
+
+
+@products.command("list")
+@click.option("--inactive", is_flag=True, help="Include inactive products.")
+@limit_options
+@json_option
+@pass_app
+def list_products(app: App, inactive: bool, limit: int, all_pages: bool) -> None:
+    """Products by SKU, with their stock."""
+    request = catalog_pb2.ListProductsRequest(
+        show_inactive=inactive, page_size=page_size(limit, all_pages)
+    )
+    found = app.client.iter_products(request)
+    show_list(app, found, PRODUCT_COLUMNS, title="Products", limit=limit, all_pages=all_pages)
+
+
+@products.command("show", epilog=PRODUCT_HELP)
+@click.argument("product")
+@json_option
+@pass_app
+def show_product(app: App, product: str) -> None:
+    """One product with its stock levels."""
+    request = catalog_pb2.GetProductRequest(product=product_selector(product))
+    _show_product(app, app.client.get_product(request).product)
+
+
+@products.command("create")
+@click.option("--sku", required=True)
+@click.option("--name", required=True)
+@click.option("--cost", "cost", required=True, help="Unit cost, e.g. 2.50 (service currency).")
+@click.option("--barcode", default="", help="GTIN (8, 12, 13 or 14 digits).")
+@click.option("--opening", default=0, type=click.IntRange(min=0), help="Units on hand now.")
+@json_option
+@pass_app
+def create_product(app: App, sku: str, name: str, cost: str, barcode: str, opening: int) -> None:
+    """Creates a product (admins)."""
+    try:
+        price = unit_cost(cost)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--cost") from error
+    request = catalog_pb2.CreateProductRequest(
+        product=catalog_pb2.Product(sku=sku, name=name, barcode=barcode, unit_cost=price),
+        opening_quantity=opening,
+    )
+    _show_product(app, app.client.create_product(request).product)
+
+
+@dataclass
+class ImportRow:
+    line: int
+    request: catalog_pb2.CreateProductRequest
+
+
+def import_rows(path: Path) -> list[ImportRow]:
+    """Columns sku, name, unit_cost, and optional barcode, opening_quantity."""
+    rows = []
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"sku", "name", "unit_cost"} - set(reader.fieldnames or ())
+        if missing:
+            raise InputError(f"{path}: missing columns {sorted(missing)} (of {IMPORT_COLUMNS})")
+        for row in reader:
+            values = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
+            try:
+                price = unit_cost(values["unit_cost"])
+                opening = int(values["opening_quantity"] or 0)
+            except ValueError as error:
+                raise InputError(f"{path}:{reader.line_num}: {error}") from error
+            request = catalog_pb2.CreateProductRequest(
+                product=catalog_pb2.Product(
+                    sku=values["sku"],
+                    name=values["name"],
+                    barcode=values["barcode"],
+                    unit_cost=price,
+                ),
+                opening_quantity=opening,
+                request_id=str(uuid.uuid5(IMPORT_NAMESPACE, "|".join(values.values()))),
+            )
+            rows.append(ImportRow(reader.line_num, request))
+    return rows
+
+
+@dataclass
+class ImportResult:
+    line: int
+    sku: str
+    product: catalog_pb2.Product | None = None
+    error: InventoryError | None = None
+
+    def as_json(self) -> dict[str, object]:
+        data: dict[str, object] = {"line": self.line, "sku": self.sku}
+        if self.product is not None:
+            data["product"] = to_json(self.product)
+        if self.error is not None:
+            data["error"] = self.error.as_dict()
+        return data
+
+
+@products.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@json_option
+@pass_app
+def import_products(app: App, file: Path) -> int:
+    """Creates the products of a CSV file (admins).
+
+    Columns: sku, name, unit_cost, and optionally barcode, opening_quantity. A row imported
+    before (same values) is not created again, so an import can simply be run again.
+    """
+    rows = import_rows(file)
+    results: list[ImportResult] = []
+    for row in rows:
+        result = ImportResult(row.line, row.request.product.sku)
+        try:
+            result.product = app.client.create_product(row.request).product
+        except InventoryError as error:
+            result.error = error
+            app.output.note(f"{file}:{row.line}: {result.sku}: {error.summary()}")
+        results.append(result)
+    rejected = sum(1 for r in results if r.error is not None)
+    if app.output.as_json:
+        app.output.json([r.as_json() for r in results])
+    else:
+        app.output.table(
+            results,
+            [
+                ("Line", lambda r: r.line),
+                ("SKU", lambda r: r.sku),
+                ("Result", lambda r: "rejected" if r.error else "imported"),
+                ("Id", lambda r: r.product.id if r.product else r.error.reason if r.error else ""),
+            ],
+            title=f"Import of {file.name}: {len(rows) - rejected} of {len(rows)} rows imported",
+        )
+    return EXIT_PARTIAL if rejected else EXIT_OK
+
+
+@products.command("movements", epilog=PRODUCT_HELP)
+@click.argument("product")
+@click.option("--batch-id", default="", help="Only this batch's entries.")
+@limit_options
+@json_option
+@pass_app
+def movements(app: App, product: str, batch_id: str, limit: int, all_pages: bool) -> None:
+    """A product's stock ledger, oldest first: every change of its stock and why."""
+    request = catalog_pb2.ListStockMovementsRequest(
+        product_id=product_id(app, product),
+        batch_id=batch_id,
+        page_size=page_size(limit, all_pages),
+    )
+    entries = app.client.iter_stock_movements(request)
+    title = f"Ledger of {product}"
+    show_list(app, entries, LEDGER_COLUMNS, title=title, limit=limit, all_pages=all_pages)
