@@ -19,7 +19,9 @@ from inventory_service.bootstrap import ServiceLayer, build_services, open_datab
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.models import Base
+from inventory_service.settings import Settings
 from tests.balancer_support import Balancer
+from tests.fakes import FakeDatabase, fake_uow_factory
 from tests.helpers import Clients, ServerThread, clients, test_settings
 
 POSTGRES_URL = os.environ.get(
@@ -126,6 +128,17 @@ def services(database_url: str) -> Iterator[ServiceLayer]:
         yield build_services(uow_factory, settings)
     finally:
         engine.dispose()
+
+
+@pytest.fixture
+def fake_db() -> FakeDatabase:
+    return FakeDatabase()
+
+
+@pytest.fixture
+def fake_services(fake_db: FakeDatabase) -> ServiceLayer:
+    """The service layer over an in-memory unit of work (tests/fakes.py): no database."""
+    return build_services(fake_uow_factory(fake_db), Settings())  # type: ignore[arg-type]
 
 
 @pytest.fixture

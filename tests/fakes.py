@@ -14,6 +14,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from inventory_service.db.constraints import ENTRY_STORED_MEANWHILE
+from inventory_service.db.count_entry_repository import entry_row
 from inventory_service.db.models import (
     Base,
     Batch,
@@ -316,25 +317,7 @@ class FakeCountEntries(_Repository):
         for entry, line in stored:
             if entry.entry_id in rows:  # the primary key
                 raise Aborted("stored meanwhile", reason=ENTRY_STORED_MEANWHILE)
-            rows[entry.entry_id] = StoredCountEntry(
-                entry_id=entry.entry_id,
-                inventory_count_id=line.inventory_count_id,
-                count_item_id=line.id,
-                device_id=entry.device_id,
-                quantity=entry.quantity,
-                mode=entry.mode.value,
-                scanned_at=entry.scanned_at,
-                counted_by=entry.caller.user_id,
-                stored_at=line.counted_at,
-                counted_quantity=line.counted_quantity,
-                system_quantity=line.system_quantity,
-                variance=line.variance,
-                variance_value=line.variance_value,
-                significant=line.significant,
-                reason=line.reason,
-                notes=line.notes,
-                location=line.location,
-            )
+            rows[entry.entry_id] = StoredCountEntry(**entry_row(entry, line))
 
     def insert_request_ids(self, operation: str, entries: Sequence[CountEntry]) -> None:
         for entry in entries:

@@ -8,37 +8,26 @@ from decimal import Decimal
 
 import pytest
 
-from inventory_service.bootstrap import ServiceLayer, build_services
+from inventory_service.bootstrap import ServiceLayer
 from inventory_service.db.models import LedgerEntry, StockLevel
 from inventory_service.domain.adjustment_rules import AdjustmentDraft
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
 from inventory_service.domain.errors import FailedPrecondition, PermissionDenied
 from inventory_service.domain.identity import Caller, Role
-from inventory_service.settings import Settings
-from tests.fakes import FakeDatabase, fake_uow_factory, seed_product
+from tests.fakes import FakeDatabase, seed_product
 
 SAM = Caller("sam", Role.STAFF)
 MIA = Caller("mia", Role.MANAGER)
 MAX = Caller("max", Role.MANAGER)
 
 
-@pytest.fixture
-def db() -> FakeDatabase:
-    return FakeDatabase()
-
-
-@pytest.fixture
-def services(db: FakeDatabase) -> ServiceLayer:
-    return build_services(fake_uow_factory(db), Settings())  # type: ignore[arg-type]
-
-
-def on_hand(db: FakeDatabase, product_id: str) -> int:
-    levels = db.table(StockLevel).values()
+def on_hand(fake_db: FakeDatabase, product_id: str) -> int:
+    levels = fake_db.table(StockLevel).values()
     return sum(level.quantity for level in levels if level.product_id == product_id)
 
 
-def ledger(db: FakeDatabase) -> list[tuple[int, int, int]]:
-    rows = sorted(db.table(LedgerEntry).values(), key=lambda e: e.sequence)
+def ledger(fake_db: FakeDatabase) -> list[tuple[int, int, int]]:
+    rows = sorted(fake_db.table(LedgerEntry).values(), key=lambda e: e.sequence)
     return [(e.quantity_before, e.quantity_delta, e.quantity_after) for e in rows]
 
 
@@ -47,74 +36,74 @@ def draft(product_id: str, type_: AdjustmentType, change: int) -> AdjustmentDraf
 
 
 def test_a_small_adjustment_applies_at_once_through_the_ledger(
-    db: FakeDatabase, services: ServiceLayer
+    fake_db: FakeDatabase, fake_services: ServiceLayer
 ) -> None:
-    soap = seed_product(db, "SOAP", cost="2.00", on_hand=40)
-    made = services.adjustments.create(SAM, draft(soap.id, AdjustmentType.DAMAGE, -3))
+    soap = seed_product(fake_db, "SOAP", cost="2.00", on_hand=40)
+    made = fake_services.adjustments.create(SAM, draft(soap.id, AdjustmentType.DAMAGE, -3))
     assert made.status is AdjustmentStatus.APPLIED
     assert (made.quantity_before, made.quantity_after) == (40, 37)
     assert made.cost_impact == Decimal("-6.00")
-    assert on_hand(db, soap.id) == 37
-    assert ledger(db) == [(40, -3, 37)]
+    assert on_hand(fake_db, soap.id) == 37
+    assert ledger(fake_db) == [(40, -3, 37)]
 
 
 def test_a_theft_waits_for_a_manager_who_did_not_report_it(
-    db: FakeDatabase, services: ServiceLayer
+    fake_db: FakeDatabase, fake_services: ServiceLayer
 ) -> None:
-    soap = seed_product(db, "SOAP", on_hand=40)
-    pending = services.adjustments.create(MIA, draft(soap.id, AdjustmentType.THEFT, -2))
+    soap = seed_product(fake_db, "SOAP", on_hand=40)
+    pending = fake_services.adjustments.create(MIA, draft(soap.id, AdjustmentType.THEFT, -2))
     assert pending.status is AdjustmentStatus.PENDING
     assert pending.quantity_before is None
-    assert on_hand(db, soap.id) == 40
+    assert on_hand(fake_db, soap.id) == 40
 
     with pytest.raises(PermissionDenied) as own:
-        services.adjustments.approve(MIA, pending.id)
+        fake_services.adjustments.approve(MIA, pending.id)
     assert own.value.reason == "SELF_APPROVAL_FORBIDDEN"
-    assert on_hand(db, soap.id) == 40
+    assert on_hand(fake_db, soap.id) == 40
 
-    approved = services.adjustments.approve(MAX, pending.id, "seen on camera")
+    approved = fake_services.adjustments.approve(MAX, pending.id, "seen on camera")
     assert approved.status is AdjustmentStatus.APPLIED
     assert (approved.quantity_before, approved.quantity_after) == (40, 38)
     assert (approved.decided_by, approved.decision_notes) == ("max", "seen on camera")
-    assert ledger(db) == [(40, -2, 38)]
+    assert ledger(fake_db) == [(40, -2, 38)]
 
     with pytest.raises(FailedPrecondition) as twice:
-        services.adjustments.approve(MAX, pending.id)
+        fake_services.adjustments.approve(MAX, pending.id)
     assert twice.value.reason == "ADJUSTMENT_NOT_PENDING"
-    assert on_hand(db, soap.id) == 38
+    assert on_hand(fake_db, soap.id) == 38
 
 
 def test_approval_takes_before_and_after_at_the_moment_it_applies(
-    db: FakeDatabase, services: ServiceLayer
+    fake_db: FakeDatabase, fake_services: ServiceLayer
 ) -> None:
-    soap = seed_product(db, "SOAP", on_hand=100)
-    pending = services.adjustments.create(SAM, draft(soap.id, AdjustmentType.CORRECTION, -60))
-    services.adjustments.create(SAM, draft(soap.id, AdjustmentType.DAMAGE, -30))
-    approved = services.adjustments.approve(MIA, pending.id)
+    soap = seed_product(fake_db, "SOAP", on_hand=100)
+    pending = fake_services.adjustments.create(SAM, draft(soap.id, AdjustmentType.CORRECTION, -60))
+    fake_services.adjustments.create(SAM, draft(soap.id, AdjustmentType.DAMAGE, -30))
+    approved = fake_services.adjustments.approve(MIA, pending.id)
     assert (approved.quantity_before, approved.quantity_after) == (70, 10)
 
 
 def test_an_approval_that_would_go_below_zero_changes_nothing(
-    db: FakeDatabase, services: ServiceLayer
+    fake_db: FakeDatabase, fake_services: ServiceLayer
 ) -> None:
-    soap = seed_product(db, "SOAP", on_hand=100)
-    pending = services.adjustments.create(SAM, draft(soap.id, AdjustmentType.CORRECTION, -60))
-    services.adjustments.create(SAM, draft(soap.id, AdjustmentType.DAMAGE, -50))
+    soap = seed_product(fake_db, "SOAP", on_hand=100)
+    pending = fake_services.adjustments.create(SAM, draft(soap.id, AdjustmentType.CORRECTION, -60))
+    fake_services.adjustments.create(SAM, draft(soap.id, AdjustmentType.DAMAGE, -50))
     with pytest.raises(FailedPrecondition) as short:
-        services.adjustments.approve(MIA, pending.id)
+        fake_services.adjustments.approve(MIA, pending.id)
     assert short.value.reason == "INSUFFICIENT_STOCK"
-    assert services.adjustments.get(pending.id).status is AdjustmentStatus.PENDING
-    assert on_hand(db, soap.id) == 50
-    assert ledger(db) == [(100, -50, 50)]
+    assert fake_services.adjustments.get(pending.id).status is AdjustmentStatus.PENDING
+    assert on_hand(fake_db, soap.id) == 50
+    assert ledger(fake_db) == [(100, -50, 50)]
 
 
 def test_a_rejection_closes_the_adjustment_without_touching_stock(
-    db: FakeDatabase, services: ServiceLayer
+    fake_db: FakeDatabase, fake_services: ServiceLayer
 ) -> None:
-    soap = seed_product(db, "SOAP", on_hand=10)
-    pending = services.adjustments.create(SAM, draft(soap.id, AdjustmentType.THEFT, -1))
-    rejected = services.adjustments.reject(MIA, pending.id, "found it behind the shelf")
+    soap = seed_product(fake_db, "SOAP", on_hand=10)
+    pending = fake_services.adjustments.create(SAM, draft(soap.id, AdjustmentType.THEFT, -1))
+    rejected = fake_services.adjustments.reject(MIA, pending.id, "found it behind the shelf")
     assert rejected.status is AdjustmentStatus.REJECTED
     assert rejected.quantity_after is None
-    assert on_hand(db, soap.id) == 10
-    assert ledger(db) == []
+    assert on_hand(fake_db, soap.id) == 10
+    assert ledger(fake_db) == []

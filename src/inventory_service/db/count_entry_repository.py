@@ -90,7 +90,8 @@ def _line_arrays(lines: Sequence[CountLine]) -> dict[str, list[Any]]:
     return arrays
 
 
-def _entry_row(entry: CountEntry, line: CountLine) -> dict[str, Any]:
+def entry_row(entry: CountEntry, line: CountLine) -> dict[str, Any]:
+    """The count_entries row of an entry stored with line (its ack)."""
     row = {key: getattr(line, key) for key in _ACKED}
     row.update(
         entry_id=entry.entry_id,
@@ -271,7 +272,7 @@ class CountEntryRepository:
         transaction violates the primary key (IntegrityError either way)."""
         if not stored:
             return
-        rows = [_entry_row(entry, line) for entry, line in stored]
+        rows = [entry_row(entry, line) for entry, line in stored]
         connection = self.session.connection()
         if not self.postgres:
             connection.execute(insert(_ENTRIES), rows)
