@@ -115,7 +115,15 @@ class _Batch:
         fresh, repeats = self.check()
         resolved = self.resolve(fresh)
         lines = self.lock(fresh, resolved)
-        self.persist(self.tally([r for r in resolved if self.outcomes[r.index] is None], lines))
+        to_apply = [r for r in resolved if self.outcomes[r.index] is None]  # not stored before
+        self.persist(self.tally(to_apply, lines))
+        self.answer_repeats(repeats)
+        answered = [o for o in self.outcomes if o is not None]
+        assert len(answered) == len(self.entries), "every entry gets an outcome"
+        return answered
+
+    def answer_repeats(self, repeats: Sequence[tuple[int, int]]) -> None:
+        """An entry_id repeated in the batch is answered as its first: a duplicate if stored."""
         for i, first in repeats:
             earlier = self.outcomes[first]
             assert earlier is not None
@@ -125,9 +133,6 @@ class _Batch:
                 error=earlier.error,
                 duplicate=earlier.line is not None,
             )
-        answered = [o for o in self.outcomes if o is not None]
-        assert len(answered) == len(self.entries), "every entry gets an outcome"
-        return answered
 
     def _reject(self, i: int, error: DomainError) -> None:
         self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, error=error)
