@@ -1,6 +1,7 @@
 """Set-based statements for a batch of count entries: a handful per batch, whatever its size.
 Rows come back as domain values (CountState, ProductRef, BatchRef, CountLine), read with Core
-statements: no mapped objects, no unit-of-work bookkeeping, on the path every entry takes."""
+statements: no mapped objects, no unit-of-work bookkeeping, on the path every entry takes.
+What the writes bind is built in count_entry_rows.py."""
 
 from __future__ import annotations
 
@@ -10,22 +11,31 @@ from typing import Any, cast
 import psycopg
 from sqlalchemy import (
     ColumnElement,
-    Table,
-    TypeDecorator,
     any_,
     bindparam,
     insert,
     or_,
     select,
-    text,
     tuple_,
-    update,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from inventory_service.db.count_entry_rows import (
+    ACKED,
+    ENTRIES,
+    ENTRY_COLUMNS,
+    INSERT_LINES,
+    LINE_COLUMNS,
+    LINE_UPDATES,
+    LINES,
+    UPDATE_LINES,
+    UPDATE_LINES_PG,
+    copy_row,
+    entry_row,
+    line_arrays,
+)
 from inventory_service.db.models import (
     Batch,
     CountItem,
@@ -37,74 +47,9 @@ from inventory_service.db.models import (
 )
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
 from inventory_service.domain.count_entries import CountEntry, CountLine, CountState
-from inventory_service.domain.money import to_micros
 
 LineKey = tuple[str, str, str | None]  # (count, product, batch or None)
 LevelKey = tuple[str, str | None]  # (product, batch or None)
-
-_ENTRIES = cast(Table, StoredCountEntry.__table__)
-_ENTRY_COLUMNS = [column.name for column in _ENTRIES.columns]
-_MONEY = {"variance_value"}  # MoneyMicros: integer micros in the column
-
-_LINES = cast(Table, CountItem.__table__)
-_LINE_COLUMNS = [column.key for column in _LINES.columns]
-# What a batch changes on an existing line: everything but its key and first count.
-_LINE_UPDATES = [
-    key
-    for key in _LINE_COLUMNS
-    if key not in ("id", "inventory_count_id", "product_id", "batch_id", "first_counted_at")
-]
-_INSERT_LINES = insert(_LINES)
-_UPDATE_LINES = (
-    update(_LINES)
-    .where(_LINES.c.id == bindparam("line_id"))
-    .values({key: bindparam(key) for key in _LINE_UPDATES})
-)
-_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
-# PostgreSQL: every changed line in one UPDATE, its values as one array per column (unnest),
-# instead of a pipelined UPDATE per line; each array cast to its column's type.
-# The statement is made of the table's own names and types, never of input.
-_UPDATE_LINES_PG = text(
-    f"UPDATE {_LINES.name} AS line SET "  # noqa: S608
-    + ", ".join(f"{key} = v.{key}" for key in _LINE_UPDATES)
-    + " FROM unnest(CAST(:line_id AS varchar[]), "
-    + ", ".join(
-        f"CAST(:{key} AS {_LINES.c[key].type.compile(dialect=_PG)}[])" for key in _LINE_UPDATES
-    )
-    + f") AS v(line_id, {', '.join(_LINE_UPDATES)}) WHERE line.id = v.line_id"
-)
-# The line as an entry's ack showed it, kept in its count_entries row.
-_ACKED = ["system_quantity", "counted_quantity", "variance", "variance_value", "significant"]
-_ACKED += ["reason", "notes", "location"]
-
-
-def _line_arrays(lines: Sequence[CountLine]) -> dict[str, list[Any]]:
-    """Column -> values of the lines, as the column's type binds them (money in micros)."""
-    arrays: dict[str, list[Any]] = {"line_id": [line.id for line in lines]}
-    for key in _LINE_UPDATES:
-        column_type = _LINES.c[key].type
-        values = [getattr(line, key) for line in lines]
-        if isinstance(column_type, TypeDecorator):
-            values = [column_type.process_bind_param(value, _PG) for value in values]
-        arrays[key] = values
-    return arrays
-
-
-def entry_row(entry: CountEntry, line: CountLine) -> dict[str, Any]:
-    """The count_entries row of an entry stored with line (its ack)."""
-    row = {key: getattr(line, key) for key in _ACKED}
-    row.update(
-        entry_id=entry.entry_id,
-        inventory_count_id=line.inventory_count_id,
-        count_item_id=line.id,
-        device_id=entry.device_id,
-        quantity=entry.quantity,
-        mode=entry.mode.value,
-        scanned_at=entry.scanned_at,
-        counted_by=entry.caller.user_id,
-        stored_at=line.counted_at,
-    )
-    return row
 
 
 class CountEntryRepository:
@@ -172,12 +117,12 @@ class CountEntryRepository:
             return {}
         where: ColumnElement[bool]
         if self.postgres:  # a superset (every count x product), cut down below
-            where = self._in(_LINES.c.inventory_count_id, (c for c, _ in pairs)) & self._in(
-                _LINES.c.product_id, (p for _, p in pairs)
+            where = self._in(LINES.c.inventory_count_id, (c for c, _ in pairs)) & self._in(
+                LINES.c.product_id, (p for _, p in pairs)
             )
         else:
-            where = tuple_(_LINES.c.inventory_count_id, _LINES.c.product_id).in_(sorted(pairs))
-        stmt = select(_LINES).where(where).order_by(_LINES.c.id).with_for_update()
+            where = tuple_(LINES.c.inventory_count_id, LINES.c.product_id).in_(sorted(pairs))
+        stmt = select(LINES).where(where).order_by(LINES.c.id).with_for_update()
         lines = [CountLine(**row._mapping) for row in self.session.execute(stmt)]
         return {
             (line.inventory_count_id, line.product_id, line.batch_id): line
@@ -197,7 +142,7 @@ class CountEntryRepository:
             CountItem.batch_id,
             CountItem.unit_cost,
             CountItem.first_counted_at,
-            *(_ENTRIES.c[key] for key in _ACKED),
+            *(ENTRIES.c[key] for key in ACKED),
             StoredCountEntry.counted_by,
             StoredCountEntry.stored_at.label("counted_at"),
         ]
@@ -223,10 +168,10 @@ class CountEntryRepository:
         if not request_ids:
             return {}
         stmt = (
-            select(IdempotencyKey.request_id, Product.sku, InventoryCount.blind, _LINES)
-            .join(_LINES, _LINES.c.id == IdempotencyKey.resource_id)
-            .join(Product, Product.id == _LINES.c.product_id)
-            .join(InventoryCount, InventoryCount.id == _LINES.c.inventory_count_id)
+            select(IdempotencyKey.request_id, Product.sku, InventoryCount.blind, LINES)
+            .join(LINES, LINES.c.id == IdempotencyKey.resource_id)
+            .join(Product, Product.id == LINES.c.product_id)
+            .join(InventoryCount, InventoryCount.id == LINES.c.inventory_count_id)
             .where(IdempotencyKey.operation == operation)
             .where(self._in(IdempotencyKey.request_id, request_ids))
         )
@@ -255,16 +200,16 @@ class CountEntryRepository:
         created meanwhile violates the unique index (IntegrityError)."""
         connection = self.session.connection()
         if new:
-            rows = [{key: getattr(line, key) for key in _LINE_COLUMNS} for line in new]
-            connection.execute(_INSERT_LINES, rows)
+            rows = [{key: getattr(line, key) for key in LINE_COLUMNS} for line in new]
+            connection.execute(INSERT_LINES, rows)
         if changed and self.postgres:
-            connection.execute(_UPDATE_LINES_PG, _line_arrays(changed))
+            connection.execute(UPDATE_LINES_PG, line_arrays(changed))
         elif changed:
             rows = [
-                {"line_id": line.id, **{key: getattr(line, key) for key in _LINE_UPDATES}}
+                {"line_id": line.id, **{key: getattr(line, key) for key in LINE_UPDATES}}
                 for line in changed
             ]
-            connection.execute(_UPDATE_LINES, rows)
+            connection.execute(UPDATE_LINES, rows)
 
     def insert_entries(self, stored: Sequence[tuple[CountEntry, CountLine]]) -> None:
         """A count_entries row per stored entry, with the line as its ack shows it: COPY on
@@ -275,16 +220,14 @@ class CountEntryRepository:
         rows = [entry_row(entry, line) for entry, line in stored]
         connection = self.session.connection()
         if not self.postgres:
-            connection.execute(insert(_ENTRIES), rows)
+            connection.execute(insert(ENTRIES), rows)
             return
         driver: Any = connection.connection.driver_connection
-        statement = f"COPY {_ENTRIES.name} ({', '.join(_ENTRY_COLUMNS)}) FROM STDIN"
+        statement = f"COPY {ENTRIES.name} ({', '.join(ENTRY_COLUMNS)}) FROM STDIN"
         try:
             with driver.cursor() as cursor, cursor.copy(statement) as copy:
                 for row in rows:
-                    copy.write_row(
-                        [to_micros(row[c]) if c in _MONEY else row[c] for c in _ENTRY_COLUMNS]
-                    )
+                    copy.write_row(copy_row(row))
         except psycopg.errors.IntegrityError as error:
             raise IntegrityError(statement, None, error) from error
 
