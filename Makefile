@@ -104,8 +104,10 @@ run: setup
 migrate: setup
 	$(BIN)/inventory-service migrate
 
+# make bench BENCH_ARGS=--quick for a smoke run; --help lists the sizes that can be set.
+BENCH_ARGS ?=
 bench: setup
-	$(PY) benchmarks/stream_ingest.py
+	$(PY) benchmarks/stream_ingest.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .tools build $(GEN_DIR) var

@@ -25,7 +25,7 @@ from google.type import money_pb2
 from inventory.v1 import inventory_count_pb2 as counts_pb2
 from inventory.v1 import inventory_count_pb2_grpc as counts_grpc
 from inventory_service.api.caller import current_caller
-from inventory_service.api.server import grpc_server, token_verifier
+from inventory_service.api.server import grpc_server, role_table, token_verifier
 from inventory_service.logs import configure_logging
 from inventory_service.settings import Settings
 
@@ -102,7 +102,7 @@ class EchoCountServicer(counts_grpc.InventoryCountServiceServicer):
 
 
 async def serve(settings: Settings) -> None:
-    server = grpc_server(settings, token_verifier(settings))
+    server = grpc_server(settings, token_verifier(settings), role_table())
     counts_grpc.add_InventoryCountServiceServicer_to_server(EchoCountServicer(), server)
     port = server.add_insecure_port(settings.listen)
     await server.start()

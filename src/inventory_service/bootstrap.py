@@ -18,6 +18,7 @@ from inventory_service.api.server import (
     bind,
     grpc_server,
     page_token_secret,
+    role_table,
     token_verifier,
 )
 from inventory_service.db.engine import create_db_engine, create_session_factory
@@ -75,6 +76,7 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
     """Builds (but does not start) the server; returns it with the port it bound.
 
     Call inside a running event loop. listen may use port 0 to pick a free port."""
+    roles = role_table()
     verifier = token_verifier(settings)
     engine, uow_factory = open_database(settings)
     services = build_services(uow_factory, settings)
@@ -84,7 +86,7 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
     streams = EntryStreams(committer)
     currency = settings.currency
 
-    server = grpc_server(settings, verifier)
+    server = grpc_server(settings, verifier, roles)
     health = add_servicers(
         server,
         CatalogServicer(

@@ -1,27 +1,44 @@
-"""Structured logging: one JSON object per line."""
+"""Structured logging: one JSON object per line (python-json-logger).
+
+Every line has time (UTC, milliseconds), level, logger and message; a call's structured data,
+passed as `extra={"fields": {...}}`, sits at the top level of its line; an exception is one
+`exception` field. Tokens are never passed to a logger."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 from datetime import UTC, datetime
+from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
 
 
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        line: dict[str, object] = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        fields = getattr(record, "fields", None)
+class JsonFormatter(_LibraryJsonFormatter):
+    def __init__(self) -> None:
+        super().__init__(
+            ["asctime", "levelname", "name", "message"],
+            rename_fields={
+                "asctime": "time",
+                "levelname": "level",
+                "name": "logger",
+                "exc_info": "exception",
+            },
+            json_default=str,
+        )
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        log_data["level"] = str(log_data["level"]).lower()
+        exception = log_data.pop("exception", None)
+        fields = log_data.pop("fields", None)
         if isinstance(fields, dict):
-            line.update(fields)
-        if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
-        return json.dumps(line, default=str)
+            log_data.update(fields)
+        if exception is not None:
+            log_data["exception"] = exception
+        return log_data
 
 
 def configure_logging(level: str = "INFO") -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -15,11 +15,11 @@ import grpc
 from grpc_status import rpc_status
 
 from inventory_service.api.caller import peek_caller, set_caller
-from inventory_service.api.method_roles import METHOD_ROLES, is_public
+from inventory_service.api.method_roles import is_public
 from inventory_service.api.status import internal_status_proto, to_status_proto
 from inventory_service.api.tokens import TokenVerifier
 from inventory_service.domain.errors import DomainError, PermissionDenied, Unauthenticated
-from inventory_service.domain.identity import Caller
+from inventory_service.domain.identity import Caller, Role
 
 log = logging.getLogger("inventory_service.access")
 error_log = logging.getLogger("inventory_service.errors")
@@ -147,10 +147,12 @@ class ErrorInterceptor(_ScopedInterceptor):
 
 
 class AuthInterceptor(_ScopedInterceptor):
-    """Verifies the bearer token and the role the method needs (api/method_roles.py)."""
+    """Verifies the bearer token and the role the method needs (roles: method path -> least
+    role, built from the contract by api/method_roles.py)."""
 
-    def __init__(self, verifier: TokenVerifier) -> None:
+    def __init__(self, verifier: TokenVerifier, roles: Mapping[str, Role]) -> None:
         self.verifier = verifier
+        self.roles = roles
 
     @asynccontextmanager
     async def scope(
@@ -162,7 +164,7 @@ class AuthInterceptor(_ScopedInterceptor):
         caller = self.authenticate(context)
         # Each RPC runs in its own task with its own context, so this never leaks to another.
         set_caller(caller)
-        needed = METHOD_ROLES.get(method)
+        needed = self.roles.get(method)
         if needed is None:
             raise PermissionDenied(f"{method} is not open to callers", reason="METHOD_NOT_ALLOWED")
         if not caller.at_least(needed):

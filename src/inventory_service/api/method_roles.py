@@ -1,12 +1,17 @@
-"""The one table of which role each RPC needs. Methods not listed are refused."""
+"""The role each RPC needs, read from the contract.
+
+Every RPC of our services declares `option (inventory.v1.required_role)` in protos/; the server
+builds its table from the service descriptors at start and refuses to start when one has none.
+Methods in no table and not public are refused."""
 
 from __future__ import annotations
 
-from inventory_service.domain.identity import Role
+from collections.abc import Iterable
 
-_CATALOG = "/inventory.v1.CatalogService/"
-_COUNTS = "/inventory.v1.InventoryCountService/"
-_ADJUSTMENTS = "/inventory.v1.StockAdjustmentService/"
+from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
+
+from inventory.v1 import annotations_pb2
+from inventory_service.domain.identity import Role
 
 # Health and reflection answer without a token.
 PUBLIC_PREFIXES = (
@@ -15,33 +20,45 @@ PUBLIC_PREFIXES = (
     "/grpc.reflection.v1.ServerReflection/",
 )
 
-METHOD_ROLES: dict[str, Role] = {
-    _CATALOG + "CreateProduct": Role.ADMIN,
-    _CATALOG + "GetProduct": Role.STAFF,
-    _CATALOG + "ListProducts": Role.STAFF,
-    _CATALOG + "UpdateProduct": Role.ADMIN,
-    _CATALOG + "CreateBatch": Role.ADMIN,
-    _CATALOG + "ListBatches": Role.STAFF,
-    _CATALOG + "RecordStockMovements": Role.STAFF,
-    _CATALOG + "ListStockMovements": Role.STAFF,
-    _COUNTS + "StartInventoryCount": Role.MANAGER,
-    _COUNTS + "GetInventoryCount": Role.STAFF,
-    _COUNTS + "ListInventoryCounts": Role.STAFF,
-    _COUNTS + "AddCountItem": Role.STAFF,
-    _COUNTS + "ListCountItems": Role.STAFF,
-    _COUNTS + "StreamCountItems": Role.STAFF,
-    _COUNTS + "CompleteInventoryCount": Role.MANAGER,
-    _COUNTS + "CancelInventoryCount": Role.MANAGER,
-    _COUNTS + "GetInventorySummary": Role.STAFF,
-    _COUNTS + "ListDiscrepancies": Role.MANAGER,
-    _ADJUSTMENTS + "CreateStockAdjustment": Role.STAFF,
-    _ADJUSTMENTS + "GetStockAdjustment": Role.STAFF,
-    _ADJUSTMENTS + "ListStockAdjustments": Role.STAFF,
-    _ADJUSTMENTS + "ListPendingApprovals": Role.STAFF,
-    _ADJUSTMENTS + "ApproveStockAdjustment": Role.MANAGER,
-    _ADJUSTMENTS + "RejectStockAdjustment": Role.MANAGER,
-    _ADJUSTMENTS + "ListProductAdjustments": Role.STAFF,
-}
+
+class MissingRoleError(Exception):
+    """An RPC of the contract declares no role (or one this server does not know)."""
+
+
+def method_path(service: ServiceDescriptor, method: MethodDescriptor) -> str:
+    """The path a call carries: /package.Service/Method."""
+    return f"/{service.full_name}/{method.name}"
+
+
+def declared_role(method: MethodDescriptor) -> Role | None:
+    """The method's (inventory.v1.required_role) as a domain role; None when not declared."""
+    value = method.GetOptions().Extensions[annotations_pb2.required_role]
+    if value == annotations_pb2.ROLE_UNSPECIFIED:
+        return None
+    name = annotations_pb2.Role.Name(value).removeprefix("ROLE_")
+    if name not in Role.__members__:
+        raise MissingRoleError(f"{method.full_name} declares {name}, a role this server lacks")
+    return Role[name]
+
+
+def method_roles(services: Iterable[ServiceDescriptor]) -> dict[str, Role]:
+    """Method path -> least role, for every RPC of services; MissingRoleError names each RPC
+    without one."""
+    table: dict[str, Role] = {}
+    missing: list[str] = []
+    for service in services:
+        for method in service.methods:
+            role = declared_role(method)
+            if role is None:
+                missing.append(method.full_name)
+            else:
+                table[method_path(service, method)] = role
+    if missing:
+        raise MissingRoleError(
+            "every RPC must declare option (inventory.v1.required_role) in protos/; "
+            f"missing on {', '.join(missing)}"
+        )
+    return table
 
 
 def is_public(method: str) -> bool:

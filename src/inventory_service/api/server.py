@@ -4,7 +4,7 @@ running server's start and orderly stop. What it serves is wired in bootstrap.py
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,18 +29,30 @@ from inventory_service.api.interceptors import (
     AuthInterceptor,
     ErrorInterceptor,
 )
+from inventory_service.api.method_roles import MissingRoleError, method_roles
 from inventory_service.api.tokens import TokenVerifier
+from inventory_service.domain.identity import Role
 from inventory_service.settings import Settings
 
-SERVICE_NAMES = [
-    catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"].full_name,
-    inventory_count_pb2.DESCRIPTOR.services_by_name["InventoryCountService"].full_name,
-    stock_adjustment_pb2.DESCRIPTOR.services_by_name["StockAdjustmentService"].full_name,
+# The services of the contract this server serves; their RPCs declare the roles they need.
+SERVICES = [
+    catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"],
+    inventory_count_pb2.DESCRIPTOR.services_by_name["InventoryCountService"],
+    stock_adjustment_pb2.DESCRIPTOR.services_by_name["StockAdjustmentService"],
 ]
+SERVICE_NAMES = [service.full_name for service in SERVICES]
 
 
 class ConfigurationError(Exception):
     pass
+
+
+def role_table() -> dict[str, Role]:
+    """Method path -> least role, from the contract (see api/method_roles.py)."""
+    try:
+        return method_roles(SERVICES)
+    except MissingRoleError as error:
+        raise ConfigurationError(str(error)) from error
 
 
 def token_verifier(settings: Settings) -> TokenVerifier:
@@ -104,11 +116,13 @@ def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
     )
 
 
-def grpc_server(settings: Settings, verifier: TokenVerifier) -> grpc.aio.Server:
+def grpc_server(
+    settings: Settings, verifier: TokenVerifier, roles: Mapping[str, Role]
+) -> grpc.aio.Server:
     """The bare server stack (interceptors, limits, keepalive), without servicers; the
     benchmark's transport baseline runs on it too."""
     return grpc.aio.server(
-        interceptors=[AccessLogInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier)],
+        interceptors=[AccessLogInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier, roles)],
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
         options=[
             ("grpc.max_receive_message_length", settings.max_receive_message_bytes),
