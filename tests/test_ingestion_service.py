@@ -6,6 +6,7 @@ transaction runs. Milliseconds each; the end-to-end tests do the same on real da
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -220,5 +221,19 @@ def test_a_submitter_that_goes_away_leaves_its_entries_recorded() -> None:
         with pytest.raises(asyncio.CancelledError):
             await gone
         assert c.counted() == {"SOAP": 3, "TEA": 3}  # no ack, but stored: a resend is a duplicate
+
+    run(scenario)
+
+
+def test_only_entries_that_can_be_sent_again_are_kept() -> None:
+    async def scenario() -> None:
+        c = Counting()
+        c.gate.open.set()
+        scanned = c.entry(1)
+        plain_call = dataclasses.replace(c.entry(2), kept=False)  # AddCountItem, no request_id
+        outcomes = await c.submit(scanned, plain_call)
+        assert [o.line is not None for o in outcomes] == [True, True]
+        assert list(c.db.table(StoredCountEntry)) == [scanned.entry_id]
+        assert c.counted()["SOAP"] == 3
 
     run(scenario)

@@ -89,7 +89,12 @@ def scanned_entry(message: pb.CountEntry, caller: Caller, device_id: str) -> Cou
 
 def added_entry(request: pb.AddCountItemRequest, caller: Caller, entry_id: str) -> CountEntry:
     return _entry(
-        request, request.counted_quantity, caller, entry_id=entry_id, request_id=request.request_id
+        request,
+        request.counted_quantity,
+        caller,
+        entry_id=entry_id,
+        request_id=request.request_id,
+        kept=bool(request.request_id),
     )
 
 

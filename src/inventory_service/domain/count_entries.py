@@ -52,6 +52,10 @@ class CountEntry:
     scanned_at: datetime | None = None
     # AddCountItem's request_id (AIP-155): its key is stored in the entry's transaction.
     request_id: str = ""
+    # Kept (a count_entries row) so that a resend of its id is answered, not applied again:
+    # scanner entries and AddCountItem calls with a request_id. A plain AddCountItem call
+    # cannot be sent again (its id is the server's), so nothing needs keeping.
+    kept: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,8 @@ A batch goes through four steps, each a method of _Batch below:
   lock     the lines they touch (FOR UPDATE, in id order), then what was stored before;
   tally    each line as its entries change it (domain/count_entries.py: SET replaces, ADD
            adds, within the bound; figures and significance);
-  persist  the lines, a count_entries row per entry (the line as its ack shows it) and the
-           request_id of AddCountItem calls that carry one.
+  persist  the lines, a count_entries row per kept entry (the line as its ack shows it) and
+           the request_id of AddCountItem calls that carry one.
 A bad entry gets its own error and changes nothing; the others are stored. An entry_id seen
 before (a scanner resending what it got no ack for, an AddCountItem retried with its
 request_id) is answered with what was stored and applied zero more times; the primary keys
@@ -200,7 +200,7 @@ class _Batch:
         their acks said. Looked up once the lines are locked: a transaction that stored these
         entries meanwhile has committed by now, so they show here instead of colliding."""
         lines = self.repo.lines_for_update(r.key for r in resolved)
-        index_of = {self.entries[i].entry_id: i for i in fresh}
+        index_of = {self.entries[i].entry_id: i for i in fresh if self.entries[i].kept}
         for entry_id, line, sku, blind in self.repo.stored(list(index_of)):
             self._answer_duplicate(index_of.pop(entry_id), CountLineView(line, sku, blind))
         # AddCountItem calls stored before entries were kept: their key names the line.
@@ -251,7 +251,8 @@ class _Batch:
             view = CountLineView(line, product.sku, w.first.count.blind)
             for i in w.indexes:
                 self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=view)
-                stored.append((self.entries[i], line))
+                if self.entries[i].kept:
+                    stored.append((self.entries[i], line))
         self.changed = new + updated
         self.repo.save_lines(new, updated)  # lines first: the entry rows reference them
         self.repo.insert_entries(stored)
