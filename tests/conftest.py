@@ -13,6 +13,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from inventory_service.bootstrap import ServiceLayer, build_services, open_database
@@ -28,6 +29,18 @@ POSTGRES_URL = os.environ.get(
     "INVENTORY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 UNDER_CI = bool(os.environ.get("CI"))
+
+# Property tests call a real server: few examples each, no deadline, examples saved nowhere.
+# Under CI the examples are derived from each test's name (derandomize), so a run is repeatable.
+settings.register_profile(
+    "server",
+    max_examples=12,
+    deadline=None,
+    database=None,
+    derandomize=UNDER_CI,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "server"))
 
 
 def _postgres_problem() -> str | None:

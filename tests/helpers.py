@@ -12,10 +12,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
+from cryptography.hazmat.primitives import serialization
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from google.type import date_pb2, money_pb2
@@ -99,6 +101,35 @@ def test_settings(database_url: str, **overrides: Any) -> Settings:
 
 # A helper, not a test, despite its name.
 test_settings.__test__ = False  # type: ignore[attr-defined]
+
+
+def write_public_key(private_key: Any, path: Path) -> Path:
+    """Writes the PEM public key of an RSA or EC private key, for INVENTORY_JWT_PUBLIC_KEY_FILE."""
+    path.write_bytes(
+        private_key.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    return path
+
+
+@contextmanager
+def public_key_server(
+    database_url: str, private_key: Any, key_file: Path, **overrides: Any
+) -> Iterator[ServerThread]:
+    """A server verifying tokens with the public half of private_key (RS256 or ES256)."""
+    settings = replace(
+        test_settings(database_url),
+        jwt_secret=None,
+        jwt_public_key_file=write_public_key(private_key, key_file),
+        page_token_secret="page-token-secret-of-a-public-key-server",
+        **overrides,
+    )
+    thread = ServerThread(settings).start()
+    try:
+        yield thread
+    finally:
+        thread.stop()
 
 
 @dataclass

@@ -11,7 +11,6 @@ from pathlib import Path
 import grpc
 import jwt
 import pytest
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from inventory.v1 import catalog_pb2, inventory_count_pb2
@@ -25,7 +24,7 @@ from tests.helpers import (
     clients,
     error_info,
     expect_error,
-    test_settings,
+    public_key_server,
     token,
 )
 
@@ -139,24 +138,14 @@ def strict_server(
 ) -> Iterator[tuple[ServerThread, ec.EllipticCurvePrivateKey]]:
     """A server verifying ES256 tokens with a public key file, issuer and audience."""
     key = ec.generate_private_key(ec.SECP256R1())
-    public = tmp_path / "jwt.pub.pem"
-    public.write_bytes(
-        key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    )
-    settings = replace(
-        test_settings(database_url),
-        jwt_secret=None,
-        jwt_public_key_file=public,
+    with public_key_server(
+        database_url,
+        key,
+        tmp_path / "jwt.pub.pem",
         jwt_issuer="https://id.example.test",
         jwt_audience="inventory",
-    )
-    thread = ServerThread(settings).start()
-    try:
+    ) as thread:
         yield thread, key
-    finally:
-        thread.stop()
 
 
 def test_public_key_tokens_with_issuer_and_audience(

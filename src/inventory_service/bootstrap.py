@@ -3,6 +3,7 @@ ingestion -> servicers -> gRPC server. The server, the CLI and the tests build f
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -12,7 +13,9 @@ from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.catalog_servicer import CatalogServicer
 from inventory_service.api.count_servicer import CountServicer
 from inventory_service.api.page_tokens import ListPages, PageTokens
+from inventory_service.api.readiness import ReadinessMonitor
 from inventory_service.api.server import (
+    SERVICE_NAMES,
     InventoryServer,
     add_servicers,
     bind,
@@ -21,7 +24,8 @@ from inventory_service.api.server import (
     role_table,
     token_verifier,
 )
-from inventory_service.db.engine import create_db_engine, create_session_factory
+from inventory_service.db.cutoff import DatabaseCutoff
+from inventory_service.db.engine import create_db_engine, create_session_factory, ping
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.unit_of_work import UnitOfWorkFactory, sql_unit_of_work_factory
 from inventory_service.services.adjustments.adjustments import AdjustmentService
@@ -78,10 +82,11 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
     Call inside a running event loop. listen may use port 0 to pick a free port."""
     roles = role_table()
     verifier = token_verifier(settings)
+    page_tokens = PageTokens(page_token_secret(settings))
     engine, uow_factory = open_database(settings)
     services = build_services(uow_factory, settings)
     runner = BlockingRunner(settings.db_workers)
-    lists = ListPages(PageTokens(page_token_secret(settings, verifier)), runner)
+    lists = ListPages(page_tokens, runner)
     committer = EntryCommitter(services.recorder.record, runner)
     streams = EntryStreams(committer)
     currency = settings.currency
@@ -105,4 +110,18 @@ def create_server(settings: Settings) -> tuple[InventoryServer, int]:
         AdjustmentServicer(services.adjustments, runner, lists, currency),
     )
     port = bind(server, settings)
-    return InventoryServer(server, health, runner, engine, [streams.drain]), port
+    readiness = ReadinessMonitor(
+        health,
+        functools.partial(ping, engine),
+        SERVICE_NAMES,
+        interval=settings.db_check_interval_seconds,
+    )
+    app = InventoryServer(
+        server,
+        readiness,
+        runner,
+        cut_off_database=DatabaseCutoff(engine).cut,
+        close_database=engine.dispose,
+        drain_hooks=[streams.drain],
+    )
+    return app, port

@@ -97,7 +97,12 @@ async def _serve(settings: Settings) -> int:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("draining", extra={"fields": {"grace_seconds": settings.shutdown_grace_seconds}})
-    await app.stop(settings.shutdown_grace_seconds)
+    if not await app.stop(settings.shutdown_grace_seconds):
+        # A database thread did not come back (a driver that ignored the cancel): nothing it
+        # does can commit any more (db/cutoff.py), so it must not hold the process either.
+        log.warning("stopped with database work still running; exiting anyway")
+        logging.shutdown()
+        os._exit(0)
     log.info("stopped")
     return 0
 

@@ -29,6 +29,8 @@ class Settings:
     db_workers: int = 8
     max_receive_message_bytes: int = 4 * 1024 * 1024
     shutdown_grace_seconds: float = 10.0
+    # How often health probes the database (readiness follows it).
+    db_check_interval_seconds: float = 2.0
     currency: str = "USD"
     thresholds: Thresholds = field(default_factory=Thresholds)
     page_token_secret: str | None = None
@@ -66,6 +68,9 @@ class Settings:
                 opt("MAX_RECEIVE_MESSAGE_BYTES") or defaults.max_receive_message_bytes
             ),
             shutdown_grace_seconds=float(opt("SHUTDOWN_GRACE_SECONDS") or 10.0),
+            db_check_interval_seconds=float(
+                opt("DB_CHECK_INTERVAL_SECONDS") or defaults.db_check_interval_seconds
+            ),
             currency=(opt("CURRENCY") or defaults.currency).upper(),
             thresholds=Thresholds(
                 discrepancy_units=int(opt("DISCREPANCY_UNITS") or t.discrepancy_units),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
@@ -23,5 +24,11 @@ class BlockingRunner:
         call = functools.partial(context.run, fn, *args, **kwargs)
         return await loop.run_in_executor(self.executor, call)
 
-    def shutdown(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
+    def shutdown(self, timeout: float | None = None) -> bool:
+        """Drops queued work and waits up to timeout (None: for ever) for the running work;
+        True once every thread has ended."""
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for thread in list(self.executor._threads):
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self.executor._threads)

@@ -48,7 +48,12 @@ def from_timestamp(ts: timestamp_pb2.Timestamp) -> datetime:
 
 
 def optional_timestamp(message: Any, field: str) -> datetime | None:
-    return from_timestamp(getattr(message, field)) if message.HasField(field) else None
+    if not message.HasField(field):
+        return None
+    try:
+        return from_timestamp(getattr(message, field))
+    except (ValueError, OverflowError) as error:  # the edge guard refuses these first
+        raise InvalidArgument.one(field, "not a valid time") from error
 
 
 def to_date(value: date | None) -> date_pb2.Date | None:

@@ -5,6 +5,7 @@ handler runs (for streams: when the stream opens) and left when it returns or ra
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -14,6 +15,7 @@ from typing import Any
 import grpc
 from grpc_status import rpc_status
 
+from inventory_service.api.call_details import call_details
 from inventory_service.api.caller import peek_caller, set_caller
 from inventory_service.api.method_roles import is_public
 from inventory_service.api.status import internal_status_proto, to_status_proto
@@ -47,14 +49,11 @@ def _wrap(handler: Any, method: str, scope: Scope) -> Any:
             response_serializer=handler.response_serializer,
         )
 
-    stream_inner: Callable[..., AsyncIterator[Any]] = handler.unary_stream or handler.stream_stream
+    stream_inner: Callable[..., Any] = handler.unary_stream or handler.stream_stream
 
-    async def stream_response(
-        request: Any, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> AsyncIterator[Any]:
+    async def stream_response(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> None:
         async with scope(method, context):
-            async for response in stream_inner(request, context):
-                yield response
+            await write_responses(stream_inner, request, context)
 
     factory = (
         grpc.unary_stream_rpc_method_handler
@@ -66,6 +65,27 @@ def _wrap(handler: Any, method: str, scope: Scope) -> Any:
         request_deserializer=handler.request_deserializer,
         response_serializer=handler.response_serializer,
     )
+
+
+async def write_responses(
+    handler: Callable[..., Any], request: Any, context: grpc.aio.ServicerContext[Any, Any]
+) -> None:
+    """Runs a streaming handler with the writer API: its responses are written here.
+
+    Why not hand grpc the async generator: when a client cancels while grpc waits to send a
+    response, grpc cancels its task between two steps of the generator and leaves it suspended;
+    the generator's `finally` blocks (the interceptors' scopes, the stream's cleanup) then run
+    only when it is garbage collected, after grpc freed the call, and touching the call there
+    crashed the process (SIGSEGV). Here the generator is closed before this call's task ends."""
+    if inspect.iscoroutinefunction(handler):  # an inner wrapper of this module
+        await handler(request, context)
+        return
+    responses = handler(request, context)
+    try:
+        async for response in responses:
+            await context.write(response)
+    finally:
+        await responses.aclose()
 
 
 class _ScopedInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
@@ -85,14 +105,11 @@ class _ScopedInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         return _wrap(handler, handler_call_details.method, self.scope)
 
 
-def _metadata(context: grpc.aio.ServicerContext[Any, Any], key: str) -> str | None:
-    for item_key, value in context.invocation_metadata() or ():
-        if item_key == key:
-            return value.decode() if isinstance(value, bytes) else value
-    return None
+_CODE_OF_VALUE = {code.value[0]: code for code in grpc.StatusCode}
 
 
 async def _abort(context: grpc.aio.ServicerContext[Any, Any], status: Any) -> None:
+    call_details(context).code = _CODE_OF_VALUE.get(status.code, grpc.StatusCode.UNKNOWN)
     # grpc-stubs lacks aio's abort_with_status; it raises AbortError after setting the status.
     aborting: Any = context
     await aborting.abort_with_status(rpc_status.to_status(status))
@@ -106,11 +123,14 @@ class AccessLogInterceptor(_ScopedInterceptor):
         self, method: str, context: grpc.aio.ServicerContext[Any, Any]
     ) -> AsyncIterator[None]:
         started = time.perf_counter()
+        details = call_details(context, method)  # peer and metadata, read while the call runs
         code = grpc.StatusCode.OK
         try:
             yield
         except grpc.aio.AbortError:
-            code = context.code() or grpc.StatusCode.UNKNOWN
+            # Aborted by our errors (recorded) or by a grpc servicer (health: NOT_FOUND), whose
+            # code is read as the abort passes, while the call still runs.
+            code = details.code or context.code() or grpc.StatusCode.UNKNOWN
             raise
         except BaseException:
             code = grpc.StatusCode.CANCELLED
@@ -123,7 +143,7 @@ class AccessLogInterceptor(_ScopedInterceptor):
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 "caller": caller.user_id if caller else None,
                 "role": caller.role.name.lower() if caller else None,
-                "peer": context.peer(),
+                "peer": details.peer,
             }
             log.info("rpc", extra={"fields": record})
 
@@ -177,7 +197,7 @@ class AuthInterceptor(_ScopedInterceptor):
         yield
 
     def authenticate(self, context: grpc.aio.ServicerContext[Any, Any]) -> Caller:
-        header = _metadata(context, "authorization")
+        header = call_details(context).header("authorization")
         if not header:
             raise Unauthenticated("missing authorization metadata", reason="TOKEN_MISSING")
         scheme, _, token = header.partition(" ")

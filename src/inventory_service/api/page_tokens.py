@@ -37,13 +37,18 @@ def _encode_value(value: Any) -> list[Any]:
     raise TypeError(f"cannot put {type(value).__name__} in a page token")
 
 
-def _decode_value(tagged: list[Any]) -> Any:
+def _decode_value(tagged: Any) -> Any:
+    """Raises ValueError for anything encode() would not have written."""
+    if not isinstance(tagged, list) or len(tagged) != 2:
+        raise ValueError("not a tagged value")
     tag, value = tagged
-    if tag == "t":
+    if tag == "t" and isinstance(value, str):
         return datetime.fromisoformat(value)
-    if tag == "d":
+    if tag == "d" and isinstance(value, str):
         return date.fromisoformat(value)
-    return value
+    if tag == "v" and (isinstance(value, bool | int | str) or value is None):
+        return value
+    raise ValueError("not a tagged value")
 
 
 class PageTokens:
@@ -66,11 +71,19 @@ class PageTokens:
             if not hmac.compare_digest(signature, self._sign(payload)):
                 raise ValueError("bad signature")
             data = json.loads(payload)
-        except ValueError as error:
+            if not isinstance(data, dict):
+                raise ValueError("not a page token")
+        except ValueError as error:  # binascii.Error and JSONDecodeError are ValueErrors
             raise InvalidArgument.one("page_token", "not a page token from this service") from error
         if data.get("s") != _digest(scope):
             raise InvalidArgument.one("page_token", "was issued for a request with other filters")
-        return tuple(_decode_value(v) for v in data["k"])
+        try:
+            keys = data["k"]
+            if not isinstance(keys, list):
+                raise ValueError("no key")
+            return tuple(_decode_value(v) for v in keys)
+        except (KeyError, ValueError) as error:
+            raise InvalidArgument.one("page_token", "does not continue this list") from error
 
     def request(self, page_size: int, page_token: str, scope: str) -> PageRequest:
         """The PageRequest for a List call; scope names the request and its filters."""

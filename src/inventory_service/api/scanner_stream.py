@@ -10,6 +10,7 @@ from typing import Any
 import grpc
 
 from inventory.v1 import inventory_count_pb2 as pb
+from inventory_service.api.call_details import call_details
 from inventory_service.api.caller import current_caller
 from inventory_service.api.count_messages import scanned_entry
 from inventory_service.api.status import to_status_proto
@@ -22,13 +23,6 @@ from inventory_service.services.ingestion.streams import EntryStreams, Item
 
 Context = grpc.aio.ServicerContext[Any, Any]
 ItemMessage = Callable[[CountLineView, Caller], pb.CountItem]
-
-
-def _metadata(context: Context, key: str) -> str:
-    for item_key, value in context.invocation_metadata() or ():
-        if item_key == key:
-            return value.decode() if isinstance(value, bytes) else value
-    return ""
 
 
 async def _entries(
@@ -59,7 +53,8 @@ class ScannerStreams:
         self, requests: AsyncIterator[pb.StreamCountItemsRequest], context: Context
     ) -> AsyncIterator[pb.StreamCountItemsResponse]:
         caller = current_caller()
-        arriving = _entries(requests, caller, _metadata(context, "x-device-id"))
+        device_id = call_details(context).header("x-device-id") or ""
+        arriving = _entries(requests, caller, device_id)
         async for outcomes in self.streams.run(arriving):
             yield self._response(outcomes, caller)
 

@@ -3,6 +3,7 @@ running server's start and orderly stop. What it serves is wired in bootstrap.py
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from inventory_service.api.interceptors import (
     ErrorInterceptor,
 )
 from inventory_service.api.method_roles import MissingRoleError, method_roles
+from inventory_service.api.readiness import ReadinessMonitor
+from inventory_service.api.request_guard import RequestGuardInterceptor
 from inventory_service.api.tokens import TokenVerifier
 from inventory_service.domain.identity import Role
 from inventory_service.settings import Settings
@@ -41,6 +44,12 @@ SERVICES = [
     stock_adjustment_pb2.DESCRIPTOR.services_by_name["StockAdjustmentService"],
 ]
 SERVICE_NAMES = [service.full_name for service in SERVICES]
+
+
+# Shutdown: after grace, calls whose database work was cancelled get this long to answer, and
+# then the database threads this long to come back.
+ANSWER_SECONDS = 2.0
+THREADS_SECONDS = 3.0
 
 
 class ConfigurationError(Exception):
@@ -57,9 +66,14 @@ def role_table() -> dict[str, Role]:
 
 def token_verifier(settings: Settings) -> TokenVerifier:
     if settings.jwt_public_key_file:
-        return TokenVerifier.from_public_key_file(
-            settings.jwt_public_key_file, issuer=settings.jwt_issuer, audience=settings.jwt_audience
-        )
+        try:
+            return TokenVerifier.from_public_key_file(
+                settings.jwt_public_key_file,
+                issuer=settings.jwt_issuer,
+                audience=settings.jwt_audience,
+            )
+        except (OSError, ValueError) as error:
+            raise ConfigurationError(f"INVENTORY_JWT_PUBLIC_KEY_FILE: {error}") from error
     if settings.jwt_secret:
         return TokenVerifier.from_secret(
             settings.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience
@@ -69,8 +83,18 @@ def token_verifier(settings: Settings) -> TokenVerifier:
     )
 
 
-def page_token_secret(settings: Settings, verifier: TokenVerifier) -> bytes:
-    seed = settings.page_token_secret or ("page-tokens:" + verifier.key)
+def page_token_secret(settings: Settings) -> bytes:
+    """The key page tokens are signed with: the configured secret, or one derived from the
+    HS256 secret. Never from a public key, which anyone may read (and then forge tokens)."""
+    if settings.page_token_secret:
+        seed = settings.page_token_secret
+    elif settings.jwt_secret and not settings.jwt_public_key_file:
+        seed = "page-tokens:" + settings.jwt_secret
+    else:
+        raise ConfigurationError(
+            "set INVENTORY_PAGE_TOKEN_SECRET: with a public key (INVENTORY_JWT_PUBLIC_KEY_FILE) "
+            "the server has no secret to sign page tokens with"
+        )
     return hashlib.sha256(seed.encode()).digest()
 
 
@@ -79,26 +103,36 @@ class InventoryServer:
     """The running parts; stop() drains calls and releases them in order."""
 
     grpc_server: grpc.aio.Server
-    health: Any  # grpc_health.v1.health.aio.HealthServicer
+    readiness: ReadinessMonitor
     runner: BlockingRunner
-    engine: Any
+    # At the end of grace: no commit from now on, running statements cancelled (db/cutoff.py).
+    cut_off_database: Callable[[], None]
+    close_database: Callable[[], None]
     # Called first on shutdown: long-lived streams end themselves instead of waiting out grace.
     drain_hooks: list[Callable[[], None]] = field(default_factory=list)
 
     async def start(self) -> None:
         await self.grpc_server.start()
-        for name in ["", *SERVICE_NAMES]:
-            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+        await self.readiness.start()
 
-    async def stop(self, grace: float | None) -> None:
+    async def stop(self, grace: float | None) -> bool:
+        """Stops within grace + ANSWER_SECONDS + THREADS_SECONDS; True when no database work
+        is left running (False: a thread is stuck, and the caller may exit anyway)."""
         # Tell load balancers first, then let in-flight calls finish within grace.
-        for name in ["", *SERVICE_NAMES]:
-            await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+        await self.readiness.stop()
         for drain in self.drain_hooks:
             drain()
-        await self.grpc_server.stop(grace)
-        self.runner.shutdown()
-        self.engine.dispose()
+        grace = grace or 0.0
+        stopping = asyncio.create_task(self.grpc_server.stop(grace + ANSWER_SECONDS))
+        done, _ = await asyncio.wait([stopping], timeout=grace)
+        if not done:
+            # Grace is over: no commit from now on and running statements are cancelled, so
+            # the calls still running answer UNAVAILABLE and nothing they did commits later.
+            self.cut_off_database()
+        await stopping
+        finished = await asyncio.to_thread(self.runner.shutdown, THREADS_SECONDS)
+        self.close_database()
+        return finished
 
     async def wait_for_termination(self) -> None:
         await self.grpc_server.wait_for_termination()
@@ -122,7 +156,12 @@ def grpc_server(
     """The bare server stack (interceptors, limits, keepalive), without servicers; the
     benchmark's transport baseline runs on it too."""
     return grpc.aio.server(
-        interceptors=[AccessLogInterceptor(), ErrorInterceptor(), AuthInterceptor(verifier, roles)],
+        interceptors=[
+            AccessLogInterceptor(),
+            ErrorInterceptor(),
+            AuthInterceptor(verifier, roles),
+            RequestGuardInterceptor(),
+        ],
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
         options=[
             ("grpc.max_receive_message_length", settings.max_receive_message_bytes),

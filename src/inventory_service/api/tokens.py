@@ -8,12 +8,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from inventory_service.domain.errors import Unauthenticated
 from inventory_service.domain.identity import Caller, Role
 
-ASYMMETRIC_ALGORITHMS = ["RS256", "ES256"]
 LEEWAY_SECONDS = 30
+# The user id is stored with every record (columns of 200 characters): a longer one, or one
+# PostgreSQL text cannot hold, is refused rather than cut or failing the write.
+MAX_SUBJECT = 200
 # Verified tokens kept (a client sends the same token on every call; checking its signature
 # and claims each time was a tenth of a cheap call's CPU). Bounded: the oldest go first.
 CACHE_SIZE = 4096
@@ -41,7 +45,16 @@ class TokenVerifier:
     def from_public_key_file(
         cls, path: Path, *, issuer: str | None = None, audience: str | None = None
     ) -> TokenVerifier:
-        return cls(path.read_text(), ASYMMETRIC_ALGORITHMS, issuer, audience)
+        """RS256 for an RSA key, ES256 for an EC key: a token signed with the other kind is
+        then refused as invalid instead of failing inside the JWT library. Raises ValueError
+        for a file that holds neither."""
+        pem = path.read_text()
+        key = serialization.load_pem_public_key(pem.encode())
+        if isinstance(key, rsa.RSAPublicKey):
+            return cls(pem, ["RS256"], issuer, audience)
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            return cls(pem, ["ES256"], issuer, audience)
+        raise ValueError(f"{path}: not an RSA or EC public key")
 
     def verify(self, token: str) -> Caller:
         cached = self._verified.get(token)
@@ -75,12 +88,17 @@ class TokenVerifier:
             )
         except jwt.ExpiredSignatureError as error:
             raise Unauthenticated("token has expired", reason="TOKEN_EXPIRED") from error
-        except jwt.InvalidTokenError as error:
+        except (jwt.PyJWTError, ValueError, TypeError) as error:  # a token this key cannot check
             raise Unauthenticated(f"invalid token: {error}", reason="TOKEN_INVALID") from error
         subject = claims.get("sub")
         role = Role.parse(claims.get("role"))
         if not isinstance(subject, str) or not subject:
             raise Unauthenticated("token has no subject", reason="TOKEN_INVALID")
+        if len(subject) > MAX_SUBJECT or "\x00" in subject:
+            raise Unauthenticated(
+                f"token subject must be at most {MAX_SUBJECT} characters, without NUL",
+                reason="TOKEN_INVALID",
+            )
         if role is None:
             raise Unauthenticated(
                 "token role must be staff, manager or admin", reason="TOKEN_ROLE_INVALID"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 
 from inventory_service.domain.errors import Aborted, AlreadyExists, DomainError, FailedPrecondition
 
@@ -81,13 +81,3 @@ def translate_integrity_error(error: IntegrityError) -> DomainError | IntegrityE
         if any(marker in name for marker in markers):
             return make_error()
     return error
-
-
-# Serialization failure, deadlock, lock not available (PostgreSQL SQLSTATEs).
-_CONFLICTS = ("40001", "40P01", "55P03")
-
-
-def is_conflict(error: OperationalError) -> bool:
-    """A transaction that lost to a concurrent one (and may simply run again)."""
-    state = getattr(error.orig, "sqlstate", None)
-    return state in _CONFLICTS or "database is locked" in str(error.orig)

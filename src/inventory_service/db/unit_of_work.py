@@ -5,7 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Protocol
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inventory_service.db.adjustment_repository import AdjustmentRepository
@@ -15,20 +15,21 @@ from inventory_service.db.catalog_repository import (
     ProductRepository,
     StockLevelRepository,
 )
-from inventory_service.db.constraints import is_conflict, translate_integrity_error
+from inventory_service.db.constraints import translate_integrity_error
 from inventory_service.db.count_entry_repository import CountEntryRepository
 from inventory_service.db.count_report_repository import CountReportRepository
 from inventory_service.db.count_repository import CountRepository
 from inventory_service.db.engine import SQLITE_BEGIN
+from inventory_service.db.faults import database_fault
 from inventory_service.db.idempotency_repository import IdempotencyRepository
-from inventory_service.domain.errors import Aborted
 
 
 class UnitOfWork:
     """Repositories over one session. Use as `with uow_factory() as uow: ...; uow.commit()`.
 
-    A constraint violation or a lost conflict that escapes the block leaves it as the domain
-    error it means (db/constraints.py), so the service layer never sees a driver's exception."""
+    A constraint violation, or an error of the database's state (it does not answer, or the
+    transaction conflicted), that escapes the block leaves it as the domain error it means
+    (db/constraints.py, db/faults.py): the service layer never sees a driver's exception."""
 
     products: ProductRepository
     batches: BatchRepository
@@ -47,7 +48,12 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
         if not self._read_only and self.session.get_bind().dialect.name == "sqlite":
-            self.session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+            try:
+                self.session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+            except SQLAlchemyError as error:
+                self.session.close()
+                _raise_fault(error)
+                raise
         self.products = ProductRepository(self.session)
         self.batches = BatchRepository(self.session)
         self.stock_levels = StockLevelRepository(self.session)
@@ -72,10 +78,8 @@ class UnitOfWork:
             translated = translate_integrity_error(exc)
             if translated is not exc:
                 raise translated from exc
-        if isinstance(exc, OperationalError) and is_conflict(exc):
-            raise Aborted(
-                "the change conflicted with a concurrent one; retry", reason="DATABASE_CONFLICT"
-            ) from exc
+        if exc is not None:
+            _raise_fault(exc)
 
     def flush(self) -> None:
         """Sends pending writes now, so constraint violations surface as domain errors here."""
@@ -89,10 +93,12 @@ class UnitOfWork:
             self.session.commit()
         except IntegrityError as error:
             raise translate_integrity_error(error) from error
-        except OperationalError as error:
-            raise Aborted(
-                "the database could not commit the change; retry", reason="DATABASE_CONFLICT"
-            ) from error
+
+
+def _raise_fault(error: BaseException) -> None:
+    fault = database_fault(error)
+    if fault is not None:
+        raise fault from error
 
 
 class UnitOfWorkFactory(Protocol):
