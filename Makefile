@@ -16,7 +16,8 @@ IMAGE := build/inventory.binpb
 GOOGLEAPIS = "$$($(PY) -c 'import google.type.money_pb2 as m, pathlib; print(pathlib.Path(m.__file__).parents[2])')"
 
 .PHONY: run test lint typecheck layers proto-lint breaking breaking-released release-contract \
-	generate generate-python migrate bench clean setup tools
+	generate generate-python generate-typescript generate-go migrate bench clean setup tools \
+	test-typescript test-go typescript-suite go-suite
 
 setup: $(VENV_STAMP) $(GEN_STAMP)
 
@@ -28,8 +29,10 @@ $(VENV_STAMP): pyproject.toml $(PY_CLIENT)/pyproject.toml
 	touch $@
 
 # Stubs come from the contract; they are never edited or committed. Each language has its own
-# generate-LANGUAGE target; `make generate` makes them all.
+# generate-LANGUAGE target; `make generate` makes them all (those whose toolchain is here).
 generate: generate-python
+	@$(call when_toolchain,typescript,generate-typescript)
+	@$(call when_toolchain,go,generate-go)
 
 # Python: the inventory.v1 package (with .pyi types) inside the client package's source tree.
 # The client's build hook runs the same script, so `pip install ./clients/python` makes them too.
@@ -46,10 +49,12 @@ tools: $(BUF)
 $(BUF):
 	npm install --silent --no-save --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION)
 
+# The contract as one image (with its imports) for buf lint, buf breaking and the clients'
+# generators. google/rpc/error_details.proto rides along: clients decode error details with it.
 $(IMAGE): $(GEN_STAMP) $(PROTOS)
 	mkdir -p build
 	$(PY) -m grpc_tools.protoc -Iprotos -I$(GOOGLEAPIS) \
-		--include_imports --include_source_info -o $@ $(PROTOS)
+		--include_imports --include_source_info -o $@ $(PROTOS) google/rpc/error_details.proto
 
 proto-lint: $(BUF) $(IMAGE)
 	$(BUF) lint $(IMAGE) --config protos/buf.yaml --path inventory
@@ -97,6 +102,49 @@ layers: setup
 
 test: setup lint typecheck layers proto-lint breaking-released
 	$(BIN)/pytest -m 'not bench' $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory test-typescript test-go
+
+# --- Clients in other languages ---------------------------------------------------------------
+# Their stubs come from the contract image through buf with local plugins (offline) and are
+# never committed. Each suite calls a live server that its tests start on a free port. A
+# language whose toolchain cannot be installed is skipped loudly; under CI that fails.
+TOOLCHAIN := clients/toolchain.sh
+# Makes target $(2) when language $(1)'s toolchain is here (or installs); else skips it loudly,
+# or fails under CI.
+when_toolchain = if $(TOOLCHAIN) $(1); then $(MAKE) --no-print-directory $(2); \
+	elif [ -n "$$CI" ]; then exit 1; fi
+SERVER_ENV := INVENTORY_SERVER=$(CURDIR)/$(BIN)/inventory-service
+TS_DIR := clients/typescript
+GO_DIR := clients/go
+# GOPATH mode against Debian's Go libraries: clients/go is the package example.com/inventory.
+GO_IMPORT := example.com/inventory
+GO_PATH := $(CURDIR)/build/go
+GO := GO111MODULE=off GOPATH=$(GO_PATH):/usr/share/gocode GOFLAGS= go
+
+test-typescript:
+	@$(call when_toolchain,typescript,typescript-suite)
+
+test-go:
+	@$(call when_toolchain,go,go-suite)
+
+generate-typescript: $(BUF) $(IMAGE)
+	@$(TOOLCHAIN) typescript
+	rm -rf $(TS_DIR)/src/gen
+	$(BUF) generate $(IMAGE) --template $(TS_DIR)/buf.gen.yaml
+
+typescript-suite: setup generate-typescript
+	cd $(TS_DIR) && npm run --silent build && $(SERVER_ENV) npm test --silent
+
+generate-go: $(BUF) $(IMAGE)
+	@$(TOOLCHAIN) go
+	rm -rf $(GO_DIR)/gen
+	$(BUF) generate $(IMAGE) --template $(GO_DIR)/buf.gen.yaml --path inventory
+	mkdir -p $(GO_PATH)/src/$(dir $(GO_IMPORT))
+	ln -sfn $(CURDIR)/$(GO_DIR) $(GO_PATH)/src/$(GO_IMPORT)
+
+go-suite: setup generate-go
+	cd $(GO_PATH)/src/$(GO_IMPORT) && test -z "$$(gofmt -l .)" || { gofmt -l .; exit 1; }
+	cd $(GO_PATH)/src/$(GO_IMPORT) && $(GO) vet ./... && $(SERVER_ENV) $(GO) test -count=1 ./...
 
 run: setup
 	$(BIN)/inventory-service serve --dev
@@ -110,4 +158,5 @@ bench: setup
 	$(PY) benchmarks/stream_ingest.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .tools build $(GEN_DIR) var
+	rm -rf $(VENV) .tools build $(GEN_DIR) var $(GO_DIR)/gen
+	rm -rf $(TS_DIR)/node_modules $(TS_DIR)/dist $(TS_DIR)/src/gen
