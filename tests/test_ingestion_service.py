@@ -237,3 +237,19 @@ def test_only_entries_that_can_be_sent_again_are_kept() -> None:
         assert c.counted()["SOAP"] == 3
 
     run(scenario)
+
+
+def test_a_submission_made_as_the_last_transaction_ends_is_recorded() -> None:
+    """A stream that gets its outcomes and hands over its next entries at once (no loop turn in
+    between) must start a new transaction, not wait for ever on the one that just finished."""
+
+    async def scenario() -> None:
+        c = Counting()
+        c.gate.open.set()
+        first = await c.committer.record([c.entry(1)])
+        async with asyncio.timeout(5):  # in this task: no loop turn before the hand-over
+            second = await c.committer.record([c.entry(2)])
+        assert [o.line.line.counted_quantity for o in first + second if o.line] == [1, 3]
+        assert c.gate.sizes == [1, 1]
+
+    run(scenario)

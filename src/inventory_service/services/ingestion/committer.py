@@ -59,9 +59,7 @@ class EntryCommitter:
         if not self._workers or (
             len(self._workers) < self.concurrency and self._waiting_entries >= self.max_batch
         ):
-            worker = asyncio.create_task(self._work())
-            self._workers.add(worker)
-            worker.add_done_callback(self._workers.discard)
+            self._workers.add(asyncio.create_task(self._work()))
         return await outcomes
 
     def _take(self) -> list[_Submission]:
@@ -75,6 +73,17 @@ class EntryCommitter:
         return taken
 
     async def _work(self) -> None:
+        try:
+            await self._work_while_waiting()
+        finally:
+            # Gone from the set in the same step that finds nothing waiting: a done-callback
+            # runs a loop turn later, and a submission made in between (a caller handing over
+            # its next entries as soon as it has its outcomes) would wait on a finished worker.
+            current = asyncio.current_task()
+            if current is not None:
+                self._workers.discard(current)
+
+    async def _work_while_waiting(self) -> None:
         while self._waiting:
             taken = self._take()
             entries = [entry for submitted, _ in taken for entry in submitted]
