@@ -15,10 +15,9 @@ IMAGE := build/inventory.binpb
 # root is an include path for protoc, so no registry is needed.
 GOOGLEAPIS = "$$($(PY) -c 'import google.type.money_pb2 as m, pathlib; print(pathlib.Path(m.__file__).parents[2])')"
 
-.PHONY: run test lint typecheck proto-lint breaking breaking-released release-contract generate \
-	generate-python generate-typescript generate-go migrate bench clean setup tools \
-	test-typescript test-go typescript-suite go-suite \
-	haproxy cluster load
+.PHONY: run test lint typecheck layers proto-lint breaking breaking-released release-contract \
+	generate generate-python generate-typescript generate-go migrate bench clean setup tools \
+	test-typescript test-go typescript-suite go-suite haproxy cluster load
 
 setup: $(VENV_STAMP) $(GEN_STAMP)
 
@@ -97,7 +96,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: setup lint typecheck proto-lint breaking-released haproxy
+# The layer contracts in pyproject.toml ([tool.importlinter]).
+layers: setup
+	$(BIN)/lint-imports
+
+test: setup lint typecheck layers proto-lint breaking-released haproxy
 	$(BIN)/pytest -m 'not bench' $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-typescript test-go
 

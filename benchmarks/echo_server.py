@@ -1,7 +1,7 @@
 """The transport baseline: the service's gRPC stack with no database behind it.
 
 Serves InventoryCountService on the same grpc.aio server the service builds (same interceptors,
-limits and options, from inventory_service.server.grpc_server); StreamCountItems acknowledges
+limits and options, from inventory_service.api.server.grpc_server); StreamCountItems acknowledges
 each entry at once and AddCountItem echoes its request. Logs the same JSON "serving" line, with
 the port, as `inventory-service serve`, and stops on SIGTERM.
 
@@ -25,8 +25,8 @@ from google.type import money_pb2
 from inventory.v1 import inventory_count_pb2 as counts_pb2
 from inventory.v1 import inventory_count_pb2_grpc as counts_grpc
 from inventory_service.api.caller import current_caller
+from inventory_service.api.server import grpc_server, role_table, token_verifier
 from inventory_service.logs import configure_logging
-from inventory_service.server import grpc_server, role_table, token_verifier
 from inventory_service.settings import Settings
 
 log = logging.getLogger("inventory_service")

@@ -18,12 +18,15 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
+from inventory_service.bootstrap import ServiceLayer, build_services, open_database
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.models import Base
 from inventory_service.logs import JsonFormatter
+from inventory_service.settings import Settings
 from tests.balancer_support import Balancer
-from tests.support import Clients, ServerThread, clients, test_settings
+from tests.fakes import FakeDatabase, fake_uow_factory
+from tests.helpers import Clients, ServerThread, clients, test_settings
 
 POSTGRES_URL = os.environ.get(
     "INVENTORY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -130,6 +133,28 @@ def server(database_url: str) -> Iterator[ServerThread]:
         yield thread
     finally:
         thread.stop()
+
+
+@pytest.fixture
+def services(database_url: str) -> Iterator[ServiceLayer]:
+    """The service layer over a clean database, wired as the server wires it."""
+    settings = test_settings(database_url)
+    engine, uow_factory = open_database(settings)
+    try:
+        yield build_services(uow_factory, settings)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def fake_db() -> FakeDatabase:
+    return FakeDatabase()
+
+
+@pytest.fixture
+def fake_services(fake_db: FakeDatabase) -> ServiceLayer:
+    """The service layer over an in-memory unit of work (tests/fakes.py): no database."""
+    return build_services(fake_uow_factory(fake_db), Settings())  # type: ignore[arg-type]
 
 
 @pytest.fixture

@@ -17,9 +17,10 @@ import threading
 from pathlib import Path
 from typing import IO, Any
 
-from inventory_service.api.count_stream import CountStreamHandler
+from inventory_service.api.server import InventoryServer
+from inventory_service.bootstrap import create_server
 from inventory_service.logs import configure_logging
-from inventory_service.server import InventoryServer, create_server
+from inventory_service.services.ingestion.streams import EntryStreams
 from inventory_service.settings import Settings
 
 
@@ -31,21 +32,22 @@ def _os_threads() -> int:
 
 
 def vitals(app: InventoryServer) -> dict[str, Any]:
-    # The stream handler is reachable through its drain hook (a bound method).
-    handler = next(
+    # The streams and the engine are reachable through their hooks (bound methods).
+    streams = next(
         hook.__self__  # type: ignore[attr-defined]
         for hook in app.drain_hooks
-        if isinstance(getattr(hook, "__self__", None), CountStreamHandler)
+        if isinstance(getattr(hook, "__self__", None), EntryStreams)
     )
+    engine = app.close_database.__self__  # type: ignore[attr-defined]
     executor = app.runner.executor
     return {
         "os_threads": _os_threads(),
         "python_threads": threading.active_count(),
         "db_threads": len(executor._threads),
         "db_queue": executor._work_queue.qsize(),
-        "pool_checked_out": app.engine.pool.checkedout(),
-        "open_streams": len(handler._open),
-        "committer_waiting": len(handler.committer._waiting),
+        "pool_checked_out": engine.pool.checkedout(),
+        "open_streams": len(streams._open),
+        "committer_waiting": len(streams.committer._waiting),
         "tasks": len(asyncio.all_tasks()),
     }
 

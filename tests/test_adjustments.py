@@ -10,30 +10,32 @@ import grpc
 import pytest
 
 from inventory.v1 import catalog_pb2, stock_adjustment_pb2
-from tests.adjustment_helpers import (
+from tests.helpers import (
     APPLIED,
     CORRECTION,
     DAMAGE,
     EXPIRED,
     FOUND,
+    MANAGER,
     PENDING,
     RETURN,
+    STAFF,
     THEFT,
+    Clients,
     adjust,
     all_adjustments,
+    as_decimal,
+    create_batch,
     create_request,
-    get,
-    ledger,
-    make_batch,
-    make_product,
-)
-from tests.catalog_data import MANAGER, STAFF, as_decimal, move, stock_of
-from tests.support import (
-    Clients,
     error_info,
     expect_error,
     field_violations,
+    get_adjustment,
+    ledger_of,
+    make_product,
+    move,
     precondition_violations,
+    stock_of,
 )
 
 # -- approval thresholds ------------------------------------------------------------------
@@ -68,7 +70,7 @@ def test_without_any_trigger_it_is_applied_at_once(
     assert not adjustment.decided_by
     assert not adjustment.HasField("decide_time")
     assert stock_of(api, product_id) == 100 + change
-    last = ledger(api, product_id)[-1]
+    last = ledger_of(api, product_id)[-1]
     assert last.source == catalog_pb2.LEDGER_SOURCE_ADJUSTMENT
     assert last.stock_adjustment_id == adjustment.id
     assert (last.quantity_delta, last.quantity_before, last.quantity_after) == (
@@ -78,7 +80,7 @@ def test_without_any_trigger_it_is_applied_at_once(
     )
     assert last.actor == "sam-staff"
     assert last.source_reference == "DR-7"
-    assert get(api, adjustment.id) == adjustment
+    assert get_adjustment(api, adjustment.id) == adjustment
 
 
 @pytest.mark.parametrize(
@@ -96,7 +98,7 @@ def test_each_trigger_alone_makes_it_pending_and_leaves_stock(
     api: Clients, unit_cost: str, type_: Any, change: int
 ) -> None:
     product_id = make_product(api, unit_cost=unit_cost, opening=100)
-    ledger_before = ledger(api, product_id)
+    ledger_before = ledger_of(api, product_id)
 
     adjustment = adjust(api, product_id, type_, change)
 
@@ -106,13 +108,13 @@ def test_each_trigger_alone_makes_it_pending_and_leaves_stock(
     assert not adjustment.HasField("quantity_before")
     assert not adjustment.HasField("quantity_after")
     assert stock_of(api, product_id) == 100
-    assert ledger(api, product_id) == ledger_before
-    assert get(api, adjustment.id).status == PENDING
+    assert ledger_of(api, product_id) == ledger_before
+    assert get_adjustment(api, adjustment.id).status == PENDING
 
 
 def test_adjusting_a_batch_changes_only_that_batch(api: Clients) -> None:
     product_id = make_product(api, opening=10)
-    batch_id = make_batch(api, product_id, "LOT-1", opening=30)
+    batch_id = create_batch(api, product_id, "LOT-1", opening=30).id
 
     adjustment = adjust(api, product_id, EXPIRED, -5, batch_id=batch_id)
 
@@ -245,7 +247,7 @@ def test_unknown_product_is_not_found(api: Clients) -> None:
 def test_batch_of_another_product_is_not_found(api: Clients) -> None:
     product_id = make_product(api, opening=10)
     other_id = make_product(api, opening=10)
-    other_batch = make_batch(api, other_id, "LOT-9", opening=10)
+    other_batch = create_batch(api, other_id, "LOT-9", opening=10).id
 
     error = expect_error(
         grpc.StatusCode.NOT_FOUND,
@@ -272,7 +274,7 @@ def test_below_zero_at_creation_fails_and_changes_nothing(
     api: Clients, type_: Any, change: int
 ) -> None:
     product_id = make_product(api, opening=10)
-    ledger_before = ledger(api, product_id)
+    ledger_before = ledger_of(api, product_id)
 
     error = expect_error(
         grpc.StatusCode.FAILED_PRECONDITION,
@@ -284,7 +286,7 @@ def test_below_zero_at_creation_fails_and_changes_nothing(
     assert error_info(error).reason == "INSUFFICIENT_STOCK"
     assert precondition_violations(error)[0].type == "STOCK"
     assert stock_of(api, product_id) == 10
-    assert ledger(api, product_id) == ledger_before
+    assert ledger_of(api, product_id) == ledger_before
     assert all_adjustments(api) == []
 
 

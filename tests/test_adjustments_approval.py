@@ -8,21 +8,29 @@ import pytest
 
 from inventory.v1 import catalog_pb2, stock_adjustment_pb2
 from inventory_service.domain.identity import Role
-from tests.adjustment_helpers import (
+from tests.helpers import (
+    ADMIN,
     APPLIED,
     DAMAGE,
+    MANAGER,
     OTHER_MANAGER,
     PENDING,
     REJECTED,
+    STAFF,
     THEFT,
+    Clients,
     adjust,
     approve,
-    get,
-    ledger,
+    auth,
+    error_info,
+    expect_error,
+    get_adjustment,
+    ledger_of,
     make_product,
+    move,
+    precondition_violations,
+    stock_of,
 )
-from tests.catalog_data import ADMIN, MANAGER, STAFF, move, stock_of
-from tests.support import Clients, auth, error_info, expect_error, precondition_violations
 
 
 def reject_request(
@@ -53,12 +61,12 @@ def test_approve_applies_with_the_stock_of_that_moment(api: Clients) -> None:
     assert approved.requires_approval
     assert approved.created_by == "sam-staff"
     assert stock_of(api, product_id) == 65
-    last = ledger(api, product_id)[-1]
+    last = ledger_of(api, product_id)[-1]
     assert last.source == catalog_pb2.LEDGER_SOURCE_ADJUSTMENT
     assert last.stock_adjustment_id == pending.id
     assert (last.quantity_delta, last.quantity_before, last.quantity_after) == (-60, 125, 65)
     assert last.actor == "mia-manager"
-    assert get(api, pending.id) == approved
+    assert get_adjustment(api, pending.id) == approved
 
 
 def test_admin_may_approve(api: Clients) -> None:
@@ -74,7 +82,7 @@ def test_admin_may_approve(api: Clients) -> None:
 def test_reject_records_who_when_why_and_never_applies(api: Clients) -> None:
     product_id = make_product(api, opening=100)
     pending = adjust(api, product_id, THEFT, -4)
-    ledger_before = ledger(api, product_id)
+    ledger_before = ledger_of(api, product_id)
 
     rejected = api.adjustments.RejectStockAdjustment(
         reject_request(pending.id), metadata=MANAGER
@@ -86,7 +94,7 @@ def test_reject_records_who_when_why_and_never_applies(api: Clients) -> None:
     assert rejected.decision_notes == "camera shows it on the shelf"
     assert not rejected.HasField("quantity_before")
     assert not rejected.HasField("quantity_after")
-    assert get(api, pending.id) == rejected
+    assert get_adjustment(api, pending.id) == rejected
     error = expect_error(
         grpc.StatusCode.FAILED_PRECONDITION,
         api.adjustments.ApproveStockAdjustment,
@@ -95,7 +103,7 @@ def test_reject_records_who_when_why_and_never_applies(api: Clients) -> None:
     )
     assert error_info(error).reason == "ADJUSTMENT_NOT_PENDING"
     assert stock_of(api, product_id) == 100
-    assert ledger(api, product_id) == ledger_before
+    assert ledger_of(api, product_id) == ledger_before
 
 
 def test_reject_needs_a_reason(api: Clients) -> None:
@@ -109,7 +117,7 @@ def test_reject_needs_a_reason(api: Clients) -> None:
         metadata=MANAGER,
     )
 
-    assert get(api, pending.id).status == PENDING
+    assert get_adjustment(api, pending.id).status == PENDING
 
 
 def test_second_approval_is_failed_precondition_and_applies_nothing(api: Clients) -> None:
@@ -127,8 +135,8 @@ def test_second_approval_is_failed_precondition_and_applies_nothing(api: Clients
     assert error_info(error).reason == "ADJUSTMENT_NOT_PENDING"
     assert precondition_violations(error)[0].subject == f"stockAdjustments/{pending.id}"
     assert stock_of(api, product_id) == 96
-    assert [e.stock_adjustment_id for e in ledger(api, product_id)].count(pending.id) == 1
-    assert get(api, pending.id).decided_by == "mia-manager"
+    assert [e.stock_adjustment_id for e in ledger_of(api, product_id)].count(pending.id) == 1
+    assert get_adjustment(api, pending.id).decided_by == "mia-manager"
 
 
 def test_an_adjustment_applied_at_once_cannot_be_approved_or_rejected(api: Clients) -> None:
@@ -156,7 +164,7 @@ def test_nobody_approves_their_own_adjustment(api: Clients) -> None:
     )
 
     assert error_info(error).reason == "SELF_APPROVAL_FORBIDDEN"
-    assert get(api, own.id).status == PENDING
+    assert get_adjustment(api, own.id).status == PENDING
     assert stock_of(api, product_id) == 100
     # Another manager may.
     assert approve(api, own.id, metadata=OTHER_MANAGER).status == APPLIED
@@ -174,7 +182,7 @@ def test_nobody_rejects_their_own_adjustment(api: Clients) -> None:
     )
 
     assert error_info(error).reason == "SELF_REJECTION_FORBIDDEN"
-    assert get(api, own.id).status == PENDING
+    assert get_adjustment(api, own.id).status == PENDING
 
 
 @pytest.mark.parametrize("method", ["ApproveStockAdjustment", "RejectStockAdjustment"])
@@ -193,7 +201,7 @@ def test_staff_cannot_decide(api: Clients, method: str) -> None:
     )
 
     assert error_info(error).reason == "ROLE_TOO_LOW"
-    assert get(api, pending.id).status == PENDING
+    assert get_adjustment(api, pending.id).status == PENDING
     assert stock_of(api, product_id) == 100
 
 
@@ -201,7 +209,7 @@ def test_approval_that_would_go_below_zero_fails_and_stays_pending(api: Clients)
     product_id = make_product(api, opening=100)
     pending = adjust(api, product_id, DAMAGE, -60)
     move(api, product_id, -50)  # sold meanwhile: only 50 left
-    ledger_before = ledger(api, product_id)
+    ledger_before = ledger_of(api, product_id)
 
     error = expect_error(
         grpc.StatusCode.FAILED_PRECONDITION,
@@ -211,11 +219,11 @@ def test_approval_that_would_go_below_zero_fails_and_stays_pending(api: Clients)
     )
 
     assert error_info(error).reason == "INSUFFICIENT_STOCK"
-    after = get(api, pending.id)
+    after = get_adjustment(api, pending.id)
     assert after == pending
     assert not after.decided_by
     assert stock_of(api, product_id) == 50
-    assert ledger(api, product_id) == ledger_before
+    assert ledger_of(api, product_id) == ledger_before
     # Once stock is back, the same approval goes through.
     move(api, product_id, +20)
     assert approve(api, pending.id).quantity_after == 10

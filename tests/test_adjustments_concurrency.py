@@ -14,19 +14,24 @@ import pytest
 
 from inventory.v1 import catalog_pb2, stock_adjustment_pb2
 from inventory_service.domain.identity import Role
-from tests.adjustment_helpers import (
+from tests.helpers import (
     APPLIED,
     CORRECTION,
     THEFT,
+    Clients,
+    ServerThread,
     adjust,
     all_adjustments,
     approve,
-    get,
-    ledger,
+    auth,
+    clients,
+    error_info,
+    get_adjustment,
+    ledger_of,
     make_product,
+    stock_of,
+    test_settings,
 )
-from tests.catalog_data import stock_of
-from tests.support import Clients, ServerThread, auth, clients, error_info, test_settings
 
 T = TypeVar("T")
 THREADS = 40
@@ -91,7 +96,7 @@ def test_parallel_adjustments_lose_no_update(api: Clients) -> None:
     assert all(a.status == APPLIED for a in created)
     assert stock_of(api, product_id) == OPENING + sum(changes)
 
-    entries = [e for e in ledger(api, product_id) if e.stock_adjustment_id]
+    entries = [e for e in ledger_of(api, product_id) if e.stock_adjustment_id]
     assert len(entries) == THREADS
     assert_chain(entries, OPENING)
     by_id = {a.id: a for a in all_adjustments(api, product_id=product_id)}
@@ -123,8 +128,8 @@ def test_managers_racing_to_approve_apply_each_adjustment_once(api: Clients) -> 
         assert error_info(error).reason == "ADJUSTMENT_NOT_PENDING"
     total = sum(p.quantity_change for p in pending)
     assert stock_of(api, product_id) == OPENING + total
-    entries = [e for e in ledger(api, product_id) if e.stock_adjustment_id]
+    entries = [e for e in ledger_of(api, product_id) if e.stock_adjustment_id]
     assert sorted(e.stock_adjustment_id for e in entries) == sorted(p.id for p in pending)
     assert_chain(entries, OPENING)
     for winner in approved:
-        assert get(api, winner.id) == winner
+        assert get_adjustment(api, winner.id) == winner

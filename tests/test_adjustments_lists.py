@@ -10,21 +10,25 @@ import grpc
 import pytest
 
 from inventory.v1 import stock_adjustment_pb2
-from tests.adjustment_helpers import (
+from tests.helpers import (
     APPLIED,
     CORRECTION,
     DAMAGE,
     FOUND,
+    MANAGER,
     PENDING,
     REJECTED,
+    STAFF,
     THEFT,
+    Clients,
     adjust,
     all_adjustments,
     approve,
+    expect_error,
+    field_violations,
     make_product,
+    pages,
 )
-from tests.catalog_data import MANAGER, STAFF
-from tests.support import Clients, expect_error, field_violations
 
 Adjustment = stock_adjustment_pb2.StockAdjustment
 
@@ -33,16 +37,7 @@ def page_through(
     call: Callable[..., Any], request_type: Any, page_size: int, **fields: Any
 ) -> list[list[Adjustment]]:
     """Every page of a List call, in order."""
-    pages: list[list[Adjustment]] = []
-    token = ""
-    while True:
-        response = call(
-            request_type(page_size=page_size, page_token=token, **fields), metadata=STAFF
-        )
-        pages.append(list(response.stock_adjustments))
-        token = response.next_page_token
-        if not token:
-            return pages
+    return pages(call, request_type(page_size=page_size, **fields), "stock_adjustments")
 
 
 def ids(adjustments: list[Adjustment]) -> list[str]:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from inventory_service.db.models import StockAdjustment
-from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
-from inventory_service.domain.errors import FailedPrecondition, InvalidArgument, PermissionDenied
-from inventory_service.domain.identity import Caller, Role
-from inventory_service.services.adjustment_rules import (
+from inventory_service.domain.adjustment_rules import (
     AdjustmentDraft,
     Decision,
     check_draft,
@@ -20,7 +16,12 @@ from inventory_service.services.adjustment_rules import (
     requires_approval,
     sign_problem,
 )
-from inventory_service.settings import Thresholds
+from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
+from inventory_service.domain.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from inventory_service.domain.identity import Caller, Role
+from inventory_service.domain.quantities import MAX_QUANTITY
+from inventory_service.domain.stock_rules import check_stock_change
+from inventory_service.domain.thresholds import Thresholds
 
 DEFAULTS = Thresholds()
 A = AdjustmentType
@@ -105,8 +106,17 @@ def test_all_problems_at_once() -> None:
     }
 
 
-def pending_by(user: str, status: AdjustmentStatus = AdjustmentStatus.PENDING) -> StockAdjustment:
-    return StockAdjustment(id="a-1", created_by=user, status=status.value)
+@dataclass(frozen=True)
+class Adjustment:
+    """What a decision reads of an adjustment."""
+
+    id: str
+    status: str
+    created_by: str
+
+
+def pending_by(user: str, status: AdjustmentStatus = AdjustmentStatus.PENDING) -> Adjustment:
+    return Adjustment(id="a-1", created_by=user, status=status.value)
 
 
 def test_the_creator_may_not_decide() -> None:
@@ -133,3 +143,14 @@ def test_only_pending_is_decided(status: AdjustmentStatus) -> None:
 
 def test_another_manager_may_decide_a_pending_one() -> None:
     ensure_decidable(pending_by("clerk"), Caller("boss", Role.MANAGER), Decision.APPROVE)
+
+
+def test_a_stock_change_never_takes_a_level_below_zero_or_past_the_bound() -> None:
+    check_stock_change("p-1", None, on_hand=5, delta=-5)
+    with pytest.raises(FailedPrecondition) as short:
+        check_stock_change("p-1", "b-1", on_hand=5, delta=-6)
+    assert short.value.reason == "INSUFFICIENT_STOCK"
+    assert short.value.violations[0].subject == "products/p-1/batches/b-1"
+    with pytest.raises(FailedPrecondition) as past:
+        check_stock_change("p-1", None, on_hand=MAX_QUANTITY, delta=1)
+    assert past.value.reason == "STOCK_LIMIT_EXCEEDED"

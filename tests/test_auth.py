@@ -17,7 +17,7 @@ from inventory.v1 import catalog_pb2, inventory_count_pb2
 from inventory_service.api.tokens import CACHE_SIZE, LEEWAY_SECONDS, TokenVerifier, mint_token
 from inventory_service.domain.errors import Unauthenticated
 from inventory_service.domain.identity import Caller, Role
-from tests.support import (
+from tests.helpers import (
     TEST_SECRET,
     Clients,
     ServerThread,

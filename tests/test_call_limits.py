@@ -14,9 +14,18 @@ import pytest
 from inventory.v1 import catalog_pb2
 from inventory_service.api.call_limits import CallLimitInterceptor
 from inventory_service.domain.errors import ResourceExhausted
-from tests.catalog_data import STAFF, create_product
-from tests.stream_support import ScannerStream, scan, start_count
-from tests.support import Clients, ServerThread, clients, error_info, test_settings
+from tests.helpers import (
+    STAFF,
+    Clients,
+    ScannerStream,
+    ServerThread,
+    clients,
+    create_product,
+    error_info,
+    scan,
+    start_count,
+    test_settings,
+)
 
 STREAMS = 3
 
@@ -36,7 +45,7 @@ def test_with_every_stream_slot_taken_unary_calls_pass_and_one_more_stream_is_re
     limited: Clients,
 ) -> None:
     product = create_product(limited, "LIMIT-1", opening=5)
-    count_id = start_count(limited)
+    count_id = start_count(limited).id
     streams = [ScannerStream(limited, STAFF, device_id=f"scanner-{i}") for i in range(STREAMS)]
     for stream in streams:  # each stream is open on the server once its first ack came back
         stream.send(scan(count_id, sku="LIMIT-1"))

@@ -29,10 +29,16 @@ from inventory.v1 import inventory_count_pb2_grpc
 from inventory_client.scanner import Backoff, ScannerSession
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import CountItem, StoredCountEntry
-from tests.catalog_data import STAFF, create_product
+from tests.helpers import (
+    ADD,
+    STAFF,
+    TEST_SECRET,
+    clients,
+    create_product,
+    scan,
+    start_count,
+)
 from tests.server_process import ServerProcess
-from tests.stream_support import ADD, scan, start_count
-from tests.support import TEST_SECRET, clients
 
 ROOT = Path(__file__).resolve().parents[1]
 STREAMS = 330
@@ -255,7 +261,7 @@ def test_hundreds_of_cancelled_streams_and_aborted_sessions_leave_the_server_who
     try:
         with clients(server.port) as api:
             skus = [create_product(api, f"STORM-{i}").sku for i in range(PRODUCTS)]
-            count_id = start_count(api)
+            count_id = start_count(api).id
         # Warm up: every database thread and pooled connection in use once.
         warm_up = Storm()
         warm_entries = _entries(warm_up, count_id, skus, 500, random.Random(1))

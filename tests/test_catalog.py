@@ -8,19 +8,23 @@ import grpc
 from google.protobuf import field_mask_pb2
 
 from inventory.v1 import catalog_pb2
-from tests.catalog_data import (
+from tests.helpers import (
     ADMIN,
     STAFF,
+    Clients,
     as_decimal,
     create_batch,
     create_product,
+    error_info,
+    expect_error,
+    field_violations,
     gtin,
     ledger_of,
     money,
     move,
+    pages,
     stock_of,
 )
-from tests.support import Clients, error_info, expect_error, field_violations
 
 
 def by(**selector: str) -> catalog_pb2.GetProductRequest:
@@ -64,20 +68,11 @@ def test_list_products_pages_in_sku_order_and_hides_inactive(api: Clients) -> No
         ),
         metadata=ADMIN,
     )
-    seen: list[str] = []
-    token = ""
-    pages = 0
-    while True:
-        page = api.catalog.ListProducts(
-            catalog_pb2.ListProductsRequest(page_size=2, page_token=token), metadata=STAFF
-        )
-        seen += [p.sku for p in page.products]
-        pages += 1
-        token = page.next_page_token
-        if not token:
-            break
-    assert seen == ["A-1", "B-2", "C-3", "D-4", "E-5"]
-    assert pages == 3
+    found = pages(
+        api.catalog.ListProducts, catalog_pb2.ListProductsRequest(page_size=2), "products"
+    )
+    assert [p.sku for page in found for p in page] == ["A-1", "B-2", "C-3", "D-4", "E-5"]
+    assert len(found) == 3
     everything = api.catalog.ListProducts(
         catalog_pb2.ListProductsRequest(show_inactive=True), metadata=STAFF
     )

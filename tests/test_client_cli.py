@@ -20,7 +20,7 @@ import pytest
 from inventory_client.cli.app import main
 from inventory_service.domain.identity import Role
 from tests.balancer_support import Balancer, Fault
-from tests.support import ServerThread, token
+from tests.helpers import ServerThread, token
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "inventory-client"
 

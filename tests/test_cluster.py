@@ -18,7 +18,7 @@ from typing import Any
 
 import grpc
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from deploy.cluster import Cluster, haproxy_binary
 from deploy.processes import Record
@@ -30,10 +30,19 @@ from inventory_service.db.engine import create_db_engine
 from inventory_service.db.ledger_audit import audit_ledger
 from inventory_service.db.models import StoredCountEntry
 from inventory_service.domain.identity import Role
-from tests.adjustment_helpers import THEFT, create_request
-from tests.catalog_data import ADMIN, MANAGER, STAFF, money
 from tests.conftest import UNDER_CI
-from tests.support import TEST_SECRET, Clients, clients, token
+from tests.helpers import (
+    ADMIN,
+    MANAGER,
+    STAFF,
+    TEST_SECRET,
+    THEFT,
+    Clients,
+    clients,
+    create_request,
+    money,
+    token,
+)
 
 SCANNER_REQUEST_ID = "cluster-scanner-1"
 SHELF = [f"CLUSTER-S{i}" for i in range(8)]
@@ -293,16 +302,21 @@ def test_count_story_and_scanner_stream_survive_a_killed_and_a_restarted_replica
             sku: scanned[sku] for sku in SHELF
         }
 
-    # Every acknowledged entry is stored, once (its row's primary key is its entry_id).
+    # Every acknowledged entry is stored, once (its row's primary key is its entry_id), under
+    # the scanner's stream; beside them, the two AddCountItem calls (they carry a request_id).
     engine = create_db_engine(postgres_url)
     try:
         with engine.connect() as connection:
             rows = connection.execute(
-                select(StoredCountEntry.entry_id, func.count())
-                .where(StoredCountEntry.inventory_count_id == count.id)
-                .group_by(StoredCountEntry.entry_id)
+                select(StoredCountEntry.entry_id, StoredCountEntry.request_id).where(
+                    StoredCountEntry.inventory_count_id == count.id
+                )
             ).all()
-        assert {entry_id for entry_id, _ in rows} == set(scanner.acked)
+        scanned_rows = {
+            entry_id for entry_id, request_id in rows if request_id == SCANNER_REQUEST_ID
+        }
+        assert scanned_rows == set(scanner.acked)
+        assert len(rows) == len(scanner.acked) + 2
         assert audit_ledger(engine).ok
     finally:
         engine.dispose()

@@ -19,26 +19,34 @@ from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import StoredCountEntry
 from inventory_service.domain.identity import Role
 from inventory_service.domain.quantities import MAX_QUANTITY
-from tests.catalog_data import MANAGER, STAFF, create_batch, create_product, gtin
-from tests.stream_support import (
+from tests.helpers import (
     ADD,
+    MANAGER,
     SET,
+    STAFF,
+    TEST_SECRET,
+    Clients,
     ScannerStream,
+    ServerThread,
+    create_batch,
+    create_product,
+    error_info,
     error_of,
+    expect_error,
+    field_violations,
+    gtin,
     lines,
     roundtrip,
     scan,
     start_count,
-    violations_of,
 )
-from tests.support import TEST_SECRET, Clients, ServerThread, error_info, expect_error
 
 
 def test_good_and_bad_entries_in_one_stream_each_get_their_ack_in_order(api: Clients) -> None:
     soap = create_product(api, "SOAP-1", cost="2.00", opening=10, barcode=gtin(11))
     pills = create_product(api, "PILLS-1", cost="5.00", opening=0)
     lot = create_batch(api, pills.id, "L-7", opening=4)
-    count_id = start_count(api)
+    count_id = start_count(api).id
 
     entries = [
         scan(count_id, sku="SOAP-1", quantity=8, mode=SET),
@@ -59,12 +67,12 @@ def test_good_and_bad_entries_in_one_stream_each_get_their_ack_in_order(api: Cli
     assert acks[7].item == acks[0].item
     assert error_of(acks[1]) == (grpc.StatusCode.NOT_FOUND, "PRODUCT_NOT_FOUND")
     assert error_of(acks[2])[0] == grpc.StatusCode.INVALID_ARGUMENT
-    assert "quantity" in violations_of(acks[2])
+    assert "quantity" in field_violations(acks[2].error)
     assert acks[3].item.batch_id == lot.id
     assert acks[3].item.counted_quantity == 3
     assert acks[3].item.variance == -1
     assert error_of(acks[4]) == (grpc.StatusCode.NOT_FOUND, "BATCH_NOT_FOUND")
-    assert "entry_id" in violations_of(acks[5])
+    assert "entry_id" in field_violations(acks[5].error)
     assert error_of(acks[6])[0] == grpc.StatusCode.NOT_FOUND
     assert acks[7].item.variance == 0
     assert not any(a.duplicate for a in acks)
@@ -73,7 +81,7 @@ def test_good_and_bad_entries_in_one_stream_each_get_their_ack_in_order(api: Cli
 
 def test_set_then_add_on_one_line(api: Clients) -> None:
     product = create_product(api, "TEA-1", cost="1.50", opening=20)
-    count_id = start_count(api)
+    count_id = start_count(api).id
     stream = ScannerStream(api, STAFF)
 
     stream.send(scan(count_id, sku="TEA-1", quantity=12, mode=SET))
@@ -122,7 +130,7 @@ def test_resending_a_whole_stream_after_a_cut_gives_the_clean_totals(api: Client
     rng = random.Random(seed)
     plan = _plan("", skus, rng, 120)
 
-    clean_count = start_count(api, name="clean")
+    clean_count = start_count(api, name="clean").id
     clean = ScannerStream(api, STAFF)
     for entry in _for_count(plan, clean_count):
         clean.send(entry)
@@ -134,7 +142,7 @@ def test_resending_a_whole_stream_after_a_cut_gives_the_clean_totals(api: Client
     assert sum(expected.values()) > 0
     assert set(expected) <= {(i, "") for i in ids.values()}
 
-    count_id = start_count(api, name="cut")
+    count_id = start_count(api, name="cut").id
     entries = _for_count(plan, count_id)
     first = ScannerStream(api, STAFF)
     for entry in entries:
@@ -157,7 +165,7 @@ def test_resending_a_whole_stream_after_a_cut_gives_the_clean_totals(api: Client
 
 def test_client_cancelling_mid_stream_loses_no_acked_entry(api: Clients) -> None:
     product = create_product(api, "PEN-1", opening=0)
-    count_id = start_count(api)
+    count_id = start_count(api).id
     entries = [scan(count_id, sku="PEN-1", quantity=1, mode=ADD) for _ in range(200)]
     stream = ScannerStream(api, STAFF)
     for entry in entries:
@@ -179,7 +187,7 @@ def test_client_cancelling_mid_stream_loses_no_acked_entry(api: Clients) -> None
 def test_two_devices_stream_into_one_count(api: Clients, database_url: str) -> None:
     shared = create_product(api, "BOLT-1", opening=50)
     own = create_product(api, "NUT-1", opening=50)
-    count_id = start_count(api)
+    count_id = start_count(api).id
     plans = {
         "scanner-a": [scan(count_id, sku="BOLT-1", quantity=2) for _ in range(60)],
         "scanner-b": [scan(count_id, sku="BOLT-1", quantity=3) for _ in range(40)]
@@ -222,7 +230,7 @@ def test_two_devices_stream_into_one_count(api: Clients, database_url: str) -> N
 
 def test_count_completed_mid_stream_rejects_later_entries(api: Clients) -> None:
     product = create_product(api, "CUP-1", opening=5)
-    count_id = start_count(api)
+    count_id = start_count(api).id
     stream = ScannerStream(api, STAFF, device_id="scanner-1")
     early = scan(count_id, sku="CUP-1", quantity=4, mode=SET)
     stream.send(early)
@@ -246,7 +254,7 @@ def test_count_completed_mid_stream_rejects_later_entries(api: Clients) -> None:
 
 def test_count_cancelled_mid_stream_rejects_later_entries(api: Clients) -> None:
     create_product(api, "JAR-1", opening=5)
-    count_id = start_count(api)
+    count_id = start_count(api).id
     stream = ScannerStream(api, STAFF)
     stream.send(scan(count_id, sku="JAR-1"))
     stream.acks(1)
@@ -261,18 +269,18 @@ def test_count_cancelled_mid_stream_rejects_later_entries(api: Clients) -> None:
 
 def test_an_add_that_would_take_a_line_past_the_quantity_bound_is_rejected(api: Clients) -> None:
     product = create_product(api, "SAND-1", opening=0)
-    count_id = start_count(api)
+    count_id = start_count(api).id
     full = scan(count_id, sku="SAND-1", quantity=MAX_QUANTITY, mode=SET)
     acks = roundtrip(api, STAFF, full, scan(count_id, sku="SAND-1", quantity=1, mode=ADD))
     assert acks[0].item.counted_quantity == MAX_QUANTITY
     assert error_of(acks[1])[0] == grpc.StatusCode.INVALID_ARGUMENT
-    assert "quantity" in violations_of(acks[1])
+    assert "quantity" in field_violations(acks[1].error)
     assert lines(api, count_id) == {(product.id, ""): MAX_QUANTITY}
 
 
 def test_an_entry_id_twice_in_one_message_counts_once(api: Clients) -> None:
     product = create_product(api, "GUM-1", opening=0)
-    count_id = start_count(api)
+    count_id = start_count(api).id
     entry = scan(count_id, sku="GUM-1", quantity=6, mode=ADD)
     acks = roundtrip(api, STAFF, entry, entry, entry)
     assert [a.duplicate for a in acks] == [False, True, True]
@@ -282,7 +290,7 @@ def test_an_entry_id_twice_in_one_message_counts_once(api: Clients) -> None:
 
 def test_blind_count_acks_hide_figures_from_staff_only(api: Clients) -> None:
     create_product(api, "OIL-1", cost="3.00", opening=9)
-    count_id = start_count(api, blind=True)
+    count_id = start_count(api, blind=True).id
     entry = scan(count_id, sku="OIL-1", quantity=4, mode=SET)
     (staff_ack,) = roundtrip(api, STAFF, entry)
     (manager_ack,) = roundtrip(api, MANAGER, scan(count_id, sku="OIL-1", quantity=1))

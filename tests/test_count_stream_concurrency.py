@@ -6,9 +6,17 @@ from __future__ import annotations
 import threading
 
 from inventory.v1 import inventory_count_pb2 as pb
-from tests.catalog_data import STAFF, create_product
-from tests.stream_support import ADD, ScannerStream, lines, scan, start_count
-from tests.support import ServerThread, clients
+from tests.helpers import (
+    ADD,
+    STAFF,
+    ScannerStream,
+    ServerThread,
+    clients,
+    create_product,
+    lines,
+    scan,
+    start_count,
+)
 
 
 def test_the_same_add_entries_on_two_streams_at_once_apply_once(
@@ -16,7 +24,7 @@ def test_the_same_add_entries_on_two_streams_at_once_apply_once(
 ) -> None:
     with clients(postgres_server.port) as api:
         products = [create_product(api, f"BEAN-{i}", opening=0) for i in range(3)]
-        count_id = start_count(api)
+        count_id = start_count(api).id
         entries = [
             scan(count_id, product_id=products[i % 3].id, quantity=i % 5 + 1, mode=ADD)
             for i in range(300)

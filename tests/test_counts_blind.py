@@ -5,20 +5,18 @@ from __future__ import annotations
 from decimal import Decimal
 
 from inventory.v1 import inventory_count_pb2 as pb
-from tests.catalog_data import (
+from tests.helpers import (
     ADMIN,
     MANAGER,
     STAFF,
+    Clients,
+    add_item,
     as_decimal,
     create_product,
-)
-from tests.counts_support import (
-    add_item,
     get_count,
     list_items,
     start_count,
 )
-from tests.support import Clients
 
 HIDDEN = ("system_quantity", "variance", "variance_value", "significant_discrepancy")
 

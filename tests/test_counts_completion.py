@@ -9,32 +9,28 @@ from google.protobuf import field_mask_pb2
 
 from inventory.v1 import catalog_pb2
 from inventory.v1 import inventory_count_pb2 as pb
-from tests.catalog_data import (
+from tests.helpers import (
     ADMIN,
-    MANAGER,
-    as_decimal,
-    create_batch,
-    create_product,
-    ledger_of,
-    move,
-)
-from tests.counts_support import (
     ANNUAL,
     FULL,
+    MANAGER,
     OTHER_MANAGER,
     SPOT,
-    add_item,
-    complete,
-    get_count,
-    level_of,
-    start_count,
-)
-from tests.support import (
     Clients,
+    add_item,
+    as_decimal,
+    complete,
+    create_batch,
+    create_product,
     error_info,
     expect_error,
     field_violations,
+    get_count,
+    ledger_of,
+    level_of,
+    move,
     precondition_violations,
+    start_count,
 )
 
 

@@ -1,38 +1,43 @@
 """Counts under concurrency: the database, not process memory, keeps one count in progress and
-every ADD entry; a completion racing with entries accepts none after it."""
+every ADD entry, across replicas; a completion racing with entries accepts none after it."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
+import logging
 import threading
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import grpc
 import pytest
 
 from inventory.v1 import inventory_count_pb2 as pb
+from inventory_service.bootstrap import ServiceLayer
 from inventory_service.db.count_repository import CountRepository
-from inventory_service.db.engine import create_db_engine, create_session_factory
 from inventory_service.db.models import InventoryCount
-from inventory_service.db.unit_of_work import sql_unit_of_work_factory
 from inventory_service.domain.enums import CountType
 from inventory_service.domain.errors import FailedPrecondition
 from inventory_service.domain.identity import Caller, Role
-from inventory_service.services.counts import CountService
-from inventory_service.settings import Thresholds
-from tests.catalog_data import (
-    MANAGER,
-    create_product,
-)
-from tests.counts_support import (
+from inventory_service.services.ingestion.recorder import _Batch
+from inventory_service.services.ingestion.recorder import log as recorder_log
+from tests.helpers import (
     ADD,
+    MANAGER,
+    ServerThread,
     add_item,
+    auth,
+    clients,
     complete,
+    create_product,
+    error_info,
     level_of,
     list_items,
+    precondition_violations,
     start_count,
+    test_settings,
 )
-from tests.support import ServerThread, auth, clients, error_info, precondition_violations
 
 T = TypeVar("T")
 
@@ -93,32 +98,91 @@ def test_two_managers_racing_to_start_leave_exactly_one_count(
             )
 
 
-def test_concurrent_add_entries_into_one_line_lose_nothing(postgres_server: ServerThread) -> None:
-    workers, entries_each = 6, 8
-    with clients(postgres_server.port) as api:
-        product = create_product(api, "RACE-ADD", cost="1.00", opening=500)
+@pytest.fixture
+def two_servers(postgres_url: str) -> Iterator[list[ServerThread]]:
+    """Two replicas of the server on one PostgreSQL: two committers, two connection pools."""
+    servers: list[ServerThread] = []
+    try:
+        for _ in range(2):
+            servers.append(ServerThread(test_settings(postgres_url)).start())
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def hold_first_batches(monkeypatch: pytest.MonkeyPatch, seconds: float) -> threading.Barrier:
+    """Makes the first two batches that pass the lock step wait for each other (up to seconds)
+    before they tally and write, so two transactions interleave as a race would have them."""
+    both_locked = threading.Barrier(2, timeout=seconds)
+    calls = itertools.count()
+    real_lock = _Batch.lock
+
+    def lock_then_wait(self: _Batch, *args: Any) -> Any:
+        lines = real_lock(self, *args)
+        if next(calls) < 2:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_locked.wait()
+        return lines
+
+    monkeypatch.setattr(_Batch, "lock", lock_then_wait)
+    return both_locked
+
+
+def add_on_both(servers: list[ServerThread], count_id: str, sku: str, entries_each: int) -> None:
+    """A counter on each replica records entries_each ADD 1 entries, the first ones at once."""
+
+    def scan(i: int) -> int:
+        with clients(servers[i].port) as own:
+            for _ in range(entries_each):
+                add_item(
+                    own, count_id, 1, sku=sku, mode=ADD, metadata=auth(Role.STAFF, f"counter-{i}")
+                )
+        return i
+
+    assert race(2, scan) == [0, 1]
+
+
+def test_entries_on_two_replicas_race_to_create_the_line(
+    two_servers: list[ServerThread],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Both replicas' first batches find no line (the barrier makes sure they both looked
+    before either wrote): both insert it, the unique index lets one win, and the other's batch
+    is recorded again, adding to the line the winner created."""
+    caplog.set_level(logging.INFO, logger=recorder_log.name)
+    with clients(two_servers[0].port) as api:
+        product = create_product(api, "RACE-NEW", cost="1.00", opening=500)
         count = start_count(api)
+        both_looked = hold_first_batches(monkeypatch, seconds=30)
+        add_on_both(two_servers, count.id, "RACE-NEW", entries_each=5)
 
-        def scan(i: int) -> int:
-            with clients(postgres_server.port) as own:
-                for _ in range(entries_each):
-                    add_item(
-                        own,
-                        count.id,
-                        1,
-                        sku="RACE-ADD",
-                        mode=ADD,
-                        metadata=auth(Role.STAFF, f"counter-{i}"),
-                    )
-            return i
-
-        # Every thread's first entry races to create the line: one inserts, the rest update it.
-        results = race(workers, scan)
-        assert sorted(results) == list(range(workers))  # type: ignore[type-var]
         [line] = list_items(api, count.id)
-        assert line.counted_quantity == workers * entries_each
-        assert line.variance == workers * entries_each - 500
+        assert line.counted_quantity == 10
+        assert line.variance == 10 - 500
         assert level_of(api, product.id) == 500
+        # The race happened: both looked, and one batch lost and was recorded again.
+        assert not both_looked.broken
+        retried = [r.fields for r in caplog.records if "lost a race" in r.getMessage()]  # type: ignore[attr-defined]
+        assert [fields["reason"] for fields in retried] == ["LINE_CREATED_MEANWHILE"]
+
+
+def test_entries_on_two_replicas_queue_on_the_line_they_add_to(
+    two_servers: list[ServerThread], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line exists: the first batch holds its row lock (FOR UPDATE) until it commits, so the
+    other replica's batch cannot even reach the barrier meanwhile, and no ADD is lost."""
+    with clients(two_servers[0].port) as api:
+        create_product(api, "RACE-ADD", cost="1.00", opening=500)
+        count = start_count(api)
+        add_item(api, count.id, 100, sku="RACE-ADD")
+        both_locked = hold_first_batches(monkeypatch, seconds=3)
+        add_on_both(two_servers, count.id, "RACE-ADD", entries_each=5)
+
+        assert both_locked.broken  # the second batch waited on the row lock, not at the barrier
+        [line] = list_items(api, count.id)
+        assert line.counted_quantity == 110
 
 
 def test_entries_racing_a_completion_are_all_in_it_or_refused(
@@ -156,24 +220,13 @@ def test_entries_racing_a_completion_are_all_in_it_or_refused(
         assert level_of(api, product.id) == line.counted_quantity
 
 
-@pytest.fixture
-def count_service(database_url: str) -> Iterator[CountService]:
-    engine = create_db_engine(database_url)
-    try:
-        yield CountService(
-            sql_unit_of_work_factory(create_session_factory(engine)), thresholds=Thresholds()
-        )
-    finally:
-        engine.dispose()
-
-
 def test_a_start_that_passed_the_check_is_stopped_by_the_database(
-    count_service: CountService, monkeypatch: pytest.MonkeyPatch
+    services: ServiceLayer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The losing replica of a race checked before the winner committed; the unique index
     refuses it, and the error still names the winner."""
     manager = Caller("mia-manager", Role.MANAGER)
-    winner = count_service.start(manager, name="Winner", count_type=CountType.CYCLE)
+    winner = services.counts.start(manager, name="Winner", count_type=CountType.CYCLE)
     real_in_progress = CountRepository.in_progress
     calls: list[int] = []
 
@@ -183,9 +236,9 @@ def test_a_start_that_passed_the_check_is_stopped_by_the_database(
 
     monkeypatch.setattr(CountRepository, "in_progress", blind_first_check)
     with pytest.raises(FailedPrecondition) as raised:
-        count_service.start(manager, name="Loser", count_type=CountType.SPOT)
+        services.counts.start(manager, name="Loser", count_type=CountType.SPOT)
     assert raised.value.reason == "COUNT_IN_PROGRESS"
     [violation] = raised.value.violations
-    assert violation.subject == f"inventoryCounts/{winner.count.id}"
+    assert violation.subject == f"inventoryCounts/{winner.id}"
     assert "Winner" in violation.description
     assert len(calls) == 2  # the check, then the look-up of the winner

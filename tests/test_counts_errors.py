@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 import pytest
+from sqlalchemy import insert
 
 from inventory.v1 import catalog_pb2
 from inventory.v1 import inventory_count_pb2 as pb
-from tests.catalog_data import (
+from inventory_service.db.engine import create_db_engine
+from inventory_service.db.models import IdempotencyKey
+from tests.helpers import (
+    ADD,
     ADMIN,
+    FULL,
     MANAGER,
+    SPOT,
     STAFF,
+    Clients,
+    add_item,
+    all_pages,
     create_batch,
     create_product,
-)
-from tests.counts_support import (
-    ADD,
-    FULL,
-    SPOT,
-    add_item,
-    list_items,
-    start_count,
-)
-from tests.support import (
-    Clients,
     error_info,
     expect_error,
     field_violations,
+    list_items,
+    pages,
     precondition_violations,
+    start_count,
 )
 
 MISSING = "00000000-0000-0000-0000-000000000000"
@@ -224,27 +227,19 @@ def test_counts_page_newest_first_with_filters(api: Clients) -> None:
         started.append(count)
     open_count = start_count(api, "Open", SPOT)
 
-    def all_pages(**filters: object) -> list[str]:
-        ids: list[str] = []
-        token = ""
-        while True:
-            page = api.counts.ListInventoryCounts(
-                pb.ListInventoryCountsRequest(page_size=2, page_token=token, **filters),  # type: ignore[arg-type]
-                metadata=STAFF,
-            )
-            assert len(page.inventory_counts) <= 2
-            ids.extend(c.id for c in page.inventory_counts)
-            token = page.next_page_token
-            if not token:
-                return ids
+    def listed(**filters: Any) -> list[str]:
+        request = pb.ListInventoryCountsRequest(page_size=2, **filters)
+        found = pages(api.counts.ListInventoryCounts, request, "inventory_counts")
+        assert all(len(page) <= 2 for page in found)
+        return [c.id for page in found for c in page]
 
     newest_first = [open_count.id] + [c.id for c in reversed(started)]
-    assert all_pages() == newest_first
-    spots = all_pages(type=SPOT)
+    assert listed() == newest_first
+    spots = listed(type=SPOT)
     assert spots == [open_count.id, started[3].id, started[2].id, started[0].id]
-    cancelled_full = all_pages(status=pb.INVENTORY_COUNT_STATUS_CANCELLED, type=FULL)
+    cancelled_full = listed(status=pb.INVENTORY_COUNT_STATUS_CANCELLED, type=FULL)
     assert cancelled_full == [started[4].id, started[1].id]
-    assert all_pages(status=pb.INVENTORY_COUNT_STATUS_IN_PROGRESS) == [open_count.id]
+    assert listed(status=pb.INVENTORY_COUNT_STATUS_IN_PROGRESS) == [open_count.id]
 
     first = api.counts.ListInventoryCounts(
         pb.ListInventoryCountsRequest(page_size=2, type=SPOT), metadata=STAFF
@@ -274,30 +269,13 @@ def test_lines_and_discrepancies_page(api: Clients) -> None:
         add_item(api, count.id, 30, sku=sku)
     add_item(api, count.id, 30, sku="PAGE-1")  # a recount keeps its place in the list
 
-    lines: list[str] = []
-    token = ""
-    while True:
-        page = api.counts.ListCountItems(
-            pb.ListCountItemsRequest(inventory_count_id=count.id, page_size=2, page_token=token),
-            metadata=STAFF,
-        )
-        lines.extend(item.sku for item in page.items)
-        token = page.next_page_token
-        if not token:
-            break
+    request = pb.ListCountItemsRequest(inventory_count_id=count.id, page_size=2)
+    lines = [item.sku for item in all_pages(api.counts.ListCountItems, request, "items")]
     assert lines == skus
 
-    review: list[str] = []
-    token = ""
-    while True:
-        page = api.counts.ListDiscrepancies(
-            pb.ListDiscrepanciesRequest(inventory_count_id=count.id, page_size=2, page_token=token),
-            metadata=MANAGER,
-        )
-        review.extend(item.sku for item in page.items)
-        token = page.next_page_token
-        if not token:
-            break
+    request = pb.ListDiscrepanciesRequest(inventory_count_id=count.id, page_size=2)
+    found = all_pages(api.counts.ListDiscrepancies, request, "items", metadata=MANAGER)
+    review = [item.sku for item in found]
     assert review == ["PAGE-1", "PAGE-4", "PAGE-3", "PAGE-2", "PAGE-0"]
 
     # A token of one count's lines is no good for another's.
@@ -337,3 +315,43 @@ def test_a_retried_add_is_applied_once(api: Clients) -> None:
     assert again.counted_quantity == 2
     after = add_item(api, count.id, 2, sku="ERR-1", mode=ADD, request_id="scan-2")
     assert after.counted_quantity == 4
+
+
+def test_a_retried_add_gets_the_answer_it_first_got(api: Clients) -> None:
+    """AIP-155: a retry with a request_id returns the earlier response, even after later
+    entries changed the line, and even once the count is closed."""
+    create_product(api, "ERR-1", cost="1.00", opening=3)
+    count = start_count(api)
+    first = add_item(api, count.id, 2, sku="ERR-1", mode=ADD, request_id="scan-1")
+    add_item(api, count.id, 5, sku="ERR-1", mode=ADD, request_id="scan-2")
+    api.counts.CancelInventoryCount(
+        pb.CancelInventoryCountRequest(inventory_count_id=count.id), metadata=MANAGER
+    )
+    again = add_item(api, count.id, 2, sku="ERR-1", mode=ADD, request_id="scan-1")
+    assert again == first
+    assert again.counted_quantity == 2
+    [line] = list_items(api, count.id)
+    assert line.counted_quantity == 7
+
+
+def test_a_request_id_stored_before_entries_were_kept_is_still_answered_once(
+    api: Clients, database_url: str
+) -> None:
+    """A retry across the upgrade: its idempotency key names the line (not an entry). The call
+    is answered with the line and applies nothing, instead of failing its whole batch."""
+    create_product(api, "ERR-1", cost="1.00", opening=3)
+    count = start_count(api)
+    line = add_item(api, count.id, 2, sku="ERR-1", mode=ADD)
+    engine = create_db_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(
+            insert(IdempotencyKey).values(
+                operation="AddCountItem", request_id="old-1", resource_id=line.id, actor="sam"
+            )
+        )
+    engine.dispose()
+    again = add_item(api, count.id, 2, sku="ERR-1", mode=ADD, request_id="old-1")
+    assert again.id == line.id
+    assert again.counted_quantity == 2
+    [stored] = list_items(api, count.id)
+    assert stored.counted_quantity == 2

@@ -16,7 +16,7 @@ from inventory_service.domain.count_rules import (
 )
 from inventory_service.domain.enums import CountMode, StockApplyMode
 from inventory_service.domain.identity import Caller, Role
-from inventory_service.settings import Thresholds
+from inventory_service.domain.thresholds import Thresholds
 
 DEFAULTS = Thresholds()
 

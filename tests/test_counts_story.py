@@ -11,27 +11,28 @@ from google.protobuf import timestamp_pb2
 
 from inventory.v1 import catalog_pb2, stock_adjustment_pb2
 from inventory.v1 import inventory_count_pb2 as pb
-from tests.catalog_data import (
-    MANAGER,
-    STAFF,
-    as_decimal,
-    create_batch,
-    create_product,
-    ledger_of,
-    move,
-)
-from tests.counts_support import (
+from tests.helpers import (
     ADD,
+    MANAGER,
     OTHER_STAFF,
     SPOT,
+    STAFF,
+    Clients,
     add_item,
+    as_decimal,
     complete,
+    create_batch,
+    create_product,
+    error_info,
+    expect_error,
     get_count,
+    ledger_of,
     level_of,
     list_items,
+    move,
+    precondition_violations,
     start_count,
 )
-from tests.support import Clients, error_info, expect_error, precondition_violations
 
 
 def test_cycle_count_from_start_to_summary(api: Clients) -> None:

@@ -27,10 +27,21 @@ from inventory.v1 import inventory_count_pb2 as pb
 from inventory_service.api.readiness import LIVENESS_SERVICE
 from inventory_service.db.faults import database_fault
 from inventory_service.domain.errors import Aborted, Unavailable
-from tests.catalog_data import ADMIN, STAFF, create_product, money
 from tests.conftest import POSTGRES_URL
-from tests.stream_support import ScannerStream, scan, start_count
-from tests.support import Clients, ServerThread, clients, error_info, test_settings
+from tests.helpers import (
+    ADMIN,
+    STAFF,
+    Clients,
+    ScannerStream,
+    ServerThread,
+    clients,
+    create_product,
+    error_info,
+    money,
+    scan,
+    start_count,
+    test_settings,
+)
 from tests.tcp_proxy import TcpProxy
 
 SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -132,7 +143,7 @@ def _outcomes(calls: dict[str, Callable[[], Any]]) -> dict[str, tuple[str, str]]
 def _working_calls(api: Clients, sku: str) -> tuple[str, dict[str, Callable[[], Any]]]:
     """A product and a count in progress, and the calls on them, each seen to work once."""
     product = create_product(api, sku, opening=5)
-    count_id = start_count(api)
+    count_id = start_count(api).id
     calls = _calls(api, count_id, product.id)
     assert _outcomes(calls) == {name: ("OK", "") for name in calls}
     return count_id, calls
@@ -146,9 +157,10 @@ def entries_waiting_on_the_count(
     url: str, count_id: str, calls: dict[str, Callable[[], Any]], outcomes: dict[str, Any]
 ) -> Iterator[list[threading.Thread]]:
     """The test holds the count's row (FOR UPDATE) and starts the entry calls, which wait for
-    it inside their transactions: database work that never ends by itself. Yields their threads
-    once two transactions wait (the request_id call's own, and the group commit's, which holds
-    or queues the other two); on exit the row is free, and work that survived would commit."""
+    it inside their transaction: database work that never ends by itself. Yields their threads
+    once the group commit's transaction waits (it holds or queues every entry, AddCountItem's
+    with or without request_id too); on exit the row is free, and work that survived would
+    commit."""
     with psycopg.connect(url) as holder:
         holder.execute("SELECT id FROM inventory_counts WHERE id = %s FOR UPDATE", [count_id])
         threads = [
@@ -157,7 +169,7 @@ def entries_waiting_on_the_count(
         ]
         for thread in threads:
             thread.start()
-        _wait_for_lock_waiters(holder, 2)
+        _wait_for_lock_waiters(holder, 1)
         try:
             yield threads
         finally:

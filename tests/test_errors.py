@@ -12,7 +12,11 @@ import pytest
 
 from inventory_service.api.interceptors import AccessLogInterceptor, ErrorInterceptor
 from inventory_service.domain.errors import FailedPrecondition, PreconditionViolation
-from tests.support import error_info, expect_error, precondition_violations
+from tests.helpers import (
+    error_info,
+    expect_error,
+    precondition_violations,
+)
 
 SECRET_DETAIL = "password=hunter2 at /srv/app/secret.py line 42"
 

@@ -13,9 +13,9 @@ from google.api import field_behavior_pb2
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor
 from google.protobuf.message_factory import GetMessageClass
 
+from inventory_service.api.server import SERVICES
 from inventory_service.domain.identity import Role
-from inventory_service.server import SERVICES
-from tests.support import Clients, auth, expect_error, field_violations
+from tests.helpers import Clients, auth, expect_error, field_violations
 
 PROTOS = Path(__file__).resolve().parent.parent / "protos" / "inventory" / "v1"
 UNARY = [

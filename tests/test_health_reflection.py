@@ -6,7 +6,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tests.support import Clients, expect_error
+from tests.helpers import (
+    Clients,
+    expect_error,
+)
 
 
 def test_health_serving_without_token(api: Clients) -> None:

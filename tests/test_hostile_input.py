@@ -22,17 +22,22 @@ from inventory.v1 import catalog_pb2, inventory_count_pb2, stock_adjustment_pb2
 from inventory_service.api.interceptors import AuthInterceptor
 from inventory_service.api.tokens import TokenVerifier
 from inventory_service.domain.errors import Unauthenticated
-from tests.catalog_data import ADMIN, STAFF, create_product, money
-from tests.stream_support import ScannerStream, scan, start_count
-from tests.support import (
+from tests.helpers import (
+    ADMIN,
+    STAFF,
     TEST_SECRET,
     Clients,
+    ScannerStream,
     ServerThread,
     clients,
+    create_product,
     error_info,
     expect_error,
     field_violations,
+    money,
     public_key_server,
+    scan,
+    start_count,
 )
 
 FIRST_SECOND = -62135596800  # 0001-01-01T00:00:00Z
@@ -54,7 +59,7 @@ def test_a_nul_byte_in_any_string_is_invalid_argument(
     api: Clients, logs: pytest.LogCaptureFixture
 ) -> None:
     product = create_product(api, "NUL-1")
-    count_id = start_count(api)
+    count_id = start_count(api).id
     cases = [
         (
             api.catalog.CreateProduct,
@@ -132,7 +137,7 @@ def test_timestamps_outside_the_calendar_are_invalid_argument(
         error = expect_error(grpc.StatusCode.INVALID_ARGUMENT, call, request, metadata=STAFF)
         assert field in field_violations(error)
     product = create_product(api, f"TIME-{seconds}-{nanos}".replace("-", "M"))
-    count_id = start_count(api, name=f"c{seconds}{nanos}")
+    count_id = start_count(api, name=f"c{seconds}{nanos}").id
     entry = scan(count_id, product_id=product.id)
     entry.scan_time.CopyFrom(stamp)
     stream = ScannerStream(api, STAFF, device_id="scanner-1")

@@ -24,10 +24,15 @@ from sqlalchemy import Engine, select
 from inventory.v1 import catalog_pb2, inventory_count_pb2, stock_adjustment_pb2
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import Base
-from tests.adjustment_helpers import DAMAGE, adjust
-from tests.catalog_data import ADMIN, create_batch, create_product
-from tests.stream_support import start_count
-from tests.support import Clients
+from tests.helpers import (
+    ADMIN,
+    DAMAGE,
+    Clients,
+    adjust,
+    create_batch,
+    create_product,
+    start_count,
+)
 
 METHODS: list[MethodDescriptor] = [
     method
@@ -163,7 +168,7 @@ def known(api: Clients) -> list[str]:
     """Real records' ids and names, so generated requests also reach past the lookups."""
     product = create_product(api, "HOSTILE-1", opening=100)
     batch = create_batch(api, product.id, "LOT-1", opening=5)
-    count_id = start_count(api)
+    count_id = start_count(api).id
     adjustment = adjust(api, product.id, DAMAGE, -60, reason="big loss")  # pending approval
     return [
         product.id,

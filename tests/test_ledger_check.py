@@ -16,10 +16,17 @@ from sqlalchemy import text
 from deploy.processes import clean_env
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.ledger_audit import LEDGER_CHAINS_UNBROKEN, LEVELS_EQUAL_LEDGER_SUMS
-from tests.adjustment_helpers import DAMAGE, adjust
-from tests.catalog_data import create_batch, create_product, move
 from tests.conftest import POSTGRES_URL
-from tests.support import Clients, ServerThread, clients
+from tests.helpers import (
+    DAMAGE,
+    Clients,
+    ServerThread,
+    adjust,
+    clients,
+    create_batch,
+    create_product,
+    move,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = [sys.executable, "-m", "inventory_service.cli", "check-ledger"]

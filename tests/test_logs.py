@@ -17,7 +17,7 @@ import grpc
 from inventory.v1 import catalog_pb2
 from inventory_service.domain.identity import Role
 from inventory_service.logs import JsonFormatter
-from tests.support import Clients, auth, expect_error, token
+from tests.helpers import Clients, auth, expect_error, token
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00$")
 

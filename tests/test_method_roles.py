@@ -16,10 +16,10 @@ from google.protobuf.descriptor import ServiceDescriptor
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from inventory.v1 import annotations_pb2, catalog_pb2, inventory_count_pb2, stock_adjustment_pb2
-from inventory_service import server
+from inventory_service.api import server
 from inventory_service.api.method_roles import MissingRoleError, method_roles
 from inventory_service.domain.identity import Role
-from tests.support import TEST_SECRET, Clients
+from tests.helpers import TEST_SECRET, Clients
 
 ROOT = Path(__file__).resolve().parent.parent
 PROTOS = ROOT / "protos" / "inventory" / "v1"
@@ -106,7 +106,7 @@ def test_the_server_refuses_to_start_when_an_rpc_has_no_role(tmp_path: Path) -> 
     """`inventory-service serve` with one more service, whose RPC declares no role."""
     database = tmp_path / "never.db"
     serve_with_unannotated_service = (
-        "import sys; from inventory_service import cli, server; "
+        "import sys; from inventory_service import cli; from inventory_service.api import server; "
         "from tests.test_method_roles import unannotated_service; "
         "server.SERVICES.append(unannotated_service()); sys.exit(cli.main(sys.argv[1:]))"
     )

@@ -15,10 +15,18 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from deploy.processes import ServerProcess, clean_env
 from inventory.v1 import catalog_pb2
-from tests.adjustment_helpers import THEFT, adjust
-from tests.catalog_data import STAFF, create_product
-from tests.stream_support import ScannerStream, scan, start_count
-from tests.support import TEST_SECRET, Clients, clients
+from tests.helpers import (
+    STAFF,
+    TEST_SECRET,
+    THEFT,
+    Clients,
+    ScannerStream,
+    adjust,
+    clients,
+    create_product,
+    scan,
+    start_count,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2
@@ -64,7 +72,7 @@ def test_metrics_add_up_every_worker_and_ask_the_database(server: ServerProcess)
     with clients(server.port) as api:
         product = create_product(api, "MET-1", cost="10.00", opening=100)
         adjust(api, product.id, THEFT, -1)  # THEFT always waits for a manager
-        count_id = start_count(api)
+        count_id = start_count(api).id
         stream = ScannerStream(api, STAFF, device_id="scanner-1")
         stream.send(scan(count_id, sku="MET-1"), scan(count_id, sku="NO-SUCH-SKU"))
         stream.acks(2)

@@ -17,8 +17,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from inventory.v1 import catalog_pb2
-from tests.catalog_data import STAFF
-from tests.support import TEST_SECRET, Clients, expect_error, field_violations, write_public_key
+from tests.helpers import (
+    STAFF,
+    TEST_SECRET,
+    Clients,
+    expect_error,
+    field_violations,
+    write_public_key,
+)
 
 CLI = [sys.executable, "-m", "inventory_service.cli"]
 

@@ -28,8 +28,7 @@ from inventory_client import (
 )
 from inventory_service.domain.identity import Role
 from tests.balancer_support import Balancer, Fault
-from tests.catalog_data import money
-from tests.support import ServerThread, token
+from tests.helpers import ServerThread, money, token
 
 QUICK_RETRY = RetryPolicy(max_attempts=4, backoff=Backoff(initial=0.02, maximum=0.1))
 

@@ -17,9 +17,7 @@ from inventory.v1 import catalog_pb2
 from inventory.v1 import inventory_count_pb2 as pb
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import StoredCountEntry
-from tests.catalog_data import STAFF, create_product
-from tests.stream_support import ScannerStream, scan, start_count
-from tests.support import Clients
+from tests.helpers import STAFF, Clients, ScannerStream, create_product, scan, start_count
 
 GET = "/inventory.v1.CatalogService/GetProduct"
 
@@ -97,7 +95,7 @@ def test_a_scan_can_be_followed_from_the_stream_to_its_row_and_log_lines(
     api: Clients, database_url: str, log_lines: LogLines
 ) -> None:
     create_product(api, "RID-3", cost="50.00", opening=10)
-    count_id = start_count(api)
+    count_id = start_count(api).id
     stream = ScannerStream(
         api, [*STAFF, ("x-request-id", "scanner-7-shift-1")], device_id="scanner-7"
     )
@@ -120,3 +118,37 @@ def test_a_scan_can_be_followed_from_the_stream_to_its_row_and_log_lines(
     messages = [r["message"] for r in log_lines.of_request("scanner-7-shift-1")]
     assert "significant count discrepancy" in messages
     assert "rpc" in messages  # the stream's own line, when it ended
+
+
+def test_an_add_count_item_that_can_be_retried_keeps_its_call_on_its_row(
+    api: Clients, database_url: str, log_lines: LogLines
+) -> None:
+    """AddCountItem with a request_id (AIP-155) keeps a row, as a scanner entry does: it names
+    the call's x-request-id, which is not the request_id (that one only makes a retry safe)."""
+    product = create_product(api, "RID-4", cost="50.00", opening=10)
+    count_id = start_count(api).id
+    request = pb.AddCountItemRequest(
+        inventory_count_id=count_id,
+        product=catalog_pb2.ProductSelector(sku="RID-4"),
+        counted_quantity=1,  # 9 short: $450
+        request_id="till-7-add-1",
+    )
+    api.counts.AddCountItem(request, metadata=[*STAFF, ("x-request-id", "till-7-0043")])
+
+    engine = create_db_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            stored = connection.execute(
+                select(StoredCountEntry.request_id).where(
+                    StoredCountEntry.inventory_count_id == count_id
+                )
+            ).all()
+    finally:
+        engine.dispose()
+    assert [tuple(row) for row in stored] == [("till-7-0043",)]
+    (discrepancy,) = [
+        r
+        for r in log_lines.of_request("till-7-0043")
+        if r["message"] == "significant count discrepancy"
+    ]
+    assert discrepancy["product_id"] == product.id

@@ -19,9 +19,18 @@ from inventory_client.scanner import (
     SessionFailed,
 )
 from tests.balancer_support import Balancer, Fault
-from tests.catalog_data import STAFF, create_product
-from tests.stream_support import ADD, SET, lines, scan, start_count
-from tests.support import ServerThread, clients, test_settings
+from tests.helpers import (
+    ADD,
+    SET,
+    STAFF,
+    ServerThread,
+    clients,
+    create_product,
+    lines,
+    scan,
+    start_count,
+    test_settings,
+)
 
 FAST_RETRY = Backoff(initial=0.05, multiplier=2.0, maximum=0.5)
 
@@ -33,7 +42,7 @@ def test_session_reconnects_and_resends_across_a_server_restart(database_url: st
     try:
         with clients(port) as api:
             product = create_product(api, "SALT-1", opening=100)
-            count_id = start_count(api)
+            count_id = start_count(api).id
         entries = [scan(count_id, sku="SALT-1", quantity=i % 4 + 1, mode=ADD) for i in range(400)]
         entries[0].mode = SET  # a recount first, then ADDs on top of it
 
@@ -107,7 +116,7 @@ def test_session_resumes_after_a_reset_seen_through_a_balancer(
     # INTERNAL, not UNAVAILABLE. The session resumes and resends what has no ack.
     with clients(server.port) as api:
         product = create_product(api, "SALT-1", opening=100)
-        count_id = start_count(api)
+        count_id = start_count(api).id
     entries = [scan(count_id, sku="SALT-1", quantity=1, mode=ADD) for _ in range(200)]
     balancer = Balancer(server.port).start()
     try:
@@ -140,7 +149,7 @@ def test_session_resumes_after_a_reset_seen_through_a_balancer(
 def test_session_never_reopens_its_stream_after_its_own_abort(server: ServerThread) -> None:
     with clients(server.port) as api:
         create_product(api, "SALT-1", opening=100)
-        count_id = start_count(api)
+        count_id = start_count(api).id
     balancer = Balancer(server.port).start()
     try:
 

@@ -17,12 +17,21 @@ import pytest
 from sqlalchemy import func, select
 
 from deploy.processes import ServerProcess, clean_env
+from inventory_service.api.server import ANSWER_SECONDS, THREADS_SECONDS
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import StoredCountEntry
-from inventory_service.server import ANSWER_SECONDS, THREADS_SECONDS
-from tests.catalog_data import STAFF, create_product
-from tests.stream_support import ScannerStream, scan, start_count
-from tests.support import TEST_SECRET, Clients, ServerThread, clients, error_info
+from tests.helpers import (
+    STAFF,
+    TEST_SECRET,
+    Clients,
+    ScannerStream,
+    ServerThread,
+    clients,
+    create_product,
+    error_info,
+    scan,
+    start_count,
+)
 from tests.test_database_faults import ENTRY_CALLS, _working_calls, entries_waiting_on_the_count
 
 
@@ -30,7 +39,7 @@ def test_open_streams_end_unavailable_on_shutdown_after_their_acks(
     api: Clients, server: ServerThread, database_url: str
 ) -> None:
     create_product(api, "DRAIN-1", opening=10)
-    count_id = start_count(api)
+    count_id = start_count(api).id
     idle = ScannerStream(api, STAFF, device_id="idle-scanner")
     busy = ScannerStream(api, STAFF, device_id="busy-scanner")
     busy.send(*[scan(count_id, sku="DRAIN-1", quantity=1) for _ in range(5)])

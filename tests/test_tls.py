@@ -17,7 +17,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from inventory_client import NO_RETRY, InventoryClient, Tls, Unavailable
 from inventory_service.domain.identity import Role
-from tests.support import ServerThread, test_settings, token
+from tests.helpers import ServerThread, test_settings, token
 
 
 def _pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:

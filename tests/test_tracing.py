@@ -10,9 +10,8 @@ import pytest
 
 from deploy.processes import ServerProcess, clean_env
 from inventory.v1 import catalog_pb2
-from inventory_service.tracing import TracingUnavailable, start_tracing
-from tests.catalog_data import STAFF
-from tests.support import TEST_SECRET, clients
+from inventory_service.api.tracing import TracingUnavailable, start_tracing
+from tests.helpers import STAFF, TEST_SECRET, clients
 
 LIST = "/inventory.v1.CatalogService/ListProducts"
 

@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 
+from inventory.v1 import catalog_pb2, stock_adjustment_pb2
 from inventory_service.api.convert import decimal_to_money, money_to_decimal
-from inventory_service.api.paging import PageTokens
+from inventory_service.api.page_tokens import PageTokens, scope_of
 from inventory_service.domain.errors import InvalidArgument
 from inventory_service.domain.gtin import gtin_problem, with_check_digit
 from inventory_service.domain.money import from_micros, line_value, to_micros
@@ -78,3 +79,14 @@ def test_settings_read_the_environment() -> None:
     assert settings.currency == "EUR"
     assert settings.db_workers == 3
     assert Settings.from_env({}).database_url == "sqlite:///var/inventory.db"
+
+
+def test_a_list_call_is_scoped_by_its_request_without_the_paging_fields() -> None:
+    def scope(**fields: object) -> str:
+        return scope_of(stock_adjustment_pb2.ListStockAdjustmentsRequest(**fields))  # type: ignore[arg-type]
+
+    assert scope(product_id="p-1", page_size=5, page_token="abc") == scope(product_id="p-1")
+    assert scope(product_id="p-1") != scope(product_id="p-2")
+    assert scope(status=stock_adjustment_pb2.STOCK_ADJUSTMENT_STATUS_PENDING) != scope()
+    products = scope_of(catalog_pb2.ListProductsRequest())
+    assert products != scope()  # two methods without filters still differ

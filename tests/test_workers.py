@@ -18,7 +18,7 @@ from deploy.processes import SERVE, LoggedProcess, ServerProcess, clean_env
 from inventory.v1 import inventory_count_pb2 as pb
 from inventory.v1.inventory_count_pb2_grpc import InventoryCountServiceStub
 from inventory_service.domain.identity import Role
-from tests.support import TEST_SECRET, auth, error_info
+from tests.helpers import TEST_SECRET, auth, error_info
 
 WORKERS = 2
 

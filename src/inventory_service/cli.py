@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import dataclasses
-import functools
 import logging
 import os
 import secrets
 import shutil
-import signal
-import socket
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 from inventory_service.api.tokens import mint_token
 from inventory_service.domain.identity import Role
 from inventory_service.logs import configure_logging
 from inventory_service.metrics_endpoint import use_multiprocess_dir
-from inventory_service.settings import Settings, split_listen
-
-CONFIGURATION_ERROR = 2
+from inventory_service.settings import Settings
 
 log = logging.getLogger("inventory_service")
 DEV_SECRET_FILE = Path("var/dev-jwt-secret")
@@ -65,113 +57,6 @@ def _settings(args: argparse.Namespace) -> Settings:
     return dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]
 
 
-def _shown(database_url: str) -> str:
-    """The URL without its password, for the terminal and the logs."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(database_url).render_as_string(hide_password=True)
-
-
-def _print_dev_tokens(settings: Settings, port: int) -> None:
-    assert settings.jwt_secret
-    lines = [
-        "",
-        "=" * 78,
-        " DEVELOPMENT MODE - these tokens are for local development only (valid 12 h)",
-        f" Serving on {settings.listen.rsplit(':', 1)[0]}:{port}",
-        f" Database: {_shown(settings.database_url)}",
-        "=" * 78,
-    ]
-    for role in Role:
-        token = mint_token(
-            settings.jwt_secret,
-            sub=f"dev-{role.name.lower()}",
-            role=role,
-            issuer=settings.jwt_issuer,
-            audience=settings.jwt_audience,
-        )
-        lines.append(f" {role.name.lower():8} {token}")
-    lines += ["=" * 78, ""]
-    print("\n".join(lines), flush=True)
-
-
-async def _serve(settings: Settings) -> int:
-    """One server process: serves until SIGTERM or SIGINT, then drains."""
-    from inventory_service.server import create_server
-
-    app, port = create_server(settings, reuse_port=True)
-    await app.start()
-    log.info("serving", extra={"fields": {"listen": settings.listen, "port": port}})
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    log.info("draining", extra={"fields": {"grace_seconds": settings.shutdown_grace_seconds}})
-    if not await app.stop(settings.shutdown_grace_seconds):
-        # A database thread did not come back (a driver that ignored the cancel): nothing it
-        # does can commit any more (db/cutoff.py), so it must not hold the process either.
-        log.warning("stopped with database work still running; exiting anyway")
-        logging.shutdown()
-        os._exit(0)
-    log.info("stopped")
-    return 0
-
-
-def _worker(settings: Settings) -> int:
-    from inventory_service.server import ConfigurationError
-
-    try:
-        return asyncio.run(_serve(settings))
-    except ConfigurationError as error:
-        log.error(str(error))
-        return CONFIGURATION_ERROR
-
-
-def _prepare(settings: Settings) -> int:
-    """Start-up work done once, before the workers: migrations, and the demo catalog."""
-    from inventory_service.db.engine import create_db_engine, create_session_factory
-    from inventory_service.db.migrate import upgrade
-
-    engine = create_db_engine(settings.database_url, pool_size=1)
-    try:
-        upgrade(engine)
-        if settings.demo_data:
-            from inventory_service.db.unit_of_work import sql_unit_of_work_factory
-            from inventory_service.demo import load_demo_catalog
-            from inventory_service.services.catalog import CatalogService
-
-            factory = sql_unit_of_work_factory(create_session_factory(engine))
-            loaded = load_demo_catalog(CatalogService(factory))
-            if loaded:
-                log.info("loaded demo catalog", extra={"fields": {"products": loaded}})
-    finally:
-        engine.dispose()
-    return 0
-
-
-def _worker_count(settings: Settings) -> int:
-    from inventory_service.workers import default_workers
-
-    if settings.workers > 0:
-        return settings.workers
-    # Development mode serves from one process: SQLite takes one writer at a time whatever
-    # the number of processes, and one process prints one log to read.
-    return 1 if settings.dev_mode else default_workers()
-
-
-def _in_use(listen: str) -> bool:
-    """Whether a server already accepts connections on listen (port 0: never)."""
-    host, port = split_listen(listen)
-    if port == 0:
-        return False
-    try:
-        socket.create_connection((host or "127.0.0.1", port), timeout=1).close()
-    except OSError:
-        return False
-    return True
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.log_level)
@@ -179,59 +64,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(settings, jwt_secret=dev_secret())
     metrics_dir = use_multiprocess_dir() if settings.metrics_listen else None
     try:
-        return _supervise(settings)
+        # Imported only now, when prometheus_client knows where the workers keep their metrics;
+        # the workers it forks inherit the loaded modules.
+        from inventory_service.serving import serve
+
+        return serve(settings)
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
-def _supervise(settings: Settings) -> int:
-    # Imported now, so the workers inherit the loaded modules; none of them starts gRPC or
-    # opens a database at import (the workers are forked below).
-    from prometheus_client.multiprocess import mark_process_dead
-
-    from inventory_service.metrics_endpoint import serve_metrics
-    from inventory_service.server import ConfigurationError, check_configuration
-    from inventory_service.workers import Child, Supervisor, reserve_port, run_in_child
-
-    try:
-        check_configuration(settings)
-    except ConfigurationError as error:
-        log.error(str(error))
-        return CONFIGURATION_ERROR
-    for address in filter(None, (settings.listen, settings.metrics_listen)):
-        if _in_use(address):
-            log.error("address already in use", extra={"fields": {"listen": address}})
-            return CONFIGURATION_ERROR
-    # The ports stay reserved while workers come and go (a restarted worker binds them again).
-    with contextlib.ExitStack() as reserved:
-        socket_, listen = reserve_port(settings.listen)
-        reserved.callback(socket_.close)
-        settings = dataclasses.replace(settings, listen=listen)
-        code = run_in_child(functools.partial(_prepare, settings))
-        if code != 0:
-            return code
-        if settings.dev_mode:
-            _print_dev_tokens(settings, split_listen(listen)[1])
-        workers = _worker_count(settings)
-        children = [
-            Child(f"worker-{i}", functools.partial(_worker, settings)) for i in range(workers)
-        ]
-        on_death: Callable[[int], None] = lambda pid: None  # noqa: E731
-        if settings.metrics_listen:
-            metrics_socket, metrics_listen = reserve_port(settings.metrics_listen)
-            reserved.callback(metrics_socket.close)
-            serve = functools.partial(serve_metrics, metrics_listen, settings.database_url)
-            children.append(Child("metrics", serve))
-            on_death = mark_process_dead  # a dead worker's live gauges leave the sums
-        log.info("starting workers", extra={"fields": {"workers": workers, "listen": listen}})
-        code = Supervisor(children, on_death).run()
-    log.info("stopped", extra={"fields": {"exit_code": code}})
-    return code
-
-
 def cmd_migrate(args: argparse.Namespace) -> int:
-    from inventory_service.db.engine import create_db_engine
+    from inventory_service.db.engine import create_db_engine, printable_url
     from inventory_service.db.migrate import upgrade
 
     settings = _settings(args)
@@ -239,7 +83,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     engine = create_db_engine(settings.database_url)
     upgrade(engine, args.revision)
     engine.dispose()
-    print(f"database at {args.revision}: {_shown(settings.database_url)}")
+    print(f"database at {args.revision}: {printable_url(settings.database_url)}")
     return 0
 
 

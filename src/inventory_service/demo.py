@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from inventory_service.domain.catalog_rules import ProductDraft
 from inventory_service.domain.gtin import with_check_digit
 from inventory_service.domain.identity import Caller, Role
-from inventory_service.services.catalog import CatalogService, ProductDraft
+from inventory_service.domain.paging import PageRequest
+from inventory_service.services.catalog.batches import BatchService
+from inventory_service.services.catalog.products import ProductService
 
 DEMO_CALLER = Caller("demo-loader", Role.ADMIN)
 
@@ -28,14 +31,12 @@ DEMO_PRODUCTS: list[tuple[str, str, str, int, list[tuple[str, date, int]]]] = [
 ]
 
 
-def load_demo_catalog(catalog: CatalogService) -> int:
+def load_demo_catalog(products: ProductService, batches: BatchService) -> int:
     """Creates the demo products unless the catalog already has products; returns how many."""
-    from inventory_service.db.paging import PageRequest
-
-    if catalog.list_products(PageRequest(size=1), show_inactive=True).items:
+    if products.list(PageRequest(size=1), show_inactive=True).items:
         return 0
-    for i, (sku, name, cost, opening, batches) in enumerate(DEMO_PRODUCTS):
-        view = catalog.create_product(
+    for i, (sku, name, cost, opening, lots) in enumerate(DEMO_PRODUCTS):
+        view = products.create(
             DEMO_CALLER,
             ProductDraft(
                 sku=sku,
@@ -45,10 +46,10 @@ def load_demo_catalog(catalog: CatalogService) -> int:
             ),
             opening_quantity=opening,
         )
-        for lot, expiry, quantity in batches:
-            catalog.create_batch(
+        for lot, expiry, quantity in lots:
+            batches.create(
                 DEMO_CALLER,
-                product_id=view.product.id,
+                product_id=view.id,
                 lot_number=lot,
                 expiry_date=expiry,
                 opening_quantity=quantity,

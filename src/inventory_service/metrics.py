@@ -12,9 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import grpc
 from prometheus_client import Counter, Gauge, Histogram
-from sqlalchemy import Engine, event
 
 _CALL_LABELS = ["grpc_type", "grpc_service", "grpc_method"]
 
@@ -109,8 +107,9 @@ def call_started(labels: tuple[str, str, str]) -> None:
     _started(labels).inc()
 
 
-def call_handled(labels: tuple[str, str, str], code: grpc.StatusCode, seconds: float) -> None:
-    _handled(labels, code.name).inc()
+def call_handled(labels: tuple[str, str, str], code: str, seconds: float) -> None:
+    """code: the status code's name (OK, NOT_FOUND, ...)."""
+    _handled(labels, code).inc()
     if labels[0] == "unary":
         _seconds(labels).observe(seconds)
 
@@ -124,16 +123,3 @@ def count_stream_results(stored: int, duplicates: int, rejected_reasons: list[st
         stream_entries.labels("rejected").inc(len(rejected_reasons))
         for reason in rejected_reasons:
             stream_rejections.labels(reason).inc()
-
-
-def instrument_pool(engine: Engine, capacity: int) -> None:
-    """Connections in use, from the pool's checkout and checkin events."""
-    db_connections_max.inc(capacity)
-
-    @event.listens_for(engine, "checkout")
-    def _checkout(*_: Any) -> None:
-        db_connections_in_use.inc()
-
-    @event.listens_for(engine, "checkin")
-    def _checkin(*_: Any) -> None:
-        db_connections_in_use.dec()

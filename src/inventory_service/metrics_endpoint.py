@@ -1,7 +1,7 @@
 """The metrics endpoint (INVENTORY_METRICS_LISTEN): Prometheus text over HTTP, in a process of
 its own under `serve`, adding up what every worker recorded (prometheus-client's multiprocess
 mode) and asking the database, at each scrape, what only it knows (adjustments waiting for
-approval, whether it answers)."""
+approval, whether it answers): bootstrap.py hands it the service call that reads them."""
 
 from __future__ import annotations
 
@@ -12,13 +12,12 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from inventory_service.db.engine import create_db_engine, create_session_factory
-from inventory_service.db.unit_of_work import UnitOfWorkFactory, sql_unit_of_work_factory
+from inventory_service.services.adjustments.adjustment_views import PendingApprovals
 from inventory_service.settings import split_listen
 
 log = logging.getLogger("inventory_service.metrics")
@@ -38,8 +37,8 @@ def use_multiprocess_dir() -> Path:
 class DatabaseCollector:
     """Figures read from the database at scrape time, the same for every worker and replica."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
-        self.uow_factory = uow_factory
+    def __init__(self, pending_approvals: Callable[[], PendingApprovals]) -> None:
+        self.pending_approvals = pending_approvals
 
     def collect(self) -> Iterator[Any]:
         from prometheus_client.core import GaugeMetricFamily
@@ -48,8 +47,7 @@ class DatabaseCollector:
             "inventory_database_up", "1 when the database answered the last scrape, else 0."
         )
         try:
-            with self.uow_factory(read_only=True) as uow:
-                waiting, oldest = uow.adjustments.pending_summary()
+            pending = self.pending_approvals()
         except Exception as error:  # an outage is a figure here, not a failed scrape
             log.warning(
                 "metrics: the database did not answer", extra={"fields": {"error": str(error)}}
@@ -62,8 +60,9 @@ class DatabaseCollector:
         yield GaugeMetricFamily(
             "inventory_pending_adjustments",
             "Stock adjustments waiting for a manager's approval.",
-            value=waiting,
+            value=pending.waiting,
         )
+        oldest = pending.oldest_created_at
         age = 0.0 if oldest is None else max(0.0, time.time() - oldest.timestamp())
         yield GaugeMetricFamily(
             "inventory_oldest_pending_adjustment_seconds",
@@ -89,15 +88,14 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def serve_metrics(listen: str, database_url: str) -> int:
+def serve_metrics(listen: str, pending_approvals: Callable[[], PendingApprovals]) -> int:
     """Serves /metrics on listen (a concrete host:port) until SIGTERM."""
     from prometheus_client import CollectorRegistry, make_wsgi_app
     from prometheus_client.multiprocess import MultiProcessCollector
 
     registry = CollectorRegistry()
     MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    engine = create_db_engine(database_url, pool_size=1)
-    registry.register(DatabaseCollector(sql_unit_of_work_factory(create_session_factory(engine))))
+    registry.register(DatabaseCollector(pending_approvals))
     host, port = split_listen(listen)
     server_class = _ReusePortServer6 if ":" in host else _ReusePortServer
     httpd = make_server(
@@ -109,5 +107,4 @@ def serve_metrics(listen: str, database_url: str) -> int:
         httpd.serve_forever()
     finally:
         httpd.server_close()
-        engine.dispose()
     return 0

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from inventory_service.domain.thresholds import Thresholds
+
 DEFAULT_DATABASE_URL = "sqlite:///var/inventory.db"
 
 
@@ -18,16 +20,6 @@ def split_listen(listen: str) -> tuple[str, int]:
 
 def join_listen(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    """Business thresholds (PRODUCT.md defaults)."""
-
-    discrepancy_units: int = 10
-    discrepancy_value: Decimal = Decimal("100.00")
-    approval_units: int = 50
-    approval_value: Decimal = Decimal("500.00")
 
 
 @dataclass(frozen=True)

@@ -1,1 +1,1 @@
-"""The gRPC edge: servicers, interceptors, conversions between messages and the domain."""
+"""The gRPC edge: servicers, message conversion, interceptors, statuses, paging, the server."""

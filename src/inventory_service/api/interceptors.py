@@ -20,9 +20,9 @@ from grpc_status import rpc_status
 from inventory_service import metrics
 from inventory_service.api.call_details import call_details
 from inventory_service.api.caller import peek_caller, set_caller
-from inventory_service.api.errors import internal_status_proto, to_status_proto
 from inventory_service.api.method_roles import is_public
 from inventory_service.api.request_ids import HEADER, request_id_from, request_id_metadata
+from inventory_service.api.status import internal_status_proto, to_status_proto
 from inventory_service.api.tokens import TokenVerifier
 from inventory_service.domain.errors import DomainError, PermissionDenied, Unauthenticated
 from inventory_service.domain.identity import Caller, Role
@@ -175,7 +175,7 @@ class AccessLogInterceptor(ScopedInterceptor):
             raise
         finally:
             seconds = time.perf_counter() - started
-            metrics.call_handled(labels, code, seconds)
+            metrics.call_handled(labels, code.name, seconds)
             caller = peek_caller()
             record = {
                 "method": method,

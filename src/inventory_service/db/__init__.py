@@ -1,1 +1,1 @@
-"""Persistence: SQLAlchemy models, engine set-up, migrations, repositories, unit of work."""
+"""Persistence: SQLAlchemy models, repositories, unit of work, engine, migration runner."""

@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from inventory_service.db.keyset import keyset_page
 from inventory_service.db.models import StockAdjustment
-from inventory_service.db.paging import Key, Page, PageRequest, keyset_page
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
+from inventory_service.domain.paging import Page, PageRequest
 
 # Keyset order: creation time, then id to break ties between rows created in one instant.
 _ORDER = [StockAdjustment.created_at, StockAdjustment.id]
-
-
-def _key(adjustment: StockAdjustment) -> Key:
-    return (adjustment.created_at, adjustment.id)
-
-
-@dataclass(frozen=True)
-class AdjustmentFilter:
-    """Conditions of ListStockAdjustments; None means 'any'. Times are inclusive."""
-
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    product_id: str | None = None
-    type: AdjustmentType | None = None
-    status: AdjustmentStatus | None = None
 
 
 class AdjustmentRepository:
@@ -46,27 +31,36 @@ class AdjustmentRepository:
             stmt = stmt.with_for_update()
         return self.session.scalar(stmt)
 
-    def list_page(self, where: AdjustmentFilter, page: PageRequest) -> Page[StockAdjustment]:
-        """Matching adjustments, newest first."""
+    def list_page(
+        self,
+        page: PageRequest,
+        *,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        product_id: str | None = None,
+        type: AdjustmentType | None = None,
+        status: AdjustmentStatus | None = None,
+    ) -> Page[StockAdjustment]:
+        """Adjustments matching every condition given (times inclusive), newest first."""
         stmt = select(StockAdjustment)
-        if where.created_from is not None:
-            stmt = stmt.where(StockAdjustment.created_at >= where.created_from)
-        if where.created_to is not None:
-            stmt = stmt.where(StockAdjustment.created_at <= where.created_to)
-        if where.product_id is not None:
-            stmt = stmt.where(StockAdjustment.product_id == where.product_id)
-        if where.type is not None:
-            stmt = stmt.where(StockAdjustment.type == where.type.value)
-        if where.status is not None:
-            stmt = stmt.where(StockAdjustment.status == where.status.value)
-        return keyset_page(self.session, stmt, _ORDER, _key, page, descending=True)
+        if created_from is not None:
+            stmt = stmt.where(StockAdjustment.created_at >= created_from)
+        if created_to is not None:
+            stmt = stmt.where(StockAdjustment.created_at <= created_to)
+        if product_id is not None:
+            stmt = stmt.where(StockAdjustment.product_id == product_id)
+        if type is not None:
+            stmt = stmt.where(StockAdjustment.type == type.value)
+        if status is not None:
+            stmt = stmt.where(StockAdjustment.status == status.value)
+        return keyset_page(self.session, stmt, _ORDER, page, descending=True)
 
     def pending_page(self, page: PageRequest) -> Page[StockAdjustment]:
         """Adjustments awaiting a decision, oldest first (the queue a manager works through)."""
         stmt = select(StockAdjustment).where(
             StockAdjustment.status == AdjustmentStatus.PENDING.value
         )
-        return keyset_page(self.session, stmt, _ORDER, _key, page)
+        return keyset_page(self.session, stmt, _ORDER, page)
 
     def pending_summary(self) -> tuple[int, datetime | None]:
         """How many adjustments await a decision, and when the oldest was created."""

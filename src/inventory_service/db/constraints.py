@@ -11,11 +11,27 @@ from sqlalchemy.exc import IntegrityError
 
 from inventory_service.domain.errors import Aborted, AlreadyExists, DomainError, FailedPrecondition
 
+# Reasons of the races a batch of count entries can lose; it is then recorded again.
+ENTRY_STORED_MEANWHILE = "ENTRY_STORED_MEANWHILE"
+LINE_CREATED_MEANWHILE = "LINE_CREATED_MEANWHILE"
+
 # Constraint (PostgreSQL name, or SQLite's "table.column" list) -> error to raise.
 _KNOWN: list[tuple[tuple[str, ...], Callable[[], DomainError]]] = [
     (
         ("pk_idempotency_keys", "idempotency_keys.operation"),
         lambda: Aborted("a request with this request_id is in flight", reason="DUPLICATE_REQUEST"),
+    ),
+    (
+        ("pk_count_entries", "count_entries.entry_id"),
+        lambda: Aborted("a count entry was stored meanwhile", reason=ENTRY_STORED_MEANWHILE),
+    ),
+    (
+        (
+            "uq_count_items_inventory_count_id_product_id_batch_id",
+            "uq_count_items_unbatched",
+            "count_items.inventory_count_id, count_items.product_id",
+        ),
+        lambda: Aborted("a count line was created meanwhile", reason=LINE_CREATED_MEANWHILE),
     ),
     (
         ("uq_products_sku", "products.sku"),

@@ -1,5 +1,7 @@
-"""Set-based queries for a batch of scanner entries: a handful of statements per batch, whatever
-its size (StreamCountItems groups entries into one transaction per batch)."""
+"""Set-based statements for a batch of count entries: a handful per batch, whatever its size.
+Rows come back as domain values (CountState, ProductRef, BatchRef, CountLine), read with Core
+statements: no mapped objects, no unit-of-work bookkeeping, on the path every entry takes.
+What the writes bind is built in count_entry_rows.py."""
 
 from __future__ import annotations
 
@@ -9,90 +11,42 @@ from typing import Any, cast
 import psycopg
 from sqlalchemy import (
     ColumnElement,
-    Row,
-    Table,
-    TypeDecorator,
     any_,
     bindparam,
     insert,
     or_,
     select,
-    text,
     tuple_,
-    update,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from inventory_service.db.count_entry_rows import (
+    ACKED,
+    ENTRIES,
+    ENTRY_COLUMNS,
+    INSERT_LINES,
+    LINE_COLUMNS,
+    LINE_UPDATES,
+    LINES,
+    UPDATE_LINES,
+    UPDATE_LINES_PG,
+    copy_row,
+    entry_row,
+    line_arrays,
+)
 from inventory_service.db.models import (
     Batch,
     CountItem,
+    IdempotencyKey,
     InventoryCount,
     Product,
     StockLevel,
     StoredCountEntry,
 )
-from inventory_service.domain.money import to_micros
-
-_COLUMNS = [column.name for column in StoredCountEntry.__table__.columns]
-_MONEY = {"variance_value"}  # MoneyMicros: integer micros in the column
-
-_LINES = cast(Table, CountItem.__table__)
-_LINE_COLUMNS = [column.key for column in _LINES.columns]
-# What a batch changes on an existing line: everything but its key and first count.
-_LINE_UPDATES = [
-    key
-    for key in _LINE_COLUMNS
-    if key not in ("id", "inventory_count_id", "product_id", "batch_id", "first_counted_at")
-]
-# Core statements on the table (not the mapped class): executemany without the ORM's bulk
-# bookkeeping, which cost more than the SQL itself.
-_INSERT_LINES = insert(_LINES)
-_UPDATE_LINES = (
-    update(_LINES)
-    .where(_LINES.c.id == bindparam("line_id"))
-    .values({key: bindparam(key) for key in _LINE_UPDATES})
-)
-
-
-_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
-# PostgreSQL: every changed line in one UPDATE, its values as one array per column (unnest),
-# instead of a pipelined UPDATE per line; each array cast to its column's type.
-# The statement is made of the table's own names and types, never of input.
-_UPDATE_LINES_PG = text(
-    f"UPDATE {_LINES.name} AS line SET "  # noqa: S608
-    + ", ".join(f"{key} = v.{key}" for key in _LINE_UPDATES)
-    + " FROM unnest(CAST(:line_id AS varchar[]), "
-    + ", ".join(
-        f"CAST(:{key} AS {_LINES.c[key].type.compile(dialect=_PG)}[])" for key in _LINE_UPDATES
-    )
-    + f") AS v(line_id, {', '.join(_LINE_UPDATES)}) WHERE line.id = v.line_id"
-)
-
-
-def _line_arrays(lines: Sequence[CountItem]) -> dict[str, list[Any]]:
-    """Column -> values of the lines, as the column's type binds them (money in micros)."""
-    arrays: dict[str, list[Any]] = {"line_id": [line.id for line in lines]}
-    for key in _LINE_UPDATES:
-        column_type = _LINES.c[key].type
-        values = [getattr(line, key) for line in lines]
-        if isinstance(column_type, TypeDecorator):
-            values = [column_type.process_bind_param(value, _PG) for value in values]
-        arrays[key] = values
-    return arrays
-
-
-def _line_values(line: CountItem) -> dict[str, Any]:
-    return {key: getattr(line, key) for key in _LINE_COLUMNS}
-
-
-def _line_updates(line: CountItem) -> dict[str, Any]:
-    values = {key: getattr(line, key) for key in _LINE_UPDATES}
-    values["line_id"] = line.id
-    return values
-
+from inventory_service.domain.catalog_keys import BatchRef, ProductRef
+from inventory_service.domain.count_entries import CountEntry, CountLine, CountState
 
 LineKey = tuple[str, str, str | None]  # (count, product, batch or None)
 LevelKey = tuple[str, str | None]  # (product, batch or None)
@@ -114,34 +68,22 @@ class CountEntryRepository:
             )
         return cast(ColumnElement[bool], column.in_(distinct))
 
-    def stored(self, entry_ids: Sequence[str]) -> list[Row[StoredCountEntry, CountItem, str, bool]]:
-        """Entries stored before, with their line, the product's SKU and the count's blind flag."""
-        if not entry_ids:
-            return []
-        stmt = (
-            select(StoredCountEntry, CountItem, Product.sku, InventoryCount.blind)
-            .join(CountItem, CountItem.id == StoredCountEntry.count_item_id)
-            .join(Product, Product.id == CountItem.product_id)
-            .join(InventoryCount, InventoryCount.id == StoredCountEntry.inventory_count_id)
-            .where(self._in(StoredCountEntry.entry_id, entry_ids))
-        )
-        return list(self.session.execute(stmt).all())
+    # -- resolve --------------------------------------------------------------------------
 
-    def counts_for_share(self, count_ids: Sequence[str]) -> dict[str, InventoryCount]:
-        """The counts, rows locked FOR SHARE in id order (as record_count_entry locks one):
-        entries record side by side, completion (FOR UPDATE) waits for them."""
+    def counts_for_share(self, count_ids: Iterable[str]) -> dict[str, CountState]:
+        """The counts, rows locked FOR SHARE in id order: entries record side by side,
+        completion and cancellation (FOR UPDATE) wait for them."""
         stmt = (
-            select(InventoryCount)
+            select(InventoryCount.id, InventoryCount.status, InventoryCount.blind)
             .where(self._in(InventoryCount.id, count_ids))
             .order_by(InventoryCount.id)
             .with_for_update(read=True)
-            .execution_options(populate_existing=True)
         )
-        return {c.id: c for c in self.session.scalars(stmt)}
+        return {row.id: CountState(*row) for row in self.session.execute(stmt)}
 
     def products(
         self, ids: Sequence[str], skus: Sequence[str], barcodes: Sequence[str]
-    ) -> list[Product]:
+    ) -> list[ProductRef]:
         conditions = []
         if ids:
             conditions.append(self._in(Product.id, ids))
@@ -151,9 +93,10 @@ class CountEntryRepository:
             conditions.append(self._in(Product.barcode, barcodes))
         if not conditions:
             return []
-        return list(self.session.scalars(select(Product).where(or_(*conditions))))
+        stmt = select(Product.id, Product.sku, Product.barcode, Product.unit_cost)
+        return [ProductRef(*row) for row in self.session.execute(stmt.where(or_(*conditions)))]
 
-    def batches(self, ids: Sequence[str], lots: Sequence[tuple[str, str]]) -> list[Batch]:
+    def batches(self, ids: Sequence[str], lots: Sequence[tuple[str, str]]) -> list[BatchRef]:
         conditions = []
         if ids:
             conditions.append(self._in(Batch.id, ids))
@@ -161,37 +104,83 @@ class CountEntryRepository:
             conditions.append(tuple_(Batch.product_id, Batch.lot_number).in_(sorted(set(lots))))
         if not conditions:
             return []
-        return list(self.session.scalars(select(Batch).where(or_(*conditions))))
+        stmt = select(Batch.id, Batch.product_id, Batch.lot_number).where(or_(*conditions))
+        return [BatchRef(*row) for row in self.session.execute(stmt)]
 
-    def lines_for_update(self, keys: Iterable[LineKey]) -> dict[LineKey, CountItem]:
-        """The existing lines of these keys, locked FOR UPDATE in id order (so two batches
-        never wait on each other in a cycle) and read afresh. They come back detached from the
-        session: the batch changes them in memory and writes them with save_lines."""
+    # -- lock -----------------------------------------------------------------------------
+
+    def lines_for_update(self, keys: Iterable[LineKey]) -> dict[LineKey, CountLine]:
+        """The existing lines of these keys, locked FOR UPDATE in id order, so two batches
+        never wait on each other in a cycle."""
         pairs = {(count_id, product_id) for count_id, product_id, _ in keys}
         if not pairs:
             return {}
         where: ColumnElement[bool]
         if self.postgres:  # a superset (every count x product), cut down below
-            where = self._in(CountItem.inventory_count_id, (c for c, _ in pairs)) & self._in(
-                CountItem.product_id, (p for _, p in pairs)
+            where = self._in(LINES.c.inventory_count_id, (c for c, _ in pairs)) & self._in(
+                LINES.c.product_id, (p for _, p in pairs)
             )
         else:
-            where = tuple_(CountItem.inventory_count_id, CountItem.product_id).in_(sorted(pairs))
-        stmt = (
-            select(CountItem)
-            .where(where)
-            .order_by(CountItem.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        lines = list(self.session.scalars(stmt))
-        for line in lines:
-            self.session.expunge(line)
+            where = tuple_(LINES.c.inventory_count_id, LINES.c.product_id).in_(sorted(pairs))
+        stmt = select(LINES).where(where).order_by(LINES.c.id).with_for_update()
+        lines = [CountLine(**row._mapping) for row in self.session.execute(stmt)]
         return {
             (line.inventory_count_id, line.product_id, line.batch_id): line
             for line in lines
             if (line.inventory_count_id, line.product_id) in pairs
         }
+
+    def stored(self, entry_ids: Sequence[str]) -> list[tuple[str, CountLine, str, bool]]:
+        """Entries stored before: (entry id, the line as its ack showed it, the product's SKU,
+        the count's blind flag)."""
+        if not entry_ids:
+            return []
+        acked = [
+            CountItem.id,
+            CountItem.inventory_count_id,
+            CountItem.product_id,
+            CountItem.batch_id,
+            CountItem.unit_cost,
+            CountItem.first_counted_at,
+            *(ENTRIES.c[key] for key in ACKED),
+            StoredCountEntry.counted_by,
+            StoredCountEntry.stored_at.label("counted_at"),
+        ]
+        stmt = (
+            select(StoredCountEntry.entry_id, Product.sku, InventoryCount.blind, *acked)
+            .join(CountItem, CountItem.id == StoredCountEntry.count_item_id)
+            .join(Product, Product.id == CountItem.product_id)
+            .join(InventoryCount, InventoryCount.id == StoredCountEntry.inventory_count_id)
+            .where(self._in(StoredCountEntry.entry_id, entry_ids))
+        )
+        found = []
+        for row in self.session.execute(stmt):
+            line = row._asdict()  # the columns above, named as CountLine's fields
+            entry_id, sku, blind = line.pop("entry_id"), line.pop("sku"), line.pop("blind")
+            found.append((entry_id, CountLine(**line), sku, blind))
+        return found
+
+    def lines_of_requests(
+        self, operation: str, request_ids: Sequence[str]
+    ) -> dict[str, tuple[CountLine, str, bool]]:
+        """Calls recorded before their entries were kept, whose idempotency key names the line
+        itself: request id -> (the line as it is now, the product's SKU, the blind flag)."""
+        if not request_ids:
+            return {}
+        stmt = (
+            select(IdempotencyKey.request_id, Product.sku, InventoryCount.blind, LINES)
+            .join(LINES, LINES.c.id == IdempotencyKey.resource_id)
+            .join(Product, Product.id == LINES.c.product_id)
+            .join(InventoryCount, InventoryCount.id == LINES.c.inventory_count_id)
+            .where(IdempotencyKey.operation == operation)
+            .where(self._in(IdempotencyKey.request_id, request_ids))
+        )
+        found = {}
+        for row in self.session.execute(stmt):
+            line = row._asdict()
+            request_id, sku, blind = line.pop("request_id"), line.pop("sku"), line.pop("blind")
+            found[request_id] = (CountLine(**line), sku, blind)
+        return found
 
     def level_quantities(self, product_ids: Iterable[str]) -> dict[LevelKey, int]:
         """Every stock level of these products as committed now (system quantities)."""
@@ -203,32 +192,57 @@ class CountEntryRepository:
         )
         return {(row.product_id, row.batch_id): row.quantity for row in self.session.execute(stmt)}
 
-    def save_lines(self, new: Sequence[CountItem], changed: Sequence[CountItem]) -> None:
-        """Writes lines a batch computed: one multi-row INSERT, and one UPDATE of every changed
-        line on PostgreSQL (an UPDATE per line, executemany, on SQLite); Core statements."""
+    # -- persist --------------------------------------------------------------------------
+
+    def save_lines(self, new: Sequence[CountLine], changed: Sequence[CountLine]) -> None:
+        """One multi-row INSERT of the new lines; one UPDATE of every changed line on
+        PostgreSQL (an UPDATE per line, executemany, on SQLite). A line another transaction
+        created meanwhile violates the unique index (IntegrityError)."""
         connection = self.session.connection()
         if new:
-            connection.execute(_INSERT_LINES, [_line_values(line) for line in new])
+            rows = [{key: getattr(line, key) for key in LINE_COLUMNS} for line in new]
+            connection.execute(INSERT_LINES, rows)
         if changed and self.postgres:
-            connection.execute(_UPDATE_LINES_PG, _line_arrays(changed))
+            connection.execute(UPDATE_LINES_PG, line_arrays(changed))
         elif changed:
-            connection.execute(_UPDATE_LINES, [_line_updates(line) for line in changed])
+            rows = [
+                {"line_id": line.id, **{key: getattr(line, key) for key in LINE_UPDATES}}
+                for line in changed
+            ]
+            connection.execute(UPDATE_LINES, rows)
 
-    def insert_entries(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Writes the rows in one go: COPY on PostgreSQL, a multi-row INSERT on SQLite. A
-        resent entry_id stored meanwhile by another stream or replica violates the primary key
-        (IntegrityError either way)."""
-        if not rows:
+    def insert_entries(self, stored: Sequence[tuple[CountEntry, CountLine]]) -> None:
+        """A count_entries row per stored entry, with the line as its ack shows it: COPY on
+        PostgreSQL, a multi-row INSERT on SQLite. An entry_id stored meanwhile by another
+        transaction violates the primary key (IntegrityError either way)."""
+        if not stored:
             return
+        rows = [entry_row(entry, line) for entry, line in stored]
         connection = self.session.connection()
-        if connection.dialect.name != "postgresql":
-            self.session.execute(insert(StoredCountEntry), rows)
+        if not self.postgres:
+            connection.execute(insert(ENTRIES), rows)
             return
         driver: Any = connection.connection.driver_connection
-        statement = f"COPY {StoredCountEntry.__tablename__} ({', '.join(_COLUMNS)}) FROM STDIN"
+        statement = f"COPY {ENTRIES.name} ({', '.join(ENTRY_COLUMNS)}) FROM STDIN"
         try:
             with driver.cursor() as cursor, cursor.copy(statement) as copy:
                 for row in rows:
-                    copy.write_row([to_micros(row[c]) if c in _MONEY else row[c] for c in _COLUMNS])
+                    copy.write_row(copy_row(row))
         except psycopg.errors.IntegrityError as error:
             raise IntegrityError(statement, None, error) from error
+
+    def insert_request_ids(self, operation: str, entries: Sequence[CountEntry]) -> None:
+        """The idempotency key of each entry sent with a request_id, in the transaction that
+        stores the entry; its primary key refuses a twin stored meanwhile."""
+        rows = [
+            {
+                "operation": operation,
+                "request_id": entry.request_id,
+                "resource_id": entry.entry_id,
+                "actor": entry.caller.user_id,
+            }
+            for entry in entries
+            if entry.request_id
+        ]
+        if rows:
+            self.session.connection().execute(insert(IdempotencyKey), rows)

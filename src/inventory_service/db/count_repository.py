@@ -1,17 +1,16 @@
-"""Queries over inventory counts and their lines. Figures are SQL aggregates over count_items."""
+"""Queries over inventory counts and their lines: the count's row, its lines in order, and what
+a completion reads and locks."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
-from sqlalchemy import BigInteger, ColumnElement, and_, case, exists, func, or_, select
-from sqlalchemy import type_coerce as coerce
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import Mapped, Session
 
+from inventory_service.db.keyset import keyset_page
 from inventory_service.db.models import (
     Batch,
     CountItem,
@@ -20,65 +19,11 @@ from inventory_service.db.models import (
     StockAdjustment,
     StockLevel,
 )
-from inventory_service.db.paging import Page, PageRequest, keyset_page
 from inventory_service.domain.enums import CountStatus, CountType
-from inventory_service.domain.money import ZERO, from_micros
+from inventory_service.domain.paging import Page, PageRequest
 
 RowLock = Literal["share", "update"] | None
-
-
-@dataclass(frozen=True)
-class CountStatistics:
-    """Live figures of a set of count lines."""
-
-    items_counted: int = 0
-    items_with_discrepancy: int = 0
-    value_missing: Decimal = ZERO
-    value_in_excess: Decimal = ZERO
-    net_variance: Decimal = ZERO
-
-
-@dataclass(frozen=True)
-class SummaryFigures:
-    total_counts: int
-    in_progress_counts: int
-    completed_counts: int
-    cancelled_counts: int
-    lines: CountStatistics
-
-    @property
-    def accuracy(self) -> float:
-        """Share of lines without a discrepancy; 1 when there are no lines."""
-        if self.lines.items_counted == 0:
-            return 1.0
-        exact = self.lines.items_counted - self.lines.items_with_discrepancy
-        return exact / self.lines.items_counted
-
-
-# Money columns hold integer micros: summing the raw integers keeps the sums exact everywhere.
-_MICROS = coerce(CountItem.variance_value, BigInteger)
-
-
-def _line_aggregates() -> list[ColumnElement[Any]]:
-    return [
-        func.count(CountItem.id).label("lines"),
-        func.sum(case((CountItem.variance != 0, 1), else_=0)).label("discrepancies"),
-        func.sum(case((_MICROS < 0, -_MICROS), else_=0)).label("missing"),
-        func.sum(case((_MICROS > 0, _MICROS), else_=0)).label("excess"),
-        func.sum(_MICROS).label("net"),
-    ]
-
-
-def _statistics(
-    items: Any, discrepancies: Any, missing: Any, excess: Any, net: Any
-) -> CountStatistics:
-    return CountStatistics(
-        items_counted=int(items or 0),
-        items_with_discrepancy=int(discrepancies or 0),
-        value_missing=from_micros(int(missing or 0)),
-        value_in_excess=from_micros(int(excess or 0)),
-        net_variance=from_micros(int(net or 0)),
-    )
+V = TypeVar("V")
 
 
 def _same_batch(a: Any, b: Any) -> ColumnElement[bool]:
@@ -132,82 +77,18 @@ class CountRepository:
             stmt = stmt.where(InventoryCount.status == status.value)
         if count_type is not None:
             stmt = stmt.where(InventoryCount.type == count_type.value)
-        return keyset_page(
-            self.session,
-            stmt,
-            [InventoryCount.started_at, InventoryCount.id],
-            lambda c: (c.started_at, c.id),
-            page,
-            descending=True,
-        )
-
-    def statistics(self, count_ids: Sequence[str]) -> dict[str, CountStatistics]:
-        """Live figures of each count (counts without lines get zeros), in one query."""
-        figures = {count_id: CountStatistics() for count_id in count_ids}
-        if not count_ids:
-            return figures
-        stmt = (
-            select(CountItem.inventory_count_id, *_line_aggregates())
-            .where(CountItem.inventory_count_id.in_(count_ids))
-            .group_by(CountItem.inventory_count_id)
-        )
-        for row in self.session.execute(stmt):
-            figures[row.inventory_count_id] = _statistics(*row[1:])
-        return figures
+        order = [InventoryCount.started_at, InventoryCount.id]
+        return keyset_page(self.session, stmt, order, page, descending=True)
 
     # -- lines ----------------------------------------------------------------------------
-
-    def add_item(self, item: CountItem) -> None:
-        self.session.add(item)
-
-    def find_item(
-        self, count_id: str, product_id: str, batch_id: str | None, *, lock: bool = False
-    ) -> CountItem | None:
-        """The line of (count, product, batch); with lock, held FOR UPDATE and read afresh."""
-        stmt = select(CountItem).where(
-            CountItem.inventory_count_id == count_id,
-            CountItem.product_id == product_id,
-            CountItem.batch_id.is_(None) if batch_id is None else CountItem.batch_id == batch_id,
-        )
-        if lock:
-            stmt = stmt.with_for_update().execution_options(populate_existing=True)
-        return self.session.scalar(stmt)
-
-    def get_item(self, item_id: str) -> CountItem | None:
-        return self.session.get(CountItem, item_id)
 
     def items_page(self, count_id: str, page: PageRequest) -> Page[CountItem]:
         """Lines in the order first recorded."""
         stmt = select(CountItem).where(CountItem.inventory_count_id == count_id)
-        return keyset_page(
-            self.session,
-            stmt,
-            [CountItem.first_counted_at, CountItem.id],
-            lambda i: (i.first_counted_at, i.id),
-            page,
-        )
-
-    def discrepancies_page(self, count_id: str | None, page: PageRequest) -> Page[CountItem]:
-        """Lines over the review thresholds, most recently counted first."""
-        stmt = select(CountItem).where(CountItem.significant.is_(True))
-        if count_id is not None:
-            stmt = stmt.where(CountItem.inventory_count_id == count_id)
-        return keyset_page(
-            self.session,
-            stmt,
-            [CountItem.counted_at, CountItem.id],
-            lambda i: (i.counted_at, i.id),
-            page,
-            descending=True,
-        )
+        return keyset_page(self.session, stmt, [CountItem.first_counted_at, CountItem.id], page)
 
     def skus(self, product_ids: Sequence[str]) -> dict[str, str]:
-        if not product_ids:
-            return {}
-        rows = self.session.execute(
-            select(Product.id, Product.sku).where(Product.id.in_(set(product_ids)))
-        )
-        return {row.id: row.sku for row in rows}
+        return self._of_products(Product.sku, product_ids)
 
     def blind_flags(self, count_ids: Sequence[str]) -> dict[str, bool]:
         if not count_ids:
@@ -218,18 +99,6 @@ class CountRepository:
             )
         )
         return {row.id: row.blind for row in rows}
-
-    def system_quantity(self, product_id: str, batch_id: str | None) -> int:
-        """The level's quantity as committed now (a column read, so never a stale object)."""
-        quantity = self.session.scalar(
-            select(StockLevel.quantity).where(
-                StockLevel.product_id == product_id,
-                StockLevel.batch_id.is_(None)
-                if batch_id is None
-                else StockLevel.batch_id == batch_id,
-            )
-        )
-        return int(quantity or 0)
 
     # -- completion -----------------------------------------------------------------------
 
@@ -278,12 +147,16 @@ class CountRepository:
         return [(level, lot) for level, lot in self.session.execute(stmt)]
 
     def unit_costs(self, product_ids: Sequence[str]) -> dict[str, Decimal]:
+        return self._of_products(Product.unit_cost, product_ids)
+
+    def _of_products(self, column: Mapped[V], product_ids: Sequence[str]) -> dict[str, V]:
+        """product id -> column, for the products named."""
         if not product_ids:
             return {}
         rows = self.session.execute(
-            select(Product.id, Product.unit_cost).where(Product.id.in_(set(product_ids)))
+            select(Product.id, column).where(Product.id.in_(set(product_ids)))
         )
-        return {row.id: row.unit_cost for row in rows}
+        return {product_id: value for product_id, value in rows}
 
     def adjustments_of(self, count_id: str) -> list[StockAdjustment]:
         """The CORRECTION adjustments a completed count wrote, in level order."""
@@ -297,63 +170,3 @@ class CountRepository:
             )
         )
         return list(self.session.scalars(stmt))
-
-    # -- summary --------------------------------------------------------------------------
-
-    def summary(
-        self,
-        *,
-        started_from: datetime | None,
-        started_to: datetime | None,
-        include_blind_lines: bool,
-    ) -> tuple[SummaryFigures, dict[CountType, SummaryFigures]]:
-        """Figures over the counts started in [from, to]: overall and per type, in SQL.
-
-        Without include_blind_lines, the lines of blind counts are left out of the line figures
-        (the counts themselves are still counted)."""
-        lines = (
-            select(CountItem.inventory_count_id.label("count_id"), *_line_aggregates())
-            .group_by(CountItem.inventory_count_id)
-            .subquery()
-        )
-        join_on: ColumnElement[bool] = lines.c.count_id == InventoryCount.id
-        if not include_blind_lines:
-            join_on = and_(join_on, InventoryCount.blind.is_(False))
-
-        def with_status(status: CountStatus) -> ColumnElement[Any]:
-            return func.sum(case((InventoryCount.status == status.value, 1), else_=0))
-
-        figures = [
-            func.count(InventoryCount.id),
-            with_status(CountStatus.IN_PROGRESS),
-            with_status(CountStatus.COMPLETED),
-            with_status(CountStatus.CANCELLED),
-            func.sum(lines.c.lines),
-            func.sum(lines.c.discrepancies),
-            func.sum(lines.c.missing),
-            func.sum(lines.c.excess),
-            func.sum(lines.c.net),
-        ]
-        base = select(*figures).select_from(InventoryCount).outerjoin(lines, join_on)
-        if started_from is not None:
-            base = base.where(InventoryCount.started_at >= started_from)
-        if started_to is not None:
-            base = base.where(InventoryCount.started_at <= started_to)
-
-        overall = _summary_figures(self.session.execute(base).one())
-        by_type_stmt = base.add_columns(InventoryCount.type).group_by(InventoryCount.type)
-        by_type = {
-            CountType(row[-1]): _summary_figures(row[:-1])
-            for row in self.session.execute(by_type_stmt)
-        }
-        return overall, by_type
-
-
-def _summary_figures(row: Sequence[Any]) -> SummaryFigures:
-    return SummaryFigures(
-        total_counts=int(row[0] or 0),
-        in_progress_counts=int(row[1] or 0),
-        completed_counts=int(row[2] or 0),
-        cancelled_counts=int(row[3] or 0),
-        lines=_statistics(*row[4:9]),
-    )

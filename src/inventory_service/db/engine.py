@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from inventory_service import metrics
+
 # Execution option asking SQLite to take its write lock when the transaction begins.
 SQLITE_BEGIN = "sqlite_begin"
 
@@ -22,6 +24,11 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+def printable_url(url: str) -> str:
+    """The URL without its password, for the terminal and the logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
@@ -29,6 +36,21 @@ def is_sqlite(url: str) -> bool:
 def pool_capacity(pool_size: int) -> int:
     """Connections an engine of create_db_engine may open: the pool and as many overflow."""
     return 2 * pool_size
+
+
+def instrument_pool(engine: Engine, pool_size: int) -> None:
+    """Counts the engine's connections in the metrics (in use, from the pool's checkout and
+    checkin events, and the most it may open). For a serving process's engine only: a
+    short-lived one would leave its share in the sums."""
+    metrics.db_connections_max.inc(pool_capacity(pool_size))
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(*_: Any) -> None:
+        metrics.db_connections_in_use.inc()
+
+    @event.listens_for(engine, "checkin")
+    def _checkin(*_: Any) -> None:
+        metrics.db_connections_in_use.dec()
 
 
 def create_db_engine(url: str, *, pool_size: int = 8) -> Engine:

@@ -232,9 +232,9 @@ class StockAdjustment(Base):
 
 
 class StoredCountEntry(Base):
-    """A scanner entry that StreamCountItems stored, written in the transaction that applied it
-    to its line. The primary key makes a resent entry_id apply once, across replicas; the line
-    columns keep what its ack said, so a resend is acknowledged again with the same line."""
+    """A count entry (streamed by a scanner or sent by AddCountItem), written in the transaction
+    that applied it to its line. The primary key makes a resent entry_id apply once, across
+    replicas; the line columns keep what its ack said, so a resend is answered the same."""
 
     __tablename__ = "count_entries"
 

@@ -9,33 +9,35 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from inventory_service.db.adjustment_repository import AdjustmentRepository
-from inventory_service.db.constraints import translate_integrity_error
-from inventory_service.db.count_entry_repository import CountEntryRepository
-from inventory_service.db.count_repository import CountRepository
-from inventory_service.db.engine import SQLITE_BEGIN
-from inventory_service.db.faults import database_fault
-from inventory_service.db.repositories import (
+from inventory_service.db.catalog_repository import (
     BatchRepository,
-    IdempotencyRepository,
     LedgerRepository,
     ProductRepository,
     StockLevelRepository,
 )
+from inventory_service.db.constraints import translate_integrity_error
+from inventory_service.db.count_entry_repository import CountEntryRepository
+from inventory_service.db.count_report_repository import CountReportRepository
+from inventory_service.db.count_repository import CountRepository
+from inventory_service.db.engine import SQLITE_BEGIN
+from inventory_service.db.faults import database_fault
+from inventory_service.db.idempotency_repository import IdempotencyRepository
 
 
 class UnitOfWork:
     """Repositories over one session. Use as `with uow_factory() as uow: ...; uow.commit()`.
 
-    An error of the database's state raised inside (it does not answer, or the transaction
-    conflicted) leaves the block as the domain's Unavailable or Aborted (db/faults.py)."""
+    A constraint violation, or an error of the database's state (it does not answer, or the
+    transaction conflicted), that escapes the block leaves it as the domain error it means
+    (db/constraints.py, db/faults.py): the service layer never sees a driver's exception."""
 
-    session: Session
     products: ProductRepository
     batches: BatchRepository
     stock_levels: StockLevelRepository
     ledger: LedgerRepository
     idempotency: IdempotencyRepository
     counts: CountRepository
+    count_reports: CountReportRepository
     count_entries: CountEntryRepository
     adjustments: AdjustmentRepository
 
@@ -58,6 +60,7 @@ class UnitOfWork:
         self.ledger = LedgerRepository(self.session)
         self.idempotency = IdempotencyRepository(self.session)
         self.counts = CountRepository(self.session)
+        self.count_reports = CountReportRepository(self.session)
         self.count_entries = CountEntryRepository(self.session)
         self.adjustments = AdjustmentRepository(self.session)
         return self
@@ -71,6 +74,10 @@ class UnitOfWork:
         # close() rolls back whatever was not committed and detaches the loaded objects
         # without expiring them (rollback() would), so results stay readable after exit.
         self.session.close()
+        if isinstance(exc, IntegrityError):
+            translated = translate_integrity_error(exc)
+            if translated is not exc:
+                raise translated from exc
         if exc is not None:
             _raise_fault(exc)
 

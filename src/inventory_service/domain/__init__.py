@@ -1,1 +1,1 @@
-"""Domain vocabulary shared by the service layer: errors, money, roles, enums."""
+"""The domain: values and rules as pure Python (no database, no gRPC), tested in milliseconds."""

@@ -9,7 +9,7 @@ from typing import Protocol
 from inventory_service.domain.enums import CountMode, StockApplyMode
 from inventory_service.domain.identity import Caller, Role
 from inventory_service.domain.money import line_value
-from inventory_service.settings import Thresholds
+from inventory_service.domain.thresholds import Thresholds
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Domain errors. The API layer maps each class to one gRPC status code (api/errors.py)."""
+"""Domain errors. The API layer maps each class to one gRPC status code (api/status.py)."""
 
 from __future__ import annotations
 
@@ -89,10 +89,6 @@ class PermissionDenied(DomainError):
 
 class Unauthenticated(DomainError):
     pass
-
-
-class Unimplemented(DomainError):
-    """An RPC of the contract that this server does not serve yet."""
 
 
 class Unavailable(DomainError):

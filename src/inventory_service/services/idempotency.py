@@ -10,6 +10,7 @@ from typing import TypeVar
 
 from inventory_service.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from inventory_service.domain.errors import DomainError, InvalidArgument
+from inventory_service.domain.identity import Caller
 
 T = TypeVar("T")
 MAX_REQUEST_ID_LENGTH = 128
@@ -22,15 +23,14 @@ def validate_request_id(request_id: str) -> None:
 
 def run_once(
     uow_factory: UnitOfWorkFactory,
-    *,
     operation: str,
     request_id: str,
-    actor: str,
+    caller: Caller,
     perform: Callable[[UnitOfWork], str],
     load: Callable[[UnitOfWork, str], T],
 ) -> T:
-    """Runs perform (which returns the id of what it made) at most once per request_id,
-    commits, and returns load(id). Without a request_id it simply runs once."""
+    """Runs perform (which returns the id of what it made) at most once per (operation,
+    request_id), commits, and returns load(id). Without a request_id it simply runs once."""
     validate_request_id(request_id)
     if request_id:
         with uow_factory(read_only=True) as uow:
@@ -41,7 +41,7 @@ def run_once(
         with uow_factory() as uow:
             resource_id = perform(uow)
             if request_id:
-                uow.idempotency.add(operation, request_id, resource_id, actor)
+                uow.idempotency.add(operation, request_id, resource_id, caller.user_id)
             uow.commit()
             return load(uow, resource_id)
     except DomainError:

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from inventory_service.db.models import LedgerEntry, StockAdjustment, StockLevel
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.enums import AdjustmentStatus, LedgerSource
-from inventory_service.domain.errors import FailedPrecondition, NotFound, PreconditionViolation
-from inventory_service.domain.quantities import MAX_QUANTITY, out_of_range
+from inventory_service.domain.errors import NotFound
+from inventory_service.domain.stock_rules import check_stock_change
 
 
 @dataclass(frozen=True)
@@ -47,35 +47,9 @@ class StockLedger:
             self.apply(level, quantity, cause)
         return level
 
-    @staticmethod
-    def ensure_covers(level: StockLevel, delta: int) -> None:
-        """FAILED_PRECONDITION (INSUFFICIENT_STOCK) when delta would take level below zero."""
-        before = level.quantity
-        after = before + delta
-        if after < 0:
-            subject = f"products/{level.product_id}" + (
-                f"/batches/{level.batch_id}" if level.batch_id else ""
-            )
-            raise FailedPrecondition(
-                f"stock of {subject} is {before}; a change of {delta} would take it below zero",
-                reason="INSUFFICIENT_STOCK",
-                violations=[
-                    PreconditionViolation(
-                        "STOCK", subject, f"on hand {before}, change {delta}: would be {after}"
-                    )
-                ],
-                metadata={"on_hand": str(before), "quantity_delta": str(delta)},
-            )
-        if out_of_range(after):
-            raise FailedPrecondition(
-                f"a change of {delta} would take stock past {MAX_QUANTITY} units",
-                reason="STOCK_LIMIT_EXCEEDED",
-                metadata={"on_hand": str(before), "quantity_delta": str(delta)},
-            )
-
     def apply(self, level: StockLevel, delta: int, cause: LedgerCause) -> LedgerEntry:
         """Changes a level the caller locked by delta; never below zero."""
-        self.ensure_covers(level, delta)
+        check_stock_change(level.product_id, level.batch_id, level.quantity, delta)
         before = level.quantity
         after = before + delta
         level.quantity = after

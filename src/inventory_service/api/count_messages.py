@@ -1,0 +1,222 @@
+"""InventoryCountService messages <-> count read models and entries; what a caller may see of a
+blind count is decided by visible_to (domain/count_rules.py), here applied to every reply."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from google.type import money_pb2
+
+from inventory.v1 import inventory_count_pb2 as pb
+from inventory_service.api.adjustment_messages import adjustment_message
+from inventory_service.api.catalog_messages import product_key, stock_level_message
+from inventory_service.api.convert import (
+    decimal_to_money,
+    enum_from_proto,
+    enum_to_proto,
+    to_timestamp,
+)
+from inventory_service.domain.count_entries import CountEntry
+from inventory_service.domain.count_figures import CountStatistics, SummaryFigures
+from inventory_service.domain.count_rules import visible_to
+from inventory_service.domain.enums import CountMode, CountType
+from inventory_service.domain.errors import DomainError, InvalidArgument
+from inventory_service.domain.identity import Caller
+from inventory_service.services.counts.count_views import (
+    CompletionView,
+    CountLineView,
+    CountView,
+    Summary,
+)
+
+TYPE_PREFIX = "INVENTORY_COUNT_TYPE_"
+STATUS_PREFIX = "INVENTORY_COUNT_STATUS_"
+# The common modes by value, ahead of the general (slower) enum conversion.
+_MODES: dict[int, CountMode] = {pb.COUNT_MODE_SET: CountMode.SET, pb.COUNT_MODE_ADD: CountMode.ADD}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _mode(value: int) -> CountMode:
+    return _MODES.get(value) or enum_from_proto(
+        value, pb.CountMode, "COUNT_MODE_", CountMode, "mode", default=CountMode.SET
+    )
+
+
+def _scan_time(message: pb.CountEntry) -> datetime | None:
+    # Plain datetime arithmetic: a third cheaper than Timestamp.ToDatetime, and it runs per entry.
+    if not message.HasField("scan_time"):
+        return None
+    stamp = message.scan_time
+    try:
+        return _EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
+    except (ValueError, OverflowError) as error:
+        raise InvalidArgument.one("scan_time", "not a valid time") from error
+
+
+def _entry(
+    message: pb.CountEntry | pb.AddCountItemRequest, quantity: int, caller: Caller, **more: Any
+) -> CountEntry:
+    """The fields both messages share, by the same names."""
+    return CountEntry(
+        inventory_count_id=message.inventory_count_id,
+        product=product_key(message.product),
+        quantity=quantity,
+        caller=caller,
+        mode=_mode(message.mode),
+        batch_id=message.batch_id,
+        lot_number=message.lot_number,
+        reason=message.reason,
+        notes=message.notes,
+        location=message.location,
+        **more,
+    )
+
+
+def scanned_entry(
+    message: pb.CountEntry, caller: Caller, device_id: str, call_request_id: str = ""
+) -> CountEntry:
+    """A scanner's entry; InvalidArgument for what cannot be read (a bad mode or time).
+    call_request_id: the stream's x-request-id (api/request_ids.py)."""
+    return _entry(
+        message,
+        message.quantity,
+        caller,
+        entry_id=message.entry_id,
+        device_id=device_id,
+        scanned_at=_scan_time(message),
+        call_request_id=call_request_id,
+    )
+
+
+def added_entry(
+    request: pb.AddCountItemRequest, caller: Caller, entry_id: str, call_request_id: str = ""
+) -> CountEntry:
+    return _entry(
+        request,
+        request.counted_quantity,
+        caller,
+        entry_id=entry_id,
+        request_id=request.request_id,
+        kept=bool(request.request_id),
+        call_request_id=call_request_id,
+    )
+
+
+def as_add_count_item_error(error: DomainError) -> DomainError:
+    """The error of an entry in AddCountItem's terms: its quantity is counted_quantity."""
+    if not isinstance(error, InvalidArgument):
+        return error
+    renamed = InvalidArgument(
+        [
+            dataclasses.replace(v, field="counted_quantity") if v.field == "quantity" else v
+            for v in error.violations
+        ],
+        reason=error.reason,
+    )
+    return renamed
+
+
+class CountMessages:
+    """Read models -> messages, hiding what a caller may not see of a blind count."""
+
+    def __init__(self, currency: str) -> None:
+        self.currency = currency
+
+    def money(self, amount: Decimal) -> money_pb2.Money:
+        return decimal_to_money(amount, self.currency)
+
+    def statistics(self, s: CountStatistics) -> pb.InventoryCountStatistics:
+        return pb.InventoryCountStatistics(
+            items_counted=s.items_counted,
+            items_with_discrepancy=s.items_with_discrepancy,
+            value_missing=self.money(s.value_missing),
+            value_in_excess=self.money(s.value_in_excess),
+            net_variance=self.money(s.net_variance),
+        )
+
+    def count(self, c: CountView, caller: Caller) -> pb.InventoryCount:
+        message = pb.InventoryCount(
+            id=c.id,
+            name=c.name,
+            type=enum_to_proto(c.type, pb.InventoryCountType, TYPE_PREFIX),
+            notes=c.notes,
+            blind=c.blind,
+            status=enum_to_proto(c.status, pb.InventoryCountStatus, STATUS_PREFIX),
+            start_time=to_timestamp(c.started_at),
+            started_by=c.started_by,
+            complete_time=to_timestamp(c.completed_at),
+            completed_by=c.completed_by or "",
+            cancel_time=to_timestamp(c.cancelled_at),
+            cancelled_by=c.cancelled_by or "",
+            close_notes=c.close_notes,
+        )
+        if visible_to(caller, c):
+            message.statistics.CopyFrom(self.statistics(c.statistics))
+        return message
+
+    def item(self, view: CountLineView, caller: Caller) -> pb.CountItem:
+        line = view.line
+        message = pb.CountItem(
+            id=line.id,
+            inventory_count_id=line.inventory_count_id,
+            product_id=line.product_id,
+            sku=view.sku,
+            batch_id=line.batch_id or "",
+            counted_quantity=line.counted_quantity,
+            reason=line.reason,
+            notes=line.notes,
+            location=line.location,
+            counted_by=line.counted_by,
+            count_time=to_timestamp(line.counted_at),
+        )
+        if visible_to(caller, view):
+            message.system_quantity = line.system_quantity
+            message.variance = line.variance
+            message.variance_value.CopyFrom(self.money(line.variance_value))
+            message.significant_discrepancy = line.significant
+        return message
+
+    def completion(
+        self, result: CompletionView, caller: Caller
+    ) -> pb.CompleteInventoryCountResponse:
+        return pb.CompleteInventoryCountResponse(
+            inventory_count=self.count(result.count, caller),
+            adjustments=[adjustment_message(a, self.currency) for a in result.adjustments],
+            moved_items=[
+                pb.MovedCountItem(
+                    item=self.item(moved.line, caller), current_quantity=moved.current_quantity
+                )
+                for moved in result.moved
+            ],
+            uncounted_levels=[stock_level_message(u) for u in result.uncounted],
+        )
+
+    def figures(self, f: SummaryFigures) -> pb.InventorySummaryFigures:
+        return pb.InventorySummaryFigures(
+            total_counts=f.total_counts,
+            in_progress_counts=f.in_progress_counts,
+            completed_counts=f.completed_counts,
+            cancelled_counts=f.cancelled_counts,
+            items_counted=f.lines.items_counted,
+            items_with_discrepancy=f.lines.items_with_discrepancy,
+            accuracy=f.accuracy,
+            value_missing=self.money(f.lines.value_missing),
+            value_in_excess=self.money(f.lines.value_in_excess),
+            net_variance=self.money(f.lines.net_variance),
+        )
+
+    def summary(self, summary: Summary) -> pb.GetInventorySummaryResponse:
+        return pb.GetInventorySummaryResponse(
+            overall=self.figures(summary.overall),
+            by_type=[
+                pb.InventoryTypeSummary(
+                    type=enum_to_proto(count_type, pb.InventoryCountType, TYPE_PREFIX),
+                    figures=self.figures(summary.by_type[count_type]),
+                )
+                for count_type in CountType
+                if count_type in summary.by_type
+            ],
+        )

@@ -1,0 +1,134 @@
+"""The catalog's queries: products, batches, stock levels and the stock ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from sqlalchemy import Date, func, literal, select
+from sqlalchemy.orm import Session
+
+from inventory_service.db.keyset import keyset_page
+from inventory_service.db.models import (
+    Batch,
+    LedgerEntry,
+    Product,
+    StockLevel,
+)
+from inventory_service.domain.paging import Page, PageRequest
+
+
+class ProductRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, product: Product) -> None:
+        self.session.add(product)
+
+    def get(self, product_id: str) -> Product | None:
+        return self.session.get(Product, product_id)
+
+    def by_sku(self, sku: str) -> Product | None:
+        return self.session.scalar(select(Product).where(Product.sku == sku))
+
+    def by_barcode(self, barcode: str) -> Product | None:
+        return self.session.scalar(select(Product).where(Product.barcode == barcode))
+
+    def list_page(self, page: PageRequest, *, show_inactive: bool) -> Page[Product]:
+        stmt = select(Product)
+        if not show_inactive:
+            stmt = stmt.where(Product.active.is_(True))
+        return keyset_page(self.session, stmt, [Product.sku], page)
+
+
+class BatchRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, batch: Batch) -> None:
+        self.session.add(batch)
+
+    def get(self, batch_id: str) -> Batch | None:
+        return self.session.get(Batch, batch_id)
+
+    def by_lot(self, product_id: str, lot_number: str) -> Batch | None:
+        return self.session.scalar(
+            select(Batch).where(Batch.product_id == product_id, Batch.lot_number == lot_number)
+        )
+
+    def list_page(self, product_id: str, page: PageRequest) -> Page[Batch]:
+        # Batches without an expiry sort last: the last representable date stands in for them.
+        expiry = func.coalesce(Batch.expiry_date, literal(date.max, Date))
+        stmt = select(Batch).where(Batch.product_id == product_id)
+        return keyset_page(
+            self.session,
+            stmt,
+            [expiry, Batch.lot_number],
+            page,
+            key_of=lambda b: (b.expiry_date or date.max, b.lot_number),
+        )
+
+
+class StockLevelRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, level: StockLevel) -> None:
+        self.session.add(level)
+
+    def get(
+        self, product_id: str, batch_id: str | None, *, lock: bool = False
+    ) -> StockLevel | None:
+        """The level of (product, batch); with lock, held until the transaction ends."""
+        stmt = select(StockLevel).where(StockLevel.product_id == product_id)
+        stmt = stmt.where(
+            StockLevel.batch_id.is_(None) if batch_id is None else StockLevel.batch_id == batch_id
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        return self.session.scalar(stmt)
+
+    def for_products(self, product_ids: Sequence[str]) -> dict[str, list[StockLevel]]:
+        levels: dict[str, list[StockLevel]] = {pid: [] for pid in product_ids}
+        if not product_ids:
+            return levels
+        stmt = (
+            select(StockLevel)
+            .where(StockLevel.product_id.in_(product_ids))
+            .order_by(StockLevel.product_id, StockLevel.batch_id.is_not(None), StockLevel.batch_id)
+        )
+        for level in self.session.scalars(stmt):
+            levels[level.product_id].append(level)
+        return levels
+
+    def lot_numbers(self, batch_ids: Sequence[str]) -> dict[str, str]:
+        if not batch_ids:
+            return {}
+        rows = self.session.execute(
+            select(Batch.id, Batch.lot_number).where(Batch.id.in_(batch_ids))
+        )
+        return {row.id: row.lot_number for row in rows}
+
+
+class LedgerRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, entry: LedgerEntry) -> None:
+        self.session.add(entry)
+
+    def by_operation(self, operation_id: str) -> list[LedgerEntry]:
+        stmt = (
+            select(LedgerEntry)
+            .where(LedgerEntry.operation_id == operation_id)
+            .order_by(LedgerEntry.sequence)
+        )
+        return list(self.session.scalars(stmt))
+
+    def list_page(
+        self, product_id: str, batch_id: str | None, page: PageRequest
+    ) -> Page[LedgerEntry]:
+        stmt = select(LedgerEntry).where(LedgerEntry.product_id == product_id)
+        if batch_id is not None:
+            stmt = stmt.where(LedgerEntry.batch_id == batch_id)
+        return keyset_page(self.session, stmt, [LedgerEntry.sequence], page)

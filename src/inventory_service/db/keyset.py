@@ -1,0 +1,72 @@
+"""Keyset paging: a page is the rows after the last key of the previous one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from inventory_service.domain.errors import InvalidArgument
+from inventory_service.domain.paging import Key, Page, PageRequest
+
+T = TypeVar("T")
+Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+def _after(columns: Sequence[Column], key: Key, descending: bool) -> ColumnElement[bool]:
+    # (a, b) > (x, y) spelled out, so NULL-free keys work the same on every backend.
+    clauses: list[ColumnElement[bool]] = []
+    for i, column in enumerate(columns):
+        equal_before = [columns[j] == key[j] for j in range(i)]
+        beyond = column < key[i] if descending else column > key[i]
+        clauses.append(and_(*equal_before, beyond))
+    return or_(*clauses)
+
+
+_INT64 = range(-(2**63), 2**63)
+
+
+def _fits(value: Any, column: Column) -> bool:
+    expected = column.type.python_type
+    if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+        return False
+    if isinstance(value, str):
+        return "\x00" not in value
+    if isinstance(value, int):
+        return value in _INT64
+    return not isinstance(value, datetime) or value.tzinfo is not None
+
+
+def check_key(columns: Sequence[Column], key: Key) -> None:
+    """A key (from a client's page token) must have a value of its column's type for each
+    column; anything else would reach the database as a malformed comparison."""
+    if len(key) != len(columns) or not all(map(_fits, key, columns)):
+        raise InvalidArgument.one("page_token", "does not continue this list")
+
+
+def keyset_page(
+    session: Session,
+    stmt: Select[Any],
+    columns: Sequence[Column],
+    page: PageRequest,
+    *,
+    descending: bool = False,
+    key_of: Callable[[T], Key] | None = None,
+) -> Page[T]:
+    """The page of stmt's rows after page.after, in the order of columns. A row's key is its
+    values of the columns (key_of says it for columns that are expressions)."""
+    names = [column.key for column in columns if column.key]
+    assert key_of or len(names) == len(columns), "say key_of for columns that are expressions"
+    key = key_of or (lambda row: tuple(getattr(row, name) for name in names))
+    if page.after is not None:
+        check_key(columns, page.after)
+        stmt = stmt.where(_after(columns, page.after, descending))
+    order = [c.desc() if descending else c.asc() for c in columns]
+    rows: list[T] = list(session.scalars(stmt.order_by(*order).limit(page.size + 1)))
+    if len(rows) > page.size:
+        rows = rows[: page.size]
+        return Page(rows, key(rows[-1]))
+    return Page(rows, None)

@@ -1,0 +1,1 @@
+"""The catalog: products, their batches, stock levels and the movements that change them."""

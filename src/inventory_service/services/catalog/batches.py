@@ -1,0 +1,64 @@
+"""Batches (lots) of a product, each created with its opening balance through the ledger."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from inventory_service.db.models import Batch
+from inventory_service.db.unit_of_work import UnitOfWork
+from inventory_service.domain.catalog_keys import ProductKey
+from inventory_service.domain.catalog_rules import check_batch, check_opening_quantity
+from inventory_service.domain.errors import ErrorCollector, NotFound
+from inventory_service.domain.identity import Caller
+from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.services.base import Service
+from inventory_service.services.catalog.catalog_views import BatchView
+from inventory_service.services.catalog.lookups import find_product
+from inventory_service.services.idempotency import run_once
+from inventory_service.services.read_models import from_row
+from inventory_service.services.stock_ledger import StockLedger
+
+
+def _view(uow: UnitOfWork, batch: Batch) -> BatchView:
+    level = uow.stock_levels.get(batch.product_id, batch.id)
+    return from_row(BatchView, batch, quantity=level.quantity if level else 0)
+
+
+class BatchService(Service):
+    def create(
+        self,
+        caller: Caller,
+        *,
+        product_id: str,
+        lot_number: str,
+        expiry_date: date | None,
+        opening_quantity: int = 0,
+        request_id: str = "",
+    ) -> BatchView:
+        errors = ErrorCollector()
+        check_batch(product_id, lot_number, errors)
+        check_opening_quantity(opening_quantity, errors)
+        errors.raise_if_any()
+
+        def perform(uow: UnitOfWork) -> str:
+            product = find_product(uow, ProductKey(id=product_id), field_name="batch.product_id")
+            batch = Batch(product_id=product.id, lot_number=lot_number, expiry_date=expiry_date)
+            uow.batches.add(batch)
+            uow.flush()
+            StockLedger(uow).open_level(
+                product.id, batch.id, opening_quantity, actor=caller.user_id
+            )
+            return batch.id
+
+        return run_once(self.uow_factory, "CreateBatch", request_id, caller, perform, self._load)
+
+    def list(self, product_id: str, page: PageRequest) -> Page[BatchView]:
+        with self.uow_factory(read_only=True) as uow:
+            product = find_product(uow, ProductKey(id=product_id), field_name="product_id")
+            return uow.batches.list_page(product.id, page).map(lambda b: _view(uow, b))
+
+    def _load(self, uow: UnitOfWork, batch_id: str) -> BatchView:
+        batch = uow.batches.get(batch_id)
+        if batch is None:
+            raise NotFound("batch", batch_id)
+        return _view(uow, batch)

@@ -1,0 +1,61 @@
+"""Read models of the catalog."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from inventory_service.domain.enums import LedgerSource
+
+
+@dataclass(frozen=True)
+class StockLevelView:
+    product_id: str
+    batch_id: str | None
+    lot_number: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class ProductView:
+    id: str
+    sku: str
+    barcode: str | None
+    name: str
+    unit_cost: Decimal
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    levels: tuple[StockLevelView, ...]
+
+    @property
+    def stock_quantity(self) -> int:
+        return sum(level.quantity for level in self.levels)
+
+
+@dataclass(frozen=True)
+class BatchView:
+    id: str
+    product_id: str
+    lot_number: str
+    expiry_date: date | None
+    created_at: datetime
+    quantity: int
+
+
+@dataclass(frozen=True)
+class LedgerEntryView:
+    sequence: int
+    product_id: str
+    batch_id: str | None
+    quantity_delta: int
+    quantity_before: int
+    quantity_after: int
+    source: LedgerSource
+    reason: str
+    source_reference: str
+    stock_adjustment_id: str | None
+    inventory_count_id: str | None
+    actor: str
+    created_at: datetime

@@ -1,0 +1,29 @@
+"""Finding one product or batch inside a unit of work, with the errors of domain/catalog_keys."""
+
+from __future__ import annotations
+
+from inventory_service.db.models import Batch, Product
+from inventory_service.db.unit_of_work import UnitOfWork
+from inventory_service.domain.catalog_keys import ProductKey, checked_batch, checked_product
+
+
+def find_product(uow: UnitOfWork, key: ProductKey, *, field_name: str = "product") -> Product:
+    """The product a ProductKey names; NOT_FOUND or INVALID_ARGUMENT otherwise."""
+    if key.id:
+        found = uow.products.get(key.id)
+    elif key.sku:
+        found = uow.products.by_sku(key.sku)
+    else:
+        found = uow.products.by_barcode(key.barcode) if key.barcode else None
+    return checked_product(key, found, field_name=field_name)
+
+
+def find_batch(
+    uow: UnitOfWork, product: Product, *, batch_id: str = "", lot_number: str = ""
+) -> Batch | None:
+    """The batch of product given by id or lot number; None when neither is given."""
+    if batch_id:
+        found = uow.batches.get(batch_id)
+    else:
+        found = uow.batches.by_lot(product.id, lot_number) if lot_number else None
+    return checked_batch(product.id, product.sku, found, batch_id=batch_id, lot_number=lot_number)

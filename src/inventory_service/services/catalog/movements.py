@@ -1,0 +1,67 @@
+"""Stock movements from internal services (goods received, sales): signed deltas through the
+ledger, many in one transaction, never below zero."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from inventory_service.db.models import LedgerEntry
+from inventory_service.db.unit_of_work import UnitOfWork
+from inventory_service.domain.catalog_keys import ProductKey
+from inventory_service.domain.catalog_rules import MovementInput, check_movements
+from inventory_service.domain.enums import LedgerSource
+from inventory_service.domain.identity import Caller
+from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.services.base import Service
+from inventory_service.services.catalog.catalog_views import LedgerEntryView
+from inventory_service.services.catalog.lookups import find_batch, find_product
+from inventory_service.services.idempotency import run_once
+from inventory_service.services.read_models import from_row
+from inventory_service.services.stock_ledger import LedgerCause, StockLedger
+
+
+def _view(entry: LedgerEntry) -> LedgerEntryView:
+    return from_row(LedgerEntryView, entry, source=LedgerSource(entry.source))
+
+
+class MovementService(Service):
+    def record(
+        self, caller: Caller, movements: Sequence[MovementInput], *, request_id: str = ""
+    ) -> list[LedgerEntryView]:
+        check_movements(movements)
+
+        def perform(uow: UnitOfWork) -> str:
+            operation_id = str(uuid.uuid4())
+            ledger = StockLedger(uow)
+            # Lock in a fixed order so two calls touching the same levels cannot deadlock.
+            keys = sorted({(m.product_id, m.batch_id or "") for m in movements})
+            levels = {}
+            for product_id, batch_id in keys:
+                product = find_product(uow, ProductKey(id=product_id))
+                batch = find_batch(uow, product, batch_id=batch_id)
+                levels[(product_id, batch_id)] = ledger.lock_level(
+                    product.id, batch.id if batch else None
+                )
+            for m in movements:
+                cause = LedgerCause(
+                    LedgerSource.MOVEMENT,
+                    caller.user_id,
+                    reason=m.reason,
+                    source_reference=m.source_reference,
+                    operation_id=operation_id,
+                )
+                ledger.apply(levels[(m.product_id, m.batch_id or "")], m.quantity_delta, cause)
+            uow.flush()
+            return operation_id
+
+        def load(uow: UnitOfWork, operation_id: str) -> list[LedgerEntryView]:
+            return [_view(e) for e in uow.ledger.by_operation(operation_id)]
+
+        return run_once(self.uow_factory, "RecordStockMovements", request_id, caller, perform, load)
+
+    def list(self, product_id: str, batch_id: str, page: PageRequest) -> Page[LedgerEntryView]:
+        with self.uow_factory(read_only=True) as uow:
+            product = find_product(uow, ProductKey(id=product_id), field_name="product_id")
+            batch = find_batch(uow, product, batch_id=batch_id)
+            return uow.ledger.list_page(product.id, batch.id if batch else None, page).map(_view)

@@ -1,0 +1,1 @@
+"""Inventory counts (stock-takes): their lifecycle, completion and reports."""

@@ -1,0 +1,109 @@
+"""Read models of counts and their lines, and how they are loaded."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from inventory_service.db.models import CountItem, InventoryCount
+from inventory_service.db.unit_of_work import UnitOfWork
+from inventory_service.domain.count_entries import CountLine, count_not_found
+from inventory_service.domain.count_figures import CountStatistics, SummaryFigures
+from inventory_service.domain.enums import CountStatus, CountType
+from inventory_service.domain.errors import InvalidArgument
+from inventory_service.services.adjustments.adjustment_views import AdjustmentView
+from inventory_service.services.catalog.catalog_views import StockLevelView
+from inventory_service.services.read_models import from_row
+
+
+@dataclass(frozen=True)
+class CountView:
+    id: str
+    name: str
+    type: CountType
+    notes: str
+    blind: bool
+    status: CountStatus
+    started_at: datetime
+    started_by: str
+    completed_at: datetime | None
+    completed_by: str | None
+    cancelled_at: datetime | None
+    cancelled_by: str | None
+    close_notes: str
+    statistics: CountStatistics
+
+
+@dataclass(frozen=True, slots=True)
+class CountLineView:
+    line: CountLine
+    sku: str
+    # The count's blind flag, so the line can be shown per visible_to.
+    blind: bool
+
+
+@dataclass(frozen=True)
+class MovedLineView:
+    """A line whose level moved after it was counted; current_quantity is the level at
+    completion, before anything was applied."""
+
+    line: CountLineView
+    current_quantity: int
+
+
+@dataclass(frozen=True)
+class CompletionView:
+    count: CountView
+    adjustments: list[AdjustmentView]
+    moved: list[MovedLineView] = field(default_factory=list)
+    # Levels never counted (whole-site counts), as they were before completion.
+    uncounted: list[StockLevelView] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Summary:
+    overall: SummaryFigures
+    by_type: dict[CountType, SummaryFigures]
+
+
+def require_count_id(count_id: str) -> None:
+    if not count_id:
+        raise InvalidArgument.one("inventory_count_id", "required")
+
+
+def count_views(uow: UnitOfWork, counts: Sequence[InventoryCount]) -> list[CountView]:
+    """Read models of counts with their live statistics (one query for any number)."""
+    stats = uow.count_reports.statistics([c.id for c in counts])
+    return [
+        from_row(
+            CountView,
+            c,
+            type=CountType(c.type),
+            status=CountStatus(c.status),
+            statistics=stats[c.id],
+        )
+        for c in counts
+    ]
+
+
+def load_count(uow: UnitOfWork, count_id: str) -> CountView:
+    require_count_id(count_id)
+    count = uow.counts.get(count_id)
+    if count is None:
+        raise count_not_found(count_id)
+    return count_views(uow, [count])[0]
+
+
+def line_views(uow: UnitOfWork, items: Sequence[CountItem]) -> list[CountLineView]:
+    """Read models of lines, with their products' SKUs and their counts' blind flags."""
+    skus = uow.counts.skus([i.product_id for i in items])
+    blind = uow.counts.blind_flags([i.inventory_count_id for i in items])
+    return [
+        CountLineView(
+            from_row(CountLine, i),
+            sku=skus.get(i.product_id, ""),
+            blind=blind.get(i.inventory_count_id, False),
+        )
+        for i in items
+    ]

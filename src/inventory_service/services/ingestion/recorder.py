@@ -1,0 +1,287 @@
+"""The one way a count entry is recorded, whether a scanner streams it or AddCountItem sends it:
+a batch of entries per transaction, each applied exactly once.
+
+A batch goes through four steps, each a method of _Batch below:
+  resolve  the counts (rows FOR SHARE), products and batches the entries name;
+  lock     the lines they touch (FOR UPDATE, in id order), then what was stored before;
+  tally    each line as its entries change it (domain/count_entries.py: SET replaces, ADD
+           adds, within the bound; figures and significance);
+  persist  the lines, a count_entries row per kept entry (the line as its ack shows it) and
+           the request_id of AddCountItem calls that carry one.
+A bad entry gets its own error and changes nothing; the others are stored. An entry_id seen
+before (a scanner resending what it got no ack for, an AddCountItem retried with its
+request_id) is answered with what was stored and applied zero more times; the primary keys
+hold that across streams and replicas. Every entry of one line in a batch is acknowledged with
+the line as the batch left it."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from inventory_service.db.constraints import ENTRY_STORED_MEANWHILE, LINE_CREATED_MEANWHILE
+from inventory_service.db.count_entry_repository import CountEntryRepository, LineKey
+from inventory_service.db.models import new_id
+from inventory_service.db.types import utcnow
+from inventory_service.db.unit_of_work import UnitOfWorkFactory
+from inventory_service.domain.catalog_keys import BatchIndex, ProductIndex, ProductRef
+from inventory_service.domain.count_entries import (
+    CountEntry,
+    CountLine,
+    CountState,
+    LineTally,
+    check_entry,
+    count_not_found,
+    ensure_in_progress,
+)
+from inventory_service.domain.errors import Aborted, DomainError
+from inventory_service.domain.thresholds import Thresholds
+from inventory_service.services.counts.count_views import CountLineView
+from inventory_service.services.ingestion.entries import ADD_COUNT_ITEM, EntryOutcome
+
+log = logging.getLogger(__name__)
+discrepancy_log = logging.getLogger("inventory_service.discrepancies")
+
+# A batch that loses a race (the same new line or entry_id stored by another transaction
+# meanwhile, or a deadlock) is rolled back and recorded again; the retry sees what the winner
+# committed.
+ATTEMPTS = 4
+RACES = {ENTRY_STORED_MEANWHILE, LINE_CREATED_MEANWHILE, "DUPLICATE_REQUEST", "DATABASE_CONFLICT"}
+
+
+class EntryRecorder:
+    def __init__(self, uow_factory: UnitOfWorkFactory, thresholds: Thresholds) -> None:
+        self.uow_factory = uow_factory
+        self.thresholds = thresholds
+
+    def record(self, entries: Sequence[CountEntry]) -> list[EntryOutcome]:
+        """One outcome per entry, in order; every stored entry is committed on return.
+
+        The entries may come from several streams and callers (the server gathers what
+        arrives while a transaction runs into the next one)."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                with self.uow_factory() as uow:
+                    batch = _Batch(uow.count_entries, self.thresholds, entries)
+                    outcomes = batch.record()
+                    uow.commit()
+            except Aborted as error:
+                if error.reason not in RACES:
+                    raise
+                log.info(
+                    "count entry batch lost a race; again",
+                    extra={"fields": {"try": attempt, "reason": error.reason}},
+                )
+            else:
+                # The batch serves many calls: each line is logged under its last entry's call.
+                for line, request_id in batch.changed:
+                    log_if_significant(line, request_id=request_id)
+                return outcomes
+        raise Aborted("count entries kept conflicting; send them again", reason="STREAM_CONFLICT")
+
+
+@dataclass(slots=True)
+class _Resolved:
+    """An entry whose count takes entries and whose product (and batch) exist."""
+
+    index: int
+    count: CountState
+    product: ProductRef
+    key: LineKey
+
+
+@dataclass(slots=True)
+class _LineWork:
+    """A line the batch changes: its first entry stands for its count and product."""
+
+    first: _Resolved
+    tally: LineTally
+    indexes: list[int]  # the entries applied to it, in order
+
+
+class _Batch:
+    """The work of one transaction."""
+
+    def __init__(
+        self, repo: CountEntryRepository, thresholds: Thresholds, entries: Sequence[CountEntry]
+    ) -> None:
+        self.repo = repo
+        self.thresholds = thresholds
+        self.entries = entries
+        self.outcomes: list[EntryOutcome | None] = [None] * len(entries)
+        # Lines written by this batch (new ones included), with the call of their last entry.
+        self.changed: list[tuple[CountLine, str]] = []
+
+    def record(self) -> list[EntryOutcome]:
+        fresh, repeats = self.check()
+        resolved = self.resolve(fresh)
+        lines = self.lock(fresh, resolved)
+        to_apply = [r for r in resolved if self.outcomes[r.index] is None]  # not stored before
+        self.persist(self.tally(to_apply, lines))
+        self.answer_repeats(repeats)
+        answered = [o for o in self.outcomes if o is not None]
+        assert len(answered) == len(self.entries), "every entry gets an outcome"
+        return answered
+
+    def answer_repeats(self, repeats: Sequence[tuple[int, int]]) -> None:
+        """An entry_id repeated in the batch is answered as its first: a duplicate if stored."""
+        for i, first in repeats:
+            earlier = self.outcomes[first]
+            assert earlier is not None
+            self.outcomes[i] = EntryOutcome(
+                self.entries[i].entry_id,
+                line=earlier.line,
+                error=earlier.error,
+                duplicate=earlier.line is not None,
+            )
+
+    def _reject(self, i: int, error: DomainError) -> None:
+        self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, error=error)
+
+    def check(self) -> tuple[list[int], list[tuple[int, int]]]:
+        """The well-formed entries to apply, and those whose entry_id came earlier in the batch
+        (index, index of the first), which are answered as the first one is."""
+        first_of: dict[str, int] = {}
+        fresh: list[int] = []
+        repeats: list[tuple[int, int]] = []
+        for i, entry in enumerate(self.entries):
+            try:
+                check_entry(entry)
+            except DomainError as error:
+                self._reject(i, error)
+                continue
+            if entry.entry_id in first_of:
+                repeats.append((i, first_of[entry.entry_id]))
+            else:
+                first_of[entry.entry_id] = i
+                fresh.append(i)
+        return fresh, repeats
+
+    def resolve(self, fresh: Sequence[int]) -> list[_Resolved]:
+        """Locks the counts FOR SHARE and finds each entry's product and batch (a few
+        set-based reads, then the lookups of domain/catalog_keys.py)."""
+        if not fresh:
+            return []
+        named = [self.entries[i] for i in fresh]
+        counts = self.repo.counts_for_share(e.inventory_count_id for e in named)
+        products = ProductIndex(
+            self.repo.products(
+                [e.product.id for e in named if e.product.id],
+                [e.product.sku for e in named if e.product.sku and not e.product.id],
+                [e.product.barcode for e in named if e.product.barcode and not e.product.id],
+            )
+        )
+        lots = [
+            (product.id, e.lot_number)
+            for e in named
+            if e.lot_number and not e.batch_id
+            for product in [products.get(e.product)]
+            if product is not None
+        ]
+        batches = BatchIndex(self.repo.batches([e.batch_id for e in named if e.batch_id], lots))
+
+        resolved = []
+        for i, entry in zip(fresh, named, strict=True):
+            try:
+                count = counts.get(entry.inventory_count_id)
+                if count is None:
+                    raise count_not_found(entry.inventory_count_id)
+                ensure_in_progress(count.id, count.status)
+                product = products.find(entry.product)
+                batch = batches.find(product, entry.batch_id, entry.lot_number)
+            except DomainError as error:
+                self._reject(i, error)
+                continue
+            key = (count.id, product.id, batch.id if batch else None)
+            resolved.append(_Resolved(i, count, product, key))
+        return resolved
+
+    def lock(self, fresh: Sequence[int], resolved: Sequence[_Resolved]) -> dict[LineKey, CountLine]:
+        """Locks the lines the entries touch, and answers the entries stored before with what
+        their acks said. Looked up once the lines are locked: a transaction that stored these
+        entries meanwhile has committed by now, so they show here instead of colliding."""
+        lines = self.repo.lines_for_update(r.key for r in resolved)
+        index_of = {self.entries[i].entry_id: i for i in fresh if self.entries[i].kept}
+        for entry_id, line, sku, blind in self.repo.stored(list(index_of)):
+            self._answer_duplicate(index_of.pop(entry_id), CountLineView(line, sku, blind))
+        # AddCountItem calls stored before entries were kept: their key names the line.
+        by_request = {self.entries[i].request_id: i for i in index_of.values()}
+        by_request.pop("", None)
+        legacy = self.repo.lines_of_requests(ADD_COUNT_ITEM, list(by_request))
+        for request_id, (line, sku, blind) in legacy.items():
+            self._answer_duplicate(by_request[request_id], CountLineView(line, sku, blind))
+        return lines
+
+    def _answer_duplicate(self, i: int, line: CountLineView) -> None:
+        self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=line, duplicate=True)
+
+    def tally(
+        self, resolved: Sequence[_Resolved], lines: dict[LineKey, CountLine]
+    ) -> list[_LineWork]:
+        """Each line the batch changes, with its entries in order (domain rules refuse an
+        entry that would take the line's total out of bounds)."""
+        work: dict[LineKey, _LineWork] = {}
+        for r in resolved:
+            line = work.get(r.key)
+            if line is None:
+                line = work[r.key] = _LineWork(r, LineTally(lines.get(r.key)), [])
+            refused = line.tally.add(self.entries[r.index])
+            if refused is not None:
+                self._reject(r.index, refused)
+            else:
+                line.indexes.append(r.index)
+        return [line for line in work.values() if line.indexes]
+
+    def persist(self, work: Sequence[_LineWork]) -> None:
+        """Writes the changed lines, then the entry rows and request ids that reference them."""
+        levels = self.repo.level_quantities(w.first.product.id for w in work)
+        new: list[CountLine] = []
+        updated: list[CountLine] = []
+        self.changed = []
+        stored: list[tuple[CountEntry, CountLine]] = []
+        for w in work:
+            key, product = w.first.key, w.first.product
+            line = w.tally.line(
+                key,
+                system_quantity=levels.get((key[1], key[2]), 0),
+                unit_cost=product.unit_cost,
+                thresholds=self.thresholds,
+                clock=utcnow,
+                new_id=new_id,
+            )
+            (new if w.tally.previous is None else updated).append(line)
+            self.changed.append((line, self.entries[w.indexes[-1]].call_request_id))
+            view = CountLineView(line, product.sku, w.first.count.blind)
+            for i in w.indexes:
+                self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=view)
+                if self.entries[i].kept:
+                    stored.append((self.entries[i], line))
+        self.repo.save_lines(new, updated)  # lines first: the entry rows reference them
+        self.repo.insert_entries(stored)
+        self.repo.insert_request_ids(ADD_COUNT_ITEM, [entry for entry, _ in stored])
+
+
+def log_if_significant(line: CountLine, *, request_id: str = "") -> None:
+    """Logs a significant discrepancy (call after the line is committed); request_id names the
+    call that changed it, which is not the one being served (a batch serves many)."""
+    if not line.significant:
+        return
+    discrepancy_log.warning(
+        "significant count discrepancy",
+        extra={
+            "fields": {
+                **({"request_id": request_id} if request_id else {}),
+                "event": "count_discrepancy",
+                "inventory_count_id": line.inventory_count_id,
+                "count_item_id": line.id,
+                "product_id": line.product_id,
+                "batch_id": line.batch_id,
+                "system_quantity": line.system_quantity,
+                "counted_quantity": line.counted_quantity,
+                "variance": line.variance,
+                "variance_value": str(line.variance_value),
+                "counted_by": line.counted_by,
+            }
+        },
+    )

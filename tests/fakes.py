@@ -1,0 +1,396 @@
+"""An in-memory unit of work for service-layer unit tests (as Architecture Patterns with Python
+does): the same repository methods the services call, over dicts of rows. A unit of work that
+leaves its block without commit() puts every row back as it was, so all-or-nothing is tested
+too. Locks are not modelled: these tests run one transaction at a time (concurrency is the
+end-to-end tests' job, on a real database)."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, TypeVar
+
+from inventory_service.db.constraints import ENTRY_STORED_MEANWHILE
+from inventory_service.db.count_entry_repository import entry_row
+from inventory_service.db.models import (
+    Base,
+    Batch,
+    CountItem,
+    IdempotencyKey,
+    InventoryCount,
+    LedgerEntry,
+    Product,
+    StockAdjustment,
+    StockLevel,
+    StoredCountEntry,
+)
+from inventory_service.domain.catalog_keys import BatchRef, ProductRef
+from inventory_service.domain.count_entries import CountEntry, CountLine, CountState
+from inventory_service.domain.count_figures import CountStatistics
+from inventory_service.domain.enums import CountStatus
+from inventory_service.domain.errors import Aborted
+
+R = TypeVar("R", bound=Base)
+
+
+def with_defaults(row: R) -> R:
+    """The row with its columns' Python-side defaults filled in, as an INSERT would."""
+    for column in row.__table__.columns:
+        if getattr(row, column.key) is None and column.default is not None:
+            arg = column.default.arg  # type: ignore[attr-defined]
+            setattr(row, column.key, arg(None) if callable(arg) else arg)
+    return row
+
+
+class FakeDatabase:
+    """The committed rows, by table and primary key."""
+
+    def __init__(self) -> None:
+        self.tables: dict[type[Base], dict[Any, Any]] = {}
+        self.sequence = itertools.count(1)
+        self.commits = 0
+
+    def table(self, model: type[R]) -> dict[Any, R]:
+        return self.tables.setdefault(model, {})
+
+    def snapshot(self) -> dict[type[Base], list[tuple[Any, Any, dict[str, Any]]]]:
+        return {
+            model: [(pk, row, _values(row)) for pk, row in rows.items()]
+            for model, rows in self.tables.items()
+        }
+
+    def restore(self, snapshot: dict[type[Base], list[tuple[Any, Any, dict[str, Any]]]]) -> None:
+        self.tables = {}
+        for model, rows in snapshot.items():
+            table = self.table(model)
+            for pk, row, values in rows:
+                for name, value in values.items():
+                    setattr(row, name, value)
+                table[pk] = row
+
+
+def _values(row: Any) -> dict[str, Any]:
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+class _Repository:
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+
+
+class FakeProducts(_Repository):
+    def add(self, product: Product) -> None:
+        self.db.table(Product)[with_defaults(product).id] = product
+
+    def get(self, product_id: str) -> Product | None:
+        return self.db.table(Product).get(product_id)
+
+    def by_sku(self, sku: str) -> Product | None:
+        return next((p for p in self.db.table(Product).values() if p.sku == sku), None)
+
+    def by_barcode(self, barcode: str) -> Product | None:
+        return next((p for p in self.db.table(Product).values() if p.barcode == barcode), None)
+
+
+class FakeBatches(_Repository):
+    def add(self, batch: Batch) -> None:
+        self.db.table(Batch)[with_defaults(batch).id] = batch
+
+    def get(self, batch_id: str) -> Batch | None:
+        return self.db.table(Batch).get(batch_id)
+
+
+class FakeStockLevels(_Repository):
+    def add(self, level: StockLevel) -> None:
+        self.db.table(StockLevel)[with_defaults(level).id] = level
+
+    def get(
+        self, product_id: str, batch_id: str | None, *, lock: bool = False
+    ) -> StockLevel | None:
+        levels = self.db.table(StockLevel).values()
+        return next(
+            (lv for lv in levels if (lv.product_id, lv.batch_id) == (product_id, batch_id)), None
+        )
+
+    def for_products(self, product_ids: Sequence[str]) -> dict[str, list[StockLevel]]:
+        found: dict[str, list[StockLevel]] = {pid: [] for pid in product_ids}
+        for level in self.db.table(StockLevel).values():
+            if level.product_id in found:
+                found[level.product_id].append(level)
+        return found
+
+    def lot_numbers(self, batch_ids: Sequence[str]) -> dict[str, str]:
+        return {b: self.db.table(Batch)[b].lot_number for b in batch_ids}
+
+
+class FakeLedger(_Repository):
+    def add(self, entry: LedgerEntry) -> None:
+        entry.sequence = next(self.db.sequence)
+        self.db.table(LedgerEntry)[entry.sequence] = with_defaults(entry)
+
+    def rows(self) -> list[LedgerEntry]:
+        return sorted(self.db.table(LedgerEntry).values(), key=lambda e: e.sequence)
+
+
+class FakeIdempotency(_Repository):
+    def get(self, operation: str, request_id: str) -> str | None:
+        key = self.db.table(IdempotencyKey).get((operation, request_id))
+        return key.resource_id if key else None
+
+    def add(self, operation: str, request_id: str, resource_id: str, actor: str) -> None:
+        self.db.table(IdempotencyKey)[(operation, request_id)] = IdempotencyKey(
+            operation=operation, request_id=request_id, resource_id=resource_id, actor=actor
+        )
+
+
+class FakeAdjustments(_Repository):
+    def add(self, adjustment: StockAdjustment) -> None:
+        self.db.table(StockAdjustment)[with_defaults(adjustment).id] = adjustment
+
+    def get(self, adjustment_id: str, *, lock: bool = False) -> StockAdjustment | None:
+        return self.db.table(StockAdjustment).get(adjustment_id)
+
+
+class FakeCounts(_Repository):
+    def add(self, count: InventoryCount) -> None:
+        self.db.table(InventoryCount)[with_defaults(count).id] = count
+
+    def get(self, count_id: str, *, lock: str | None = None) -> InventoryCount | None:
+        return self.db.table(InventoryCount).get(count_id)
+
+    def in_progress(self) -> InventoryCount | None:
+        counts = self.db.table(InventoryCount).values()
+        return next((c for c in counts if c.status == CountStatus.IN_PROGRESS.value), None)
+
+    def lines(self, count_id: str) -> list[CountItem]:
+        items = self.db.table(CountItem).values()
+        mine = [i for i in items if i.inventory_count_id == count_id]
+        return sorted(mine, key=lambda i: (i.first_counted_at, i.id))
+
+    def skus(self, product_ids: Sequence[str]) -> dict[str, str]:
+        return {p: self.db.table(Product)[p].sku for p in product_ids}
+
+    def blind_flags(self, count_ids: Sequence[str]) -> dict[str, bool]:
+        return {c: self.db.table(InventoryCount)[c].blind for c in count_ids}
+
+    def lock_levels_for_completion(self, count_id: str, *, include_uncounted: bool) -> None:
+        pass
+
+    def _level(self, product_id: str, batch_id: str | None) -> StockLevel | None:
+        return FakeStockLevels(self.db).get(product_id, batch_id)
+
+    def lines_with_levels(self, count_id: str) -> list[tuple[CountItem, StockLevel | None]]:
+        return [(i, self._level(i.product_id, i.batch_id)) for i in self.lines(count_id)]
+
+    def uncounted_levels(self, count_id: str) -> list[tuple[StockLevel, str | None]]:
+        counted = {(i.product_id, i.batch_id) for i in self.lines(count_id)}
+        products = self.db.table(Product)
+        batches = self.db.table(Batch)
+        return [
+            (lv, batches[lv.batch_id].lot_number if lv.batch_id else None)
+            for lv in self.db.table(StockLevel).values()
+            if products[lv.product_id].active and (lv.product_id, lv.batch_id) not in counted
+        ]
+
+    def unit_costs(self, product_ids: Sequence[str]) -> dict[str, Decimal]:
+        return {p: self.db.table(Product)[p].unit_cost for p in product_ids}
+
+    def adjustments_of(self, count_id: str) -> list[StockAdjustment]:
+        rows = self.db.table(StockAdjustment).values()
+        return [a for a in rows if a.inventory_count_id == count_id]
+
+
+class FakeCountReports(_Repository):
+    def statistics(self, count_ids: Sequence[str]) -> dict[str, CountStatistics]:
+        figures = {}
+        for count_id in count_ids:
+            lines = FakeCounts(self.db).lines(count_id)
+            values = [line.variance_value for line in lines]
+            figures[count_id] = CountStatistics(
+                items_counted=len(lines),
+                items_with_discrepancy=sum(1 for line in lines if line.variance),
+                value_missing=-sum((v for v in values if v < 0), Decimal(0)),
+                value_in_excess=sum((v for v in values if v > 0), Decimal(0)),
+                net_variance=sum(values, Decimal(0)),
+            )
+        return figures
+
+
+class FakeCountEntries(_Repository):
+    """What the recorder reads and writes, over the same rows as the other fakes."""
+
+    def counts_for_share(self, count_ids: Iterable[str]) -> dict[str, CountState]:
+        counts = self.db.table(InventoryCount)
+        return {
+            c: CountState(c, counts[c].status, counts[c].blind) for c in count_ids if c in counts
+        }
+
+    def products(
+        self, ids: Sequence[str], skus: Sequence[str], barcodes: Sequence[str]
+    ) -> list[ProductRef]:
+        return [
+            ProductRef(p.id, p.sku, p.barcode, p.unit_cost)
+            for p in self.db.table(Product).values()
+            if p.id in ids or p.sku in skus or (p.barcode and p.barcode in barcodes)
+        ]
+
+    def batches(self, ids: Sequence[str], lots: Sequence[tuple[str, str]]) -> list[BatchRef]:
+        return [
+            BatchRef(b.id, b.product_id, b.lot_number)
+            for b in self.db.table(Batch).values()
+            if b.id in ids or (b.product_id, b.lot_number) in lots
+        ]
+
+    def lines_for_update(self, keys: Iterable[tuple[str, str, str | None]]) -> dict[Any, CountLine]:
+        wanted = set(keys)
+        return {
+            key: CountLine(**_values(item))
+            for item in self.db.table(CountItem).values()
+            if (key := (item.inventory_count_id, item.product_id, item.batch_id)) in wanted
+        }
+
+    def stored(self, entry_ids: Sequence[str]) -> list[tuple[str, CountLine, str, bool]]:
+        found = []
+        for entry_id in entry_ids:
+            row = self.db.table(StoredCountEntry).get(entry_id)
+            if row is None:
+                continue
+            item = self.db.table(CountItem)[row.count_item_id]
+            line = CountLine(
+                id=item.id,
+                inventory_count_id=item.inventory_count_id,
+                product_id=item.product_id,
+                batch_id=item.batch_id,
+                system_quantity=row.system_quantity,
+                counted_quantity=row.counted_quantity,
+                variance=row.variance,
+                unit_cost=item.unit_cost,
+                variance_value=row.variance_value,
+                significant=row.significant,
+                reason=row.reason,
+                notes=row.notes,
+                location=row.location,
+                counted_by=row.counted_by,
+                counted_at=row.stored_at,
+                first_counted_at=item.first_counted_at,
+            )
+            sku = self.db.table(Product)[item.product_id].sku
+            found.append(
+                (entry_id, line, sku, self.db.table(InventoryCount)[item.inventory_count_id].blind)
+            )
+        return found
+
+    def lines_of_requests(
+        self, operation: str, request_ids: Sequence[str]
+    ) -> dict[str, tuple[CountLine, str, bool]]:
+        found = {}
+        for request_id in request_ids:
+            key = self.db.table(IdempotencyKey).get((operation, request_id))
+            item = self.db.table(CountItem).get(key.resource_id) if key else None
+            if item is not None:
+                sku = self.db.table(Product)[item.product_id].sku
+                blind = self.db.table(InventoryCount)[item.inventory_count_id].blind
+                found[request_id] = (CountLine(**_values(item)), sku, blind)
+        return found
+
+    def level_quantities(self, product_ids: Iterable[str]) -> dict[tuple[str, str | None], int]:
+        ids = set(product_ids)
+        return {
+            (lv.product_id, lv.batch_id): lv.quantity
+            for lv in self.db.table(StockLevel).values()
+            if lv.product_id in ids
+        }
+
+    def save_lines(self, new: Sequence[CountLine], changed: Sequence[CountLine]) -> None:
+        items = self.db.table(CountItem)
+        for line in new:
+            items[line.id] = CountItem(**vars_of(line))
+        for line in changed:
+            for name, value in vars_of(line).items():
+                setattr(items[line.id], name, value)
+
+    def insert_entries(self, stored: Sequence[tuple[CountEntry, CountLine]]) -> None:
+        rows = self.db.table(StoredCountEntry)
+        for entry, line in stored:
+            if entry.entry_id in rows:  # the primary key
+                raise Aborted("stored meanwhile", reason=ENTRY_STORED_MEANWHILE)
+            rows[entry.entry_id] = StoredCountEntry(**entry_row(entry, line))
+
+    def insert_request_ids(self, operation: str, entries: Sequence[CountEntry]) -> None:
+        for entry in entries:
+            if entry.request_id:
+                FakeIdempotency(self.db).add(
+                    operation, entry.request_id, entry.entry_id, entry.caller.user_id
+                )
+
+
+def vars_of(line: CountLine) -> dict[str, Any]:
+    return {name: getattr(line, name) for name in CountLine.__slots__}  # type: ignore[attr-defined]
+
+
+class FakeUnitOfWork:
+    """One transaction over a FakeDatabase: rolled back on exit unless committed."""
+
+    def __init__(self, db: FakeDatabase) -> None:
+        self.db = db
+        self.products = FakeProducts(db)
+        self.batches = FakeBatches(db)
+        self.stock_levels = FakeStockLevels(db)
+        self.ledger = FakeLedger(db)
+        self.idempotency = FakeIdempotency(db)
+        self.counts = FakeCounts(db)
+        self.count_reports = FakeCountReports(db)
+        self.count_entries = FakeCountEntries(db)
+        self.adjustments = FakeAdjustments(db)
+        self.committed = False
+
+    def __enter__(self) -> FakeUnitOfWork:
+        self._before = self.db.snapshot()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self.committed:
+            self.db.restore(self._before)
+
+    def flush(self) -> None:
+        pass
+
+    def commit(self) -> None:
+        self.committed = True
+        self.db.commits += 1
+
+
+def fake_uow_factory(db: FakeDatabase) -> Callable[..., FakeUnitOfWork]:
+    def factory(*, read_only: bool = False) -> FakeUnitOfWork:
+        return FakeUnitOfWork(db)
+
+    return factory
+
+
+def seed_product(
+    db: FakeDatabase, sku: str, *, cost: str = "1.00", on_hand: int = 0, active: bool = True
+) -> Product:
+    """A product with an unbatched level, as CreateProduct leaves it (opening ledger left out)."""
+    product = with_defaults(Product(sku=sku, name=sku, unit_cost=Decimal(cost), active=active))
+    db.table(Product)[product.id] = product
+    level = with_defaults(StockLevel(product_id=product.id, batch_id=None, quantity=on_hand))
+    db.table(StockLevel)[level.id] = level
+    return product
+
+
+def seed_batch(db: FakeDatabase, product: Product, lot: str, *, on_hand: int = 0) -> Batch:
+    batch = with_defaults(
+        Batch(product_id=product.id, lot_number=lot, expiry_date=date(2030, 1, 1))
+    )
+    db.table(Batch)[batch.id] = batch
+    level = with_defaults(StockLevel(product_id=product.id, batch_id=batch.id, quantity=on_hand))
+    db.table(StockLevel)[level.id] = level
+    return batch
