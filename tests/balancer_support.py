@@ -53,6 +53,7 @@ class Balancer:
         self.upstream = f"127.0.0.1:{upstream_port}"
         self.port = 0
         self.requests: dict[str, list[Message]] = defaultdict(list)  # unary requests, decoded
+        self.deadlines: dict[str, list[float]] = defaultdict(list)  # their seconds left on arrival
         self.streams_opened: dict[str, int] = defaultdict(int)
         self._faults: dict[str, list[Fault]] = defaultdict(list)
         self._lock = threading.Lock()
@@ -99,6 +100,7 @@ class Balancer:
         method = _short_name(path)
         with self._lock:
             self.requests[method].append(_request_class(path).FromString(request))
+            self.deadlines[method].append(context.time_remaining())
         fault = self._next_fault(method)
         if fault is not None:
             await asyncio.sleep(fault.delay)

@@ -10,6 +10,7 @@ from typing import Any
 import grpc
 import pytest
 
+import inventory_client.client as client_module
 from inventory.v1 import catalog_pb2
 from inventory.v1 import inventory_count_pb2 as counts_pb2
 from inventory.v1 import stock_adjustment_pb2 as adjustments_pb2
@@ -221,7 +222,7 @@ def test_retries_stop_after_max_attempts(balancer: Balancer) -> None:
     assert len(balancer.requests["ListProducts"]) == 3
 
 
-def test_every_call_has_a_deadline_that_its_retries_share(balancer: Balancer) -> None:
+def test_every_call_has_a_deadline(balancer: Balancer) -> None:
     slow = Fault(code=None, delay=2.0)
     with client_for(balancer.port, Role.STAFF, deadline=0.3) as client:
         balancer.fail_next("ListProducts", slow)
@@ -232,12 +233,42 @@ def test_every_call_has_a_deadline_that_its_retries_share(balancer: Balancer) ->
         # A call may ask for more time than the default.
         balancer.fail_next("ListProducts", Fault(code=None, delay=0.5))
         assert list(client.list_products(timeout=10).products) == []
-        # Retries never outlast the deadline.
-        retrying = RetryPolicy(max_attempts=50, backoff=Backoff(initial=0.1, maximum=0.1))
-    with client_for(balancer.port, Role.STAFF, deadline=0.5, retry=retrying) as client:
+
+
+class ClientClock:
+    """The client's clock (its module's `time`) in a test: time passes only while the client
+    sleeps between attempts, so its decisions are the same on an idle and on a loaded machine,
+    where a sleeper wakes late and an attempt started with a sliver of the deadline left ends
+    DEADLINE_EXCEEDED. Each attempt still carries a real gRPC deadline: what the clock says is
+    left."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def test_retries_share_the_deadline_and_never_outlast_it(
+    balancer: Balancer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = ClientClock()
+    monkeypatch.setattr(client_module, "time", clock)
+    retrying = RetryPolicy(max_attempts=50, backoff=Backoff(initial=1.0, maximum=1.0, jitter=0))
+    with client_for(balancer.port, Role.STAFF, deadline=4.9, retry=retrying) as client:
         balancer.fail_next("ListProducts", *[Fault()] * 50)
-        started = time.monotonic()
         with pytest.raises(Unavailable):
             client.list_products()
-        assert time.monotonic() - started < 1.5
-    assert len(balancer.requests["ListProducts"]) < 20
+    # Attempts at 0, 1, 2, 3 and 4 s: a sixth would start after the deadline, so the client
+    # stops and raises what it was retrying instead of sleeping past it.
+    assert clock.sleeps == [1.0] * 4
+    assert clock.now < 4.9
+    assert len(balancer.requests["ListProducts"]) == 5
+    # Each attempt's deadline was what was left of the call's (less the trip to the balancer).
+    left = dict(zip([4.9, 3.9, 2.9, 1.9, 0.9], balancer.deadlines["ListProducts"], strict=True))
+    assert all(told - 0.5 < seconds <= told + 0.01 for told, seconds in left.items()), left
