@@ -15,6 +15,7 @@ from typing import Any
 from prometheus_client import Counter, Gauge, Histogram
 
 _CALL_LABELS = ["grpc_type", "grpc_service", "grpc_method"]
+_SECONDS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 calls_started = Counter("grpc_server_started", "RPCs started on the server.", _CALL_LABELS)
 calls_handled = Counter(
@@ -26,7 +27,7 @@ call_seconds = Histogram(
     "grpc_server_handling_seconds",
     "Time from the start of a unary RPC to its answer (streams are left out: they last a shift).",
     _CALL_LABELS,
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    buckets=_SECONDS,
 )
 open_streams = Gauge(
     "inventory_open_streams",
@@ -51,7 +52,7 @@ entry_batch_size = Histogram(
 entry_batch_seconds = Histogram(
     "inventory_entry_batch_seconds",
     "Time from handing a batch of count entries to the database threads to its commit.",
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+    buckets=_SECONDS,
 )
 db_connections_in_use = Gauge(
     "inventory_db_connections_in_use",
