@@ -187,3 +187,24 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     ) -> pb.ListDiscrepanciesResponse:
         items, token = await self._lines(request, self.reports.discrepancies)
         return pb.ListDiscrepanciesResponse(items=items, next_page_token=token)
+
+    # Placeholders of issue 11's RPCs; each part of the issue replaces its own.
+    async def RequestRecount(
+        self, request: pb.RequestRecountRequest, context: Context
+    ) -> pb.RequestRecountResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "RequestRecount is not built yet")
+        raise AssertionError("abort raises")
+
+    async def ListCountItemEntries(
+        self, request: pb.ListCountItemEntriesRequest, context: Context
+    ) -> pb.ListCountItemEntriesResponse:
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ListCountItemEntries is not built yet")
+        raise AssertionError("abort raises")
+
+    async def ListProductsDueForCount(
+        self, request: pb.ListProductsDueForCountRequest, context: Context
+    ) -> pb.ListProductsDueForCountResponse:
+        await context.abort(
+            grpc.StatusCode.UNIMPLEMENTED, "ListProductsDueForCount is not built yet"
+        )
+        raise AssertionError("abort raises")
