@@ -85,7 +85,7 @@ class FakeProducts(_Repository):
     def add(self, product: Product) -> None:
         self.db.table(Product)[with_defaults(product).id] = product
 
-    def get(self, product_id: str) -> Product | None:
+    def get(self, product_id: str, *, lock: str | None = None) -> Product | None:
         return self.db.table(Product).get(product_id)
 
     def by_sku(self, sku: str) -> Product | None:
@@ -101,6 +101,10 @@ class FakeBatches(_Repository):
 
     def get(self, batch_id: str) -> Batch | None:
         return self.db.table(Batch).get(batch_id)
+
+    def by_ids(self, batch_ids: Sequence[str]) -> dict[str, Batch]:
+        batches = self.db.table(Batch)
+        return {b: batches[b] for b in batch_ids if b in batches}
 
 
 class FakeStockLevels(_Repository):
@@ -232,14 +236,14 @@ class FakeCountEntries(_Repository):
         self, ids: Sequence[str], skus: Sequence[str], barcodes: Sequence[str]
     ) -> list[ProductRef]:
         return [
-            ProductRef(p.id, p.sku, p.barcode, p.unit_cost)
+            ProductRef(p.id, p.sku, p.barcode, p.unit_cost, p.tracking)
             for p in self.db.table(Product).values()
             if p.id in ids or p.sku in skus or (p.barcode and p.barcode in barcodes)
         ]
 
     def batches(self, ids: Sequence[str], lots: Sequence[tuple[str, str]]) -> list[BatchRef]:
         return [
-            BatchRef(b.id, b.product_id, b.lot_number)
+            BatchRef(b.id, b.product_id, b.lot_number, b.expiry_date)
             for b in self.db.table(Batch).values()
             if b.id in ids or (b.product_id, b.lot_number) in lots
         ]

@@ -270,11 +270,16 @@ def create_product(
     opening: int = 0,
     barcode: str = "",
     name: str | None = None,
+    tracking: Any = catalog_pb2.TRACKING_MODE_UNSPECIFIED,
 ) -> catalog_pb2.Product:
     response = api.catalog.CreateProduct(
         catalog_pb2.CreateProductRequest(
             product=catalog_pb2.Product(
-                sku=sku, name=name or f"Product {sku}", unit_cost=money(cost), barcode=barcode
+                sku=sku,
+                name=name or f"Product {sku}",
+                unit_cost=money(cost),
+                barcode=barcode,
+                tracking=tracking,
             ),
             opening_quantity=opening,
         ),
@@ -286,9 +291,18 @@ def create_product(
 _skus = itertools.count(1)
 
 
+LOT = catalog_pb2.TRACKING_MODE_LOT
+NONE = catalog_pb2.TRACKING_MODE_NONE
+
+
 def make_product(api: Clients, *, unit_cost: str = "1.00", opening: int = 1000) -> str:
     """The id of a new product with a SKU of its own."""
     return create_product(api, f"ADJ-{next(_skus)}", cost=unit_cost, opening=opening).id
+
+
+def make_lot_product(api: Clients, *, unit_cost: str = "1.00") -> str:
+    """The id of a new lot-tracked product (no stock until its batches are created)."""
+    return create_product(api, f"LOT-{next(_skus)}", cost=unit_cost, tracking=LOT).id
 
 
 def create_batch(
