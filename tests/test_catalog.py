@@ -10,11 +10,11 @@ from google.protobuf import field_mask_pb2
 from inventory.v1 import catalog_pb2
 from tests.helpers import (
     ADMIN,
+    LOT,
     STAFF,
     Clients,
     as_decimal,
     create_batch,
-    LOT,
     create_product,
     error_info,
     expect_error,
