@@ -227,7 +227,8 @@ def test_expired_batches_show_in_levels_and_count_lines_and_completion(api: Clie
     fresh = create_batch(api, pills.id, "L-NEW", opening=10, expiry=FUTURE)
     assert (old.expired, fresh.expired) == (True, False)
     levels = {lv.batch_id: lv for lv in get_product(api, pills.id).stock_levels}
-    assert levels[old.id].expired and levels[old.id].expiry_date.year == PAST[0]
+    assert levels[old.id].expired
+    assert levels[old.id].expiry_date.year == PAST[0]
     assert not levels[fresh.id].expired
 
     count_id = start_count(api).id

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -17,21 +16,11 @@ from inventory.v1 import catalog_pb2, catalog_pb2_grpc
 from inventory.v1 import inventory_count_pb2 as pb
 from inventory_service.bootstrap import ServiceLayer
 from inventory_service.demo import DEMO_PRODUCTS, load_demo_catalog
-from tests.helpers import MANAGER, TEST_SECRET, Clients, ServerThread, all_pages, clients
+from tests.helpers import MANAGER, Clients, ServerThread, all_pages, clients
+from tests.readme_shell import readme_block, run_bash
 
-REPO = Path(__file__).resolve().parents[1]
-README = REPO / "README.md"
-VENV = REPO / ".venv" if (REPO / ".venv").exists() else Path(sys.executable).parents[1]
 # Recorded between the scan and the completion: (sku, lot or "", quantity delta).
 AFTER_SCAN = [("IBU-200-16", "L2403", -2), ("GLV-NIT-M", "", 10)]
-
-
-def readme_stocktake() -> list[str]:
-    """The lines of the first sh block of the README's section "A first call from the shell"."""
-    section = README.read_text().split("## A first call from the shell", 1)[1]
-    block = re.search(r"```sh\n(.*?)```", section, re.S)
-    assert block is not None, "the section has no sh block"
-    return block.group(1).splitlines()
 
 
 def record_after_scan() -> None:
@@ -59,29 +48,11 @@ def record_after_scan() -> None:
 
 
 def run_readme(port: int, workdir: Path) -> subprocess.CompletedProcess[str]:
-    """The block as written; a hook after its scan line records AFTER_SCAN. It runs where
-    .venv/bin is the project's, with the test server's address and signing secret."""
-    lines = readme_stocktake()
+    """The block as written; a hook after its scan line records AFTER_SCAN."""
+    lines = readme_block("## A first call from the shell")
     [scan_at] = [i for i, line in enumerate(lines) if line.startswith("inv simulate")]
     hook = f'"{sys.executable}" -c "from {__name__} import record_after_scan as r; r()"'
-    script = [*lines[: scan_at + 1], hook, *lines[scan_at + 1 :]]
-    (workdir / ".venv").symlink_to(VENV)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")}
-    env.update(
-        INVENTORY_ADDRESS=f"127.0.0.1:{port}",
-        INVENTORY_JWT_SECRET=TEST_SECRET,  # `inventory-service token --dev` signs with it
-        PYTHONPATH=str(REPO),
-        COLUMNS="200",
-    )
-    return subprocess.run(
-        ["bash", "-c", "\n".join(script)],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_bash([*lines[: scan_at + 1], hook, *lines[scan_at + 1 :]], port, workdir)
 
 
 def test_the_readme_stock_take_leaves_what_was_counted(
