@@ -30,7 +30,7 @@ from inventory_service.db.models import (
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
 from inventory_service.domain.count_entries import CountEntry, CountLine, CountState
 from inventory_service.domain.count_figures import CountStatistics
-from inventory_service.domain.enums import CountStatus
+from inventory_service.domain.enums import CountStatus, TrackingMode
 from inventory_service.domain.errors import Aborted
 
 R = TypeVar("R", bound=Base)
@@ -391,6 +391,8 @@ def seed_product(
 
 
 def seed_batch(db: FakeDatabase, product: Product, lot: str, *, on_hand: int = 0) -> Batch:
+    """A batch of product, which is lot-tracked from now on."""
+    product.tracking = TrackingMode.LOT.value
     batch = with_defaults(
         Batch(product_id=product.id, lot_number=lot, expiry_date=date(2030, 1, 1))
     )
