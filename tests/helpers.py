@@ -18,6 +18,7 @@ from typing import Any
 import grpc
 import pytest
 from cryptography.hazmat.primitives import serialization
+from google.protobuf import field_mask_pb2
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from google.type import date_pb2, money_pb2
@@ -338,6 +339,17 @@ def move(
         metadata=STAFF,
     )
     return response.entries[0]
+
+
+def set_tracking(api: Clients, product_id: str, tracking: Any) -> catalog_pb2.Product:
+    """UpdateProduct of how the product is tracked (LOT or NONE)."""
+    return api.catalog.UpdateProduct(
+        catalog_pb2.UpdateProductRequest(
+            product=catalog_pb2.Product(id=product_id, tracking=tracking),
+            update_mask=field_mask_pb2.FieldMask(paths=["tracking"]),
+        ),
+        metadata=ADMIN,
+    ).product
 
 
 def get_product(api: Clients, product_id: str) -> catalog_pb2.Product:

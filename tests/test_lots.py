@@ -5,11 +5,9 @@ levels, count lines and completion. Every per-entry rule through AddCountItem an
 from __future__ import annotations
 
 import grpc
-from google.protobuf import field_mask_pb2
 
 from inventory.v1 import catalog_pb2
 from tests.helpers import (
-    ADMIN,
     EXPIRED,
     LOT,
     MANAGER,
@@ -36,21 +34,12 @@ from tests.helpers import (
     precondition_violations,
     roundtrip,
     scan,
+    set_tracking,
     start_count,
 )
 
 PAST = (2020, 1, 31)
 FUTURE = (2099, 12, 31)
-
-
-def set_tracking(api: Clients, product_id: str, tracking: int) -> catalog_pb2.Product:
-    return api.catalog.UpdateProduct(
-        catalog_pb2.UpdateProductRequest(
-            product=catalog_pb2.Product(id=product_id, tracking=tracking),  # type: ignore[arg-type]
-            update_mask=field_mask_pb2.FieldMask(paths=["tracking"]),
-        ),
-        metadata=ADMIN,
-    ).product
 
 
 def test_a_product_says_how_it_is_tracked(api: Clients) -> None:
