@@ -30,7 +30,7 @@ from inventory_service.db.models import (
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
 from inventory_service.domain.count_entries import CountEntry, CountLine, CountState
 from inventory_service.domain.count_figures import CountStatistics
-from inventory_service.domain.enums import CountStatus
+from inventory_service.domain.enums import CountStatus, TrackingMode
 from inventory_service.domain.errors import Aborted
 
 R = TypeVar("R", bound=Base)
@@ -85,7 +85,7 @@ class FakeProducts(_Repository):
     def add(self, product: Product) -> None:
         self.db.table(Product)[with_defaults(product).id] = product
 
-    def get(self, product_id: str) -> Product | None:
+    def get(self, product_id: str, *, lock: str | None = None) -> Product | None:
         return self.db.table(Product).get(product_id)
 
     def by_sku(self, sku: str) -> Product | None:
@@ -101,6 +101,10 @@ class FakeBatches(_Repository):
 
     def get(self, batch_id: str) -> Batch | None:
         return self.db.table(Batch).get(batch_id)
+
+    def by_ids(self, batch_ids: Sequence[str]) -> dict[str, Batch]:
+        batches = self.db.table(Batch)
+        return {b: batches[b] for b in batch_ids if b in batches}
 
 
 class FakeStockLevels(_Repository):
@@ -232,14 +236,14 @@ class FakeCountEntries(_Repository):
         self, ids: Sequence[str], skus: Sequence[str], barcodes: Sequence[str]
     ) -> list[ProductRef]:
         return [
-            ProductRef(p.id, p.sku, p.barcode, p.unit_cost)
+            ProductRef(p.id, p.sku, p.barcode, p.unit_cost, p.tracking)
             for p in self.db.table(Product).values()
             if p.id in ids or p.sku in skus or (p.barcode and p.barcode in barcodes)
         ]
 
     def batches(self, ids: Sequence[str], lots: Sequence[tuple[str, str]]) -> list[BatchRef]:
         return [
-            BatchRef(b.id, b.product_id, b.lot_number)
+            BatchRef(b.id, b.product_id, b.lot_number, b.expiry_date)
             for b in self.db.table(Batch).values()
             if b.id in ids or (b.product_id, b.lot_number) in lots
         ]
@@ -387,6 +391,8 @@ def seed_product(
 
 
 def seed_batch(db: FakeDatabase, product: Product, lot: str, *, on_hand: int = 0) -> Batch:
+    """A batch of product, which is lot-tracked from now on."""
+    product.tracking = TrackingMode.LOT.value
     batch = with_defaults(
         Batch(product_id=product.id, lot_number=lot, expiry_date=date(2030, 1, 1))
     )

@@ -17,6 +17,7 @@ from inventory_service.api.convert import (
     decimal_to_money,
     enum_from_proto,
     enum_to_proto,
+    to_date,
     to_timestamp,
 )
 from inventory_service.domain.count_entries import CountEntry
@@ -171,6 +172,9 @@ class CountMessages:
             location=line.location,
             counted_by=line.counted_by,
             count_time=to_timestamp(line.counted_at),
+            lot_number=view.lot_number,
+            expiry_date=to_date(view.expiry_date),
+            expired=view.expired,
         )
         if visible_to(caller, view):
             message.system_quantity = line.system_quantity
@@ -192,6 +196,7 @@ class CountMessages:
                 for moved in result.moved
             ],
             uncounted_levels=[stock_level_message(u) for u in result.uncounted],
+            expired_items=[self.item(line, caller) for line in result.expired],
         )
 
     def figures(self, f: SummaryFigures) -> pb.InventorySummaryFigures:

@@ -93,7 +93,7 @@ class CountEntryRepository:
             conditions.append(self._in(Product.barcode, barcodes))
         if not conditions:
             return []
-        stmt = select(Product.id, Product.sku, Product.barcode, Product.unit_cost)
+        stmt = select(Product.id, Product.sku, Product.barcode, Product.unit_cost, Product.tracking)
         return [ProductRef(*row) for row in self.session.execute(stmt.where(or_(*conditions)))]
 
     def batches(self, ids: Sequence[str], lots: Sequence[tuple[str, str]]) -> list[BatchRef]:
@@ -104,7 +104,9 @@ class CountEntryRepository:
             conditions.append(tuple_(Batch.product_id, Batch.lot_number).in_(sorted(set(lots))))
         if not conditions:
             return []
-        stmt = select(Batch.id, Batch.product_id, Batch.lot_number).where(or_(*conditions))
+        stmt = select(Batch.id, Batch.product_id, Batch.lot_number, Batch.expiry_date).where(
+            or_(*conditions)
+        )
         return [BatchRef(*row) for row in self.session.execute(stmt)]
 
     # -- lock -----------------------------------------------------------------------------

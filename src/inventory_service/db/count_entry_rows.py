@@ -76,6 +76,7 @@ def entry_row(entry: CountEntry, line: CountLine) -> dict[str, Any]:
         counted_by=entry.caller.user_id,
         stored_at=line.counted_at,
         request_id=entry.call_request_id,
+        recount=False,
     )
     return row
 

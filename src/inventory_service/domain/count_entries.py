@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.domain.count_rules import combined_count, line_figures
-from inventory_service.domain.enums import CountMode, CountStatus
+from inventory_service.domain.enums import CountItemStatus, CountMode, CountStatus
 from inventory_service.domain.errors import (
     ErrorCollector,
     FailedPrecondition,
@@ -90,6 +90,11 @@ class CountLine:
     counted_by: str
     counted_at: datetime
     first_counted_at: datetime
+    # The recount workflow's columns (issue 11); their rules are not built here.
+    status: str = CountItemStatus.COUNTED.value
+    recount_requested_by: str | None = None
+    recount_requested_at: datetime | None = None
+    recount_reason: str = ""
 
 
 def check_entry(entry: CountEntry) -> None:

@@ -37,6 +37,7 @@ from inventory_service.services.counts.count_views import (
     load_count,
     require_count_id,
 )
+from inventory_service.services.counts.expired_lines import expired_lines
 from inventory_service.services.counts.lifecycle import check_close_notes, count_in_progress
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.stock_ledger import StockLedger
@@ -80,6 +81,7 @@ class CountCompletion(Service):
                     for line, (_, current) in zip(lines, outcome.moved, strict=True)
                 ],
                 uncounted=outcome.uncounted,
+                expired=expired_lines(uow, completed_id),
             )
 
         return run_once(

@@ -25,7 +25,7 @@ from inventory_service.db.count_entry_repository import CountEntryRepository, Li
 from inventory_service.db.models import new_id
 from inventory_service.db.types import utcnow
 from inventory_service.db.unit_of_work import UnitOfWorkFactory
-from inventory_service.domain.catalog_keys import BatchIndex, ProductIndex, ProductRef
+from inventory_service.domain.catalog_keys import BatchIndex, BatchRef, ProductIndex, ProductRef
 from inventory_service.domain.count_entries import (
     CountEntry,
     CountLine,
@@ -36,8 +36,9 @@ from inventory_service.domain.count_entries import (
     ensure_in_progress,
 )
 from inventory_service.domain.errors import Aborted, DomainError
+from inventory_service.domain.lot_rules import check_batch_named
 from inventory_service.domain.thresholds import Thresholds
-from inventory_service.services.counts.count_views import CountLineView
+from inventory_service.services.counts.count_views import labelled
 from inventory_service.services.ingestion.entries import ADD_COUNT_ITEM, EntryOutcome
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,7 @@ class _Resolved:
     index: int
     count: CountState
     product: ProductRef
+    batch: BatchRef | None
     key: LineKey
 
 
@@ -189,12 +191,18 @@ class _Batch:
                     raise count_not_found(entry.inventory_count_id)
                 ensure_in_progress(count.id, count.status)
                 product = products.find(entry.product)
+                check_batch_named(
+                    product.tracking,
+                    product.sku,
+                    names_batch=bool(entry.batch_id or entry.lot_number),
+                    field_name="batch_id",
+                )
                 batch = batches.find(product, entry.batch_id, entry.lot_number)
             except DomainError as error:
                 self._reject(i, error)
                 continue
             key = (count.id, product.id, batch.id if batch else None)
-            resolved.append(_Resolved(i, count, product, key))
+            resolved.append(_Resolved(i, count, product, batch, key))
         return resolved
 
     def lock(self, fresh: Sequence[int], resolved: Sequence[_Resolved]) -> dict[LineKey, CountLine]:
@@ -203,18 +211,25 @@ class _Batch:
         entries meanwhile has committed by now, so they show here instead of colliding."""
         lines = self.repo.lines_for_update(r.key for r in resolved)
         index_of = {self.entries[i].entry_id: i for i in fresh if self.entries[i].kept}
+        answered: list[tuple[int, CountLine, str, bool]] = []
         for entry_id, line, sku, blind in self.repo.stored(list(index_of)):
-            self._answer_duplicate(index_of.pop(entry_id), CountLineView(line, sku, blind))
+            answered.append((index_of.pop(entry_id), line, sku, blind))
         # AddCountItem calls stored before entries were kept: their key names the line.
         by_request = {self.entries[i].request_id: i for i in index_of.values()}
         by_request.pop("", None)
         legacy = self.repo.lines_of_requests(ADD_COUNT_ITEM, list(by_request))
         for request_id, (line, sku, blind) in legacy.items():
-            self._answer_duplicate(by_request[request_id], CountLineView(line, sku, blind))
+            answered.append((by_request[request_id], line, sku, blind))
+        self._answer_duplicates(answered)
         return lines
 
-    def _answer_duplicate(self, i: int, line: CountLineView) -> None:
-        self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=line, duplicate=True)
+    def _answer_duplicates(self, answered: Sequence[tuple[int, CountLine, str, bool]]) -> None:
+        """Answers entries stored before with their lines, labelled with their batches."""
+        batch_ids = [line.batch_id for _, line, _, _ in answered if line.batch_id]
+        batches = {b.id: b for b in self.repo.batches(batch_ids, [])} if batch_ids else {}
+        for i, line, sku, blind in answered:
+            view = labelled(line, sku, blind, batches.get(line.batch_id or ""))
+            self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=view, duplicate=True)
 
     def tally(
         self, resolved: Sequence[_Resolved], lines: dict[LineKey, CountLine]
@@ -252,7 +267,7 @@ class _Batch:
             )
             (new if w.tally.previous is None else updated).append(line)
             self.changed.append((line, self.entries[w.indexes[-1]].call_request_id))
-            view = CountLineView(line, product.sku, w.first.count.blind)
+            view = labelled(line, product.sku, w.first.count.blind, w.first.batch)
             for i in w.indexes:
                 self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=view)
                 if self.entries[i].kept:

@@ -227,6 +227,17 @@ def complete(
         app.output.table(moved, ITEM_COLUMNS, title="Lines whose stock moved since counted")
         if result.uncounted_levels:
             app.output.table(result.uncounted_levels, LEVEL_COLUMNS, title="Never counted")
+        if result.expired_items:
+            app.output.table(result.expired_items, ITEM_COLUMNS, title="Expired stock counted")
+            first = result.expired_items[0]
+            app.output.console.print(
+                "Write expired stock off with an EXPIRED adjustment, e.g. "
+                f"inventory-client adjustments create {first.sku} --type expired "
+                f"--change -{first.counted_quantity} --lot {first.lot_number} "
+                '--reason "expired"',
+                markup=False,
+                soft_wrap=True,
+            )
 
     app.output.result(result, show)
 
