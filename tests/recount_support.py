@@ -56,15 +56,20 @@ def record(
     *,
     sku: str,
     mode: Any = SET,
+    reason: str = "",
 ) -> pb.CountItem | tuple[grpc.StatusCode, str]:
     """One entry by AddCountItem or on a stream of its own: the line its reply shows, or the
     (code, reason) it was refused with."""
     if path == "add":
         try:
-            return add_item(api, count_id, quantity, sku=sku, mode=mode, metadata=metadata)
+            return add_item(
+                api, count_id, quantity, sku=sku, mode=mode, reason=reason, metadata=metadata
+            )
         except grpc.RpcError as error:
             return error.code(), error_info(error).reason
-    [ack] = roundtrip(api, metadata, scan(count_id, sku=sku, quantity=quantity, mode=mode))
+    entry = scan(count_id, sku=sku, quantity=quantity, mode=mode)
+    entry.reason = reason
+    [ack] = roundtrip(api, metadata, entry)
     if ack.WhichOneof("result") == "error":
         return error_of(ack)
     return ack.item
