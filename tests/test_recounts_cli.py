@@ -4,8 +4,13 @@ line's history, completion refused and then forced."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+from pathlib import Path
+
+from inventory.v1 import inventory_count_pb2 as pb
 from inventory_service.domain.identity import Role
-from tests.helpers import ServerThread
+from tests.helpers import MANAGER, TEST_SECRET, ServerThread, clients, list_items, stock_of
 from tests.test_client_cli import Terminal, terminal
 
 __all__ = ["terminal"]  # the fixture
@@ -77,3 +82,47 @@ def test_recounts_from_the_terminal(sqlite_server: ServerThread, terminal: Termi
     assert forced.json()["inventoryCount"]["forcedCompletionReason"] == "pepper shelf closed"
     shown = run(Role.MANAGER, f"counts show {count_id}")
     assert "pepper shelf closed" in shown
+
+
+def readme_example(section: str) -> str:
+    """The shell block of a README section, as a person would paste it."""
+    text = (Path(__file__).parents[1] / "README.md").read_text()
+    body = text.split(f"### {section}\n", 1)[1].split("\n### ", 1)[0]
+    return body.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readme_recount_example_runs_as_written(sqlite_server: ServerThread) -> None:
+    """Pasted into a shell set up as the README's first example says (a manager's token, inv
+    defined), against a server: the refusals it promises, and the recount's figure applied."""
+    root = Path(__file__).parents[1]
+    script = (
+        "export INVENTORY_TOKEN=$(.venv/bin/inventory-service token --dev --sub alice"
+        " --role manager)\n"
+        'inv() { .venv/bin/inventory-client "$@"; }\n' + readme_example("Recounts")
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("INVENTORY_")},
+        "INVENTORY_ADDRESS": f"127.0.0.1:{sqlite_server.port}",
+        "INVENTORY_JWT_SECRET": TEST_SECRET,
+        "COLUMNS": "200",
+    }
+    shell = subprocess.run(
+        ["bash", "-c", script], cwd=root, env=env, capture_output=True, text=True, timeout=240
+    )
+    assert "error: PERMISSION_DENIED [RECOUNT_BY_SAME_COUNTER]" in shell.stderr, shell.stderr
+    assert "error: FAILED_PRECONDITION [RECOUNTS_PENDING]" in shell.stderr
+    assert shell.returncode == 0, shell.stderr  # the last command, the forced completion
+    with clients(sqlite_server.port) as api:
+        [count] = api.counts.ListInventoryCounts(
+            pb.ListInventoryCountsRequest(), metadata=MANAGER
+        ).inventory_counts
+        assert count.forced_completion_reason == "aisle closing; recount next cycle"
+        assert count.status == pb.INVENTORY_COUNT_STATUS_COMPLETED
+        [line] = list_items(api, count.id)
+        assert (line.counted_by, line.counted_quantity, line.status) == (
+            "carol",
+            49,
+            pb.COUNT_ITEM_STATUS_RECOUNT_REQUESTED,
+        )
+        assert line.sku == "TAPE-25"
+        assert stock_of(api, line.product_id) == 49
