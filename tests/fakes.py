@@ -271,7 +271,11 @@ class FakeCountEntries(_Repository):
                     e.counted_by
                     for e in entries
                     if e.count_item_id == line.id
-                    and (not e.recount or _at_or_before(e.stored_at, line.recount_requested_at))
+                    and (
+                        line.status == REQUESTED
+                        or not e.recount
+                        or _at_or_before(e.stored_at, line.recount_requested_at)
+                    )
                 },
             )
             for line in lines

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
+from sqlalchemy import update
 
 from inventory_service.bootstrap import ServiceLayer
+from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import CountItem, InventoryCount, StoredCountEntry
+from inventory_service.db.types import utcnow
 from inventory_service.domain import recount_rules
 from inventory_service.domain.catalog_keys import ProductKey
+from inventory_service.domain.catalog_rules import ProductDraft
 from inventory_service.domain.completion_rules import CompletionOptions
 from inventory_service.domain.count_entries import CountEntry
 from inventory_service.domain.enums import CountMode, CountStatus, CountType
@@ -22,6 +27,7 @@ from tests.fakes import FakeDatabase, seed_product
 
 BOB = Caller("bob", Role.STAFF)
 CAROL = Caller("carol", Role.STAFF)
+DAVE = Caller("dave", Role.STAFF)
 MIA = Caller("mia", Role.MANAGER)
 
 
@@ -166,3 +172,33 @@ def test_a_refusal_lists_at_most_fifty_lines_and_says_how_many() -> None:
     error = recount_rules.recounts_pending("c1", [f"l{i}" for i in range(60)])
     assert len(error.violations) == 50
     assert error.metadata == {"pending_recounts": "60"}
+
+
+def test_a_replica_clock_ahead_does_not_let_an_earlier_recounter_recount_again(
+    services: ServiceLayer, database_url: str
+) -> None:
+    """Carol's recount was stored by a replica whose clock ran ahead, later than the next
+    request's time: she counted the line before that request all the same."""
+    services.products.create(
+        MIA, ProductDraft(sku="SOAP", name="Soap", unit_cost=Decimal(1)), opening_quantity=10
+    )
+    count_id = start(services, flag=False)
+    [bob] = services.recorder.record([entry(count_id, BOB, 10)])
+    line_id = bob.line_or_raise().line.id
+    services.recounts.request(MIA, count_id, [line_id])
+    services.recorder.record([entry(count_id, CAROL, 12)])
+    services.recorder.record([entry(count_id, DAVE, 1, CountMode.ADD)])  # the line's last counter
+    engine = create_db_engine(database_url)
+    with engine.begin() as connection:  # as the fast replica stored it
+        connection.execute(
+            update(StoredCountEntry)
+            .where(StoredCountEntry.counted_by == "carol")
+            .values(stored_at=utcnow() + timedelta(minutes=5))
+        )
+    engine.dispose()
+    services.recounts.request(MIA, count_id, [line_id])
+
+    [again] = services.recorder.record([entry(count_id, CAROL, 11)])
+    assert isinstance(again.error, PermissionDenied)
+    [erin] = services.recorder.record([entry(count_id, Caller("erin", Role.STAFF), 11)])
+    assert erin.line_or_raise().line.status == "RECOUNTED"

@@ -48,7 +48,7 @@ from inventory_service.db.models import (
 )
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
 from inventory_service.domain.count_entries import CountEntry, CountLine, CountState
-from inventory_service.domain.recount_rules import COUNTED, RECOUNTED, first_counters
+from inventory_service.domain.recount_rules import COUNTED, RECOUNTED, REQUESTED, first_counters
 
 LineKey = tuple[str, str, str | None]  # (count, product, batch or None)
 LevelKey = tuple[str, str | None]  # (product, batch or None)
@@ -139,14 +139,17 @@ class CountEntryRepository:
 
     def first_counters(self, lines: Sequence[CountLine]) -> dict[str, frozenset[str]]:
         """Line id -> who has an entry on it from before its recount was requested (read after
-        the lines are locked: what other transactions stored on them has committed)."""
+        the lines are locked: what other transactions stored on them has committed). While the
+        recount is awaited every entry is from before it; once recounted, those not sent as a
+        recount or stored by the request's time."""
         stmt = (
             select(StoredCountEntry.count_item_id, StoredCountEntry.counted_by)
             .distinct()
             .join(CountItem, CountItem.id == StoredCountEntry.count_item_id)
             .where(self._in(StoredCountEntry.count_item_id, (line.id for line in lines)))
             .where(
-                StoredCountEntry.recount.is_(False)
+                (CountItem.status == REQUESTED)
+                | StoredCountEntry.recount.is_(False)
                 | (StoredCountEntry.stored_at <= CountItem.recount_requested_at)
             )
         )

@@ -91,8 +91,8 @@ def flags_for_recount(status: str, *, significant: bool, recount_significant: bo
 
 def requested_at(now: datetime, last_counted_at: datetime) -> datetime:
     """When a recount counts as requested: never before the line's last entry (another
-    replica's clock may be ahead), so every entry before the request is stored at or before
-    it, and the first counters are found by time."""
+    replica's clock may be ahead). Once the line is recounted, its entries stored by then are
+    the first counters' (with those not sent as a recount)."""
     return max(now, last_counted_at)
 
 
