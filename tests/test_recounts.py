@@ -17,6 +17,7 @@ from tests.helpers import (
     error_info,
     expect_error,
     field_violations,
+    get_count,
     roundtrip,
     scan,
     start_count,
@@ -155,10 +156,14 @@ def test_staff_recount_blind_to_the_first_figure_even_on_an_open_count(api: Clie
         assert [f for f in HIDDEN if seen.HasField(f)] == []
     seen_by_manager = line_of(api, count.id, "BLINDR")
     assert (seen_by_manager.counted_quantity, seen_by_manager.system_quantity) == (80, 100)
+    # Nor do the count's totals give the first figure away while the recount is pending.
+    assert not get_count(api, count.id, metadata=CAROL).HasField("statistics")
+    assert get_count(api, count.id).statistics.items_with_discrepancy == 1
 
     record(api, "add", count.id, 90, CAROL, sku="BLINDR")
     after = line_of(api, count.id, "BLINDR", metadata=STAFF)  # recounted: shown as usual
     assert (after.counted_quantity, after.system_quantity) == (90, 100)
+    assert get_count(api, count.id, metadata=CAROL).statistics.items_counted == 1
 
 
 @pytest.mark.parametrize("path", PATHS)

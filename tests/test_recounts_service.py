@@ -166,6 +166,9 @@ def test_staff_alone_are_kept_from_the_first_figure() -> None:
     assert recount_rules.hides_first_figure(BOB, "RECOUNT_REQUESTED")
     assert not recount_rules.hides_first_figure(MIA, "RECOUNT_REQUESTED")
     assert not recount_rules.hides_first_figure(BOB, "RECOUNTED")
+    assert recount_rules.hides_count_statistics(BOB, pending_recounts=1)
+    assert not recount_rules.hides_count_statistics(BOB, pending_recounts=0)
+    assert not recount_rules.hides_count_statistics(MIA, pending_recounts=1)
 
 
 def test_a_refusal_lists_at_most_fifty_lines_and_says_how_many() -> None:

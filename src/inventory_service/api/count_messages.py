@@ -25,7 +25,7 @@ from inventory_service.domain.count_rules import visible_to
 from inventory_service.domain.enums import CountMode, CountType
 from inventory_service.domain.errors import DomainError, InvalidArgument
 from inventory_service.domain.identity import Caller
-from inventory_service.domain.recount_rules import hides_first_figure
+from inventory_service.domain.recount_rules import hides_count_statistics, hides_first_figure
 from inventory_service.services.counts.count_views import (
     CompletionView,
     CountLineView,
@@ -158,7 +158,7 @@ class CountMessages:
             pending_recounts=c.pending_recounts,
             forced_completion_reason=c.forced_completion_reason,
         )
-        if visible_to(caller, c):
+        if visible_to(caller, c) and not hides_count_statistics(caller, c.pending_recounts):
             message.statistics.CopyFrom(self.statistics(c.statistics))
         return message
 

@@ -102,6 +102,12 @@ def hides_first_figure(caller: Caller, status: str) -> bool:
     return status == REQUESTED and not caller.at_least(Role.MANAGER)
 
 
+def hides_count_statistics(caller: Caller, pending_recounts: int) -> bool:
+    """Nor do staff see a count's statistics while recounts are pending: its totals would
+    give the first figures away."""
+    return pending_recounts > 0 and not caller.at_least(Role.MANAGER)
+
+
 def check_recount_request(count_id: str, line_ids: Sequence[str], reason: str) -> list[str]:
     """The distinct line ids of a RequestRecount, in the order given; INVALID_ARGUMENT with
     every field violation otherwise."""
