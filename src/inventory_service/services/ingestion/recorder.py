@@ -115,7 +115,7 @@ class _Batch:
         self.outcomes: list[EntryOutcome | None] = [None] * len(entries)
         # Lines written by this batch (new ones included), with the call of their last entry.
         self.changed: list[tuple[CountLine, str]] = []
-        # Line id -> who counted it before its recount was requested (lines awaiting one).
+        # Line id -> who counted it before its recount was requested (lines it was asked of).
         self.first_counters: dict[str, frozenset[str]] = {}
 
     def record(self) -> list[EntryOutcome]:
