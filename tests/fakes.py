@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
@@ -32,6 +32,13 @@ from inventory_service.domain.count_entries import CountEntry, CountLine, CountS
 from inventory_service.domain.count_figures import CountStatistics
 from inventory_service.domain.enums import CountStatus, TrackingMode
 from inventory_service.domain.errors import Aborted
+from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.domain.recount_rules import (
+    COUNTED,
+    RECOUNTED,
+    REQUESTED,
+    first_counters,
+)
 
 R = TypeVar("R", bound=Base)
 
@@ -229,7 +236,9 @@ class FakeCountEntries(_Repository):
     def counts_for_share(self, count_ids: Iterable[str]) -> dict[str, CountState]:
         counts = self.db.table(InventoryCount)
         return {
-            c: CountState(c, counts[c].status, counts[c].blind) for c in count_ids if c in counts
+            c: CountState(c, counts[c].status, counts[c].blind, counts[c].recount_significant)
+            for c in count_ids
+            if c in counts
         }
 
     def products(
@@ -256,6 +265,26 @@ class FakeCountEntries(_Repository):
             if (key := (item.inventory_count_id, item.product_id, item.batch_id)) in wanted
         }
 
+    def first_counters(self, lines: Sequence[CountLine]) -> dict[str, frozenset[str]]:
+        entries = self.db.table(StoredCountEntry).values()
+        return {
+            line.id: first_counters(
+                line.status,
+                line.counted_by,
+                {
+                    e.counted_by
+                    for e in entries
+                    if e.count_item_id == line.id
+                    and (
+                        line.status == REQUESTED
+                        or not e.recount
+                        or _at_or_before(e.stored_at, line.recount_requested_at)
+                    )
+                },
+            )
+            for line in lines
+        }
+
     def stored(self, entry_ids: Sequence[str]) -> list[tuple[str, CountLine, str, bool]]:
         found = []
         for entry_id in entry_ids:
@@ -280,6 +309,7 @@ class FakeCountEntries(_Repository):
                 counted_by=row.counted_by,
                 counted_at=row.stored_at,
                 first_counted_at=item.first_counted_at,
+                status=RECOUNTED if row.recount else COUNTED,
             )
             sku = self.db.table(Product)[item.product_id].sku
             found.append(
@@ -331,6 +361,40 @@ class FakeCountEntries(_Repository):
                 )
 
 
+def _at_or_before(moment: datetime, limit: datetime | None) -> bool:
+    return limit is not None and moment <= limit
+
+
+class FakeRecounts(_Repository):
+    def lines_for_update(self, count_id: str, line_ids: Sequence[str]) -> list[CountItem]:
+        items = self.db.table(CountItem)
+        found = [items[i] for i in set(line_ids) if i in items]
+        return sorted((i for i in found if i.inventory_count_id == count_id), key=lambda i: i.id)
+
+    def line(self, count_id: str, line_id: str) -> CountItem | None:
+        item = self.db.table(CountItem).get(line_id)
+        return item if item is not None and item.inventory_count_id == count_id else None
+
+    def awaiting(self, count_id: str) -> list[str]:
+        lines = FakeCounts(self.db).lines(count_id)
+        return [i.id for i in lines if i.status == REQUESTED]
+
+    def awaiting_per_count(self, count_ids: Sequence[str]) -> dict[str, int]:
+        return {c: n for c in count_ids if (n := len(self.awaiting(c)))}
+
+    def entries_page(self, line_id: str, page: PageRequest) -> Page[StoredCountEntry]:
+        rows = sorted(
+            (e for e in self.db.table(StoredCountEntry).values() if e.count_item_id == line_id),
+            key=lambda e: (e.stored_at, e.entry_id),
+        )
+        if page.after is not None:
+            rows = [e for e in rows if (e.stored_at, e.entry_id) > page.after]
+        if len(rows) > page.size:
+            last = rows[page.size - 1]
+            return Page(rows[: page.size], (last.stored_at, last.entry_id))
+        return Page(rows, None)
+
+
 def vars_of(line: CountLine) -> dict[str, Any]:
     return {name: getattr(line, name) for name in CountLine.__slots__}  # type: ignore[attr-defined]
 
@@ -349,6 +413,7 @@ class FakeUnitOfWork:
         self.count_reports = FakeCountReports(db)
         self.count_entries = FakeCountEntries(db)
         self.adjustments = FakeAdjustments(db)
+        self.recounts = FakeRecounts(db)
         self.committed = False
 
     def __enter__(self) -> FakeUnitOfWork:

@@ -42,6 +42,7 @@ from inventory_service.services.catalog.movements import MovementService
 from inventory_service.services.catalog.products import ProductService
 from inventory_service.services.counts.completion import CountCompletion
 from inventory_service.services.counts.lifecycle import CountService
+from inventory_service.services.counts.recounts import RecountService
 from inventory_service.services.counts.reports import CountReports
 from inventory_service.services.ingestion.committer import EntryCommitter
 from inventory_service.services.ingestion.recorder import EntryRecorder
@@ -61,6 +62,7 @@ class ServiceLayer:
     reports: CountReports
     adjustments: AdjustmentService
     recorder: EntryRecorder
+    recounts: RecountService
 
 
 def build_services(uow_factory: UnitOfWorkFactory, settings: Settings) -> ServiceLayer:
@@ -74,6 +76,7 @@ def build_services(uow_factory: UnitOfWorkFactory, settings: Settings) -> Servic
         reports=CountReports(uow_factory),
         adjustments=AdjustmentService(uow_factory, thresholds=settings.thresholds),
         recorder=EntryRecorder(uow_factory, settings.thresholds),
+        recounts=RecountService(uow_factory),
     )
 
 
@@ -128,6 +131,7 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
             runner,
             lists,
             currency,
+            recounts=services.recounts,
         ),
         AdjustmentServicer(services.adjustments, runner, lists, currency),
     )

@@ -21,6 +21,7 @@ from inventory_service.api.count_messages import (
     as_add_count_item_error,
 )
 from inventory_service.api.page_tokens import ListPages
+from inventory_service.api.recount_messages import entry_message
 from inventory_service.api.scanner_stream import ScannerStreams
 from inventory_service.domain.completion_rules import CompletionOptions
 from inventory_service.domain.enums import CountStatus, CountType, StockApplyMode
@@ -30,6 +31,7 @@ from inventory_service.logs import current_request_id
 from inventory_service.services.counts.completion import CountCompletion
 from inventory_service.services.counts.count_views import CountLineView
 from inventory_service.services.counts.lifecycle import CountService
+from inventory_service.services.counts.recounts import RecountService
 from inventory_service.services.counts.reports import CountReports
 from inventory_service.services.ingestion.committer import EntryCommitter
 from inventory_service.services.ingestion.entries import unary_entry_id
@@ -48,6 +50,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     run: BlockingRunner
     lists: ListPages
     currency: str
+    recounts: RecountService
 
     def __post_init__(self) -> None:
         self.messages = CountMessages(self.currency)
@@ -81,6 +84,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
             notes=request.notes,
             blind=request.blind,
             request_id=request.request_id,
+            recount_significant=request.recount_significant,
         )
         return pb.StartInventoryCountResponse(inventory_count=self.messages.count(view, caller))
 
@@ -152,6 +156,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
                 default=StockApplyMode.DIFFERENCE,
             ),
             zero_uncounted=request.zero_uncounted,
+            force_reason=request.force_reason,
         )
         result = await self.run(
             self.completion.complete,
@@ -192,14 +197,28 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     async def RequestRecount(
         self, request: pb.RequestRecountRequest, context: Context
     ) -> pb.RequestRecountResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "RequestRecount is not built yet")
-        raise AssertionError("abort raises")
+        caller = current_caller()
+        lines = await self.run(
+            self.recounts.request,
+            caller,
+            request.inventory_count_id,
+            list(request.count_item_ids),
+            reason=request.reason,
+        )
+        return pb.RequestRecountResponse(items=[self.messages.item(v, caller) for v in lines])
 
     async def ListCountItemEntries(
         self, request: pb.ListCountItemEntriesRequest, context: Context
     ) -> pb.ListCountItemEntriesResponse:
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "ListCountItemEntries is not built yet")
-        raise AssertionError("abort raises")
+        entries, token = await self.lists(
+            request,
+            lambda page: self.recounts.history(
+                request.inventory_count_id, request.count_item_id, page
+            ),
+        )
+        return pb.ListCountItemEntriesResponse(
+            entries=[entry_message(e) for e in entries], next_page_token=token
+        )
 
     async def ListProductsDueForCount(
         self, request: pb.ListProductsDueForCountRequest, context: Context

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     any_,
     bindparam,
+    case,
     insert,
     or_,
     select,
@@ -47,6 +48,7 @@ from inventory_service.db.models import (
 )
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
 from inventory_service.domain.count_entries import CountEntry, CountLine, CountState
+from inventory_service.domain.recount_rules import COUNTED, RECOUNTED, REQUESTED, first_counters
 
 LineKey = tuple[str, str, str | None]  # (count, product, batch or None)
 LevelKey = tuple[str, str | None]  # (product, batch or None)
@@ -74,7 +76,12 @@ class CountEntryRepository:
         """The counts, rows locked FOR SHARE in id order: entries record side by side,
         completion and cancellation (FOR UPDATE) wait for them."""
         stmt = (
-            select(InventoryCount.id, InventoryCount.status, InventoryCount.blind)
+            select(
+                InventoryCount.id,
+                InventoryCount.status,
+                InventoryCount.blind,
+                InventoryCount.recount_significant,
+            )
             .where(self._in(InventoryCount.id, count_ids))
             .order_by(InventoryCount.id)
             .with_for_update(read=True)
@@ -132,6 +139,30 @@ class CountEntryRepository:
             if (line.inventory_count_id, line.product_id) in pairs
         }
 
+    def first_counters(self, lines: Sequence[CountLine]) -> dict[str, frozenset[str]]:
+        """Line id -> who has an entry on it from before its recount was requested (read after
+        the lines are locked: what other transactions stored on them has committed). While the
+        recount is awaited every entry is from before it; once recounted, those not sent as a
+        recount or stored by the request's time."""
+        stmt = (
+            select(StoredCountEntry.count_item_id, StoredCountEntry.counted_by)
+            .distinct()
+            .join(CountItem, CountItem.id == StoredCountEntry.count_item_id)
+            .where(self._in(StoredCountEntry.count_item_id, (line.id for line in lines)))
+            .where(
+                (CountItem.status == REQUESTED)
+                | StoredCountEntry.recount.is_(False)
+                | (StoredCountEntry.stored_at <= CountItem.recount_requested_at)
+            )
+        )
+        found: dict[str, set[str]] = {}
+        for line_id, user_id in self.session.execute(stmt):
+            found.setdefault(line_id, set()).add(user_id)
+        return {
+            line.id: first_counters(line.status, line.counted_by, found.get(line.id, set()))
+            for line in lines
+        }
+
     def stored(self, entry_ids: Sequence[str]) -> list[tuple[str, CountLine, str, bool]]:
         """Entries stored before: (entry id, the line as its ack showed it, the product's SKU,
         the count's blind flag)."""
@@ -147,6 +178,7 @@ class CountEntryRepository:
             *(ENTRIES.c[key] for key in ACKED),
             StoredCountEntry.counted_by,
             StoredCountEntry.stored_at.label("counted_at"),
+            case((StoredCountEntry.recount, RECOUNTED), else_=COUNTED).label("status"),
         ]
         stmt = (
             select(StoredCountEntry.entry_id, Product.sku, InventoryCount.blind, *acked)

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql
 from inventory_service.db.models import CountItem, StoredCountEntry
 from inventory_service.domain.count_entries import CountEntry, CountLine
 from inventory_service.domain.money import to_micros
+from inventory_service.domain.recount_rules import RECOUNTED
 
 ENTRIES = cast(Table, StoredCountEntry.__table__)
 ENTRY_COLUMNS = [column.name for column in ENTRIES.columns]
@@ -76,7 +77,8 @@ def entry_row(entry: CountEntry, line: CountLine) -> dict[str, Any]:
         counted_by=entry.caller.user_id,
         stored_at=line.counted_at,
         request_id=entry.call_request_id,
-        recount=False,
+        # A batch leaves a line RECOUNTED exactly when its entries were sent after a request.
+        recount=line.status == RECOUNTED,
     )
     return row
 

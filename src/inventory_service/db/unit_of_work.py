@@ -22,6 +22,7 @@ from inventory_service.db.count_repository import CountRepository
 from inventory_service.db.engine import SQLITE_BEGIN
 from inventory_service.db.faults import database_fault
 from inventory_service.db.idempotency_repository import IdempotencyRepository
+from inventory_service.db.recount_repository import RecountRepository
 
 
 class UnitOfWork:
@@ -40,6 +41,7 @@ class UnitOfWork:
     count_reports: CountReportRepository
     count_entries: CountEntryRepository
     adjustments: AdjustmentRepository
+    recounts: RecountRepository
 
     def __init__(self, session_factory: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._session_factory = session_factory
@@ -63,6 +65,7 @@ class UnitOfWork:
         self.count_reports = CountReportRepository(self.session)
         self.count_entries = CountEntryRepository(self.session)
         self.adjustments = AdjustmentRepository(self.session)
+        self.recounts = RecountRepository(self.session)
         return self
 
     def __exit__(

@@ -21,6 +21,8 @@ class CompletionOptions:
     notes: str = ""
     apply_mode: StockApplyMode = StockApplyMode.DIFFERENCE
     zero_uncounted: bool = False
+    # Completes although recounts are pending (recount_rules); recorded on the count.
+    force_reason: str = ""
 
 
 @dataclass(frozen=True)

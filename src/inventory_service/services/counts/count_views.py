@@ -35,6 +35,9 @@ class CountView:
     cancelled_by: str | None
     close_notes: str
     statistics: CountStatistics
+    recount_significant: bool
+    pending_recounts: int
+    forced_completion_reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,7 @@ def require_count_id(count_id: str) -> None:
 def count_views(uow: UnitOfWork, counts: Sequence[InventoryCount]) -> list[CountView]:
     """Read models of counts with their live statistics (one query for any number)."""
     stats = uow.count_reports.statistics([c.id for c in counts])
+    awaiting = uow.recounts.awaiting_per_count([c.id for c in counts])
     return [
         from_row(
             CountView,
@@ -111,6 +115,7 @@ def count_views(uow: UnitOfWork, counts: Sequence[InventoryCount]) -> list[Count
             type=CountType(c.type),
             status=CountStatus(c.status),
             statistics=stats[c.id],
+            pending_recounts=awaiting.get(c.id, 0),
         )
         for c in counts
     ]

@@ -76,6 +76,7 @@ class CountService(Service):
         notes: str = "",
         blind: bool = False,
         request_id: str = "",
+        recount_significant: bool = False,
     ) -> CountView:
         errors = ErrorCollector()
         if not name.strip():
@@ -99,6 +100,7 @@ class CountService(Service):
                 type=count_type.value,
                 notes=notes,
                 blind=blind,
+                recount_significant=recount_significant,
                 status=CountStatus.IN_PROGRESS.value,
                 started_at=utcnow(),
                 started_by=caller.user_id,

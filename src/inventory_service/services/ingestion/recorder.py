@@ -6,8 +6,10 @@ A batch goes through four steps, each a method of _Batch below:
   lock     the lines they touch (FOR UPDATE, in id order), then what was stored before;
   tally    each line as its entries change it (domain/count_entries.py: SET replaces, ADD
            adds, within the bound; figures and significance);
-  persist  the lines, a count_entries row per kept entry (the line as its ack shows it) and
-           the request_id of AddCountItem calls that carry one.
+  persist  the lines, a count_entries row per entry (the line as its ack shows it; the line's
+           history) and the request_id of AddCountItem calls that carry one.
+Recounts (domain/recount_rules.py): who counted a line before its recount was requested is read
+once the line is locked, so two recounters racing each see the other's committed entries.
 A bad entry gets its own error and changes nothing; the others are stored. An entry_id seen
 before (a scanner resending what it got no ack for, an AddCountItem retried with its
 request_id) is answered with what was stored and applied zero more times; the primary keys
@@ -37,6 +39,7 @@ from inventory_service.domain.count_entries import (
 )
 from inventory_service.domain.errors import Aborted, DomainError
 from inventory_service.domain.lot_rules import check_batch_named
+from inventory_service.domain.recount_rules import is_recount
 from inventory_service.domain.thresholds import Thresholds
 from inventory_service.services.counts.count_views import labelled
 from inventory_service.services.ingestion.entries import ADD_COUNT_ITEM, EntryOutcome
@@ -114,6 +117,8 @@ class _Batch:
         self.outcomes: list[EntryOutcome | None] = [None] * len(entries)
         # Lines written by this batch (new ones included), with the call of their last entry.
         self.changed: list[tuple[CountLine, str]] = []
+        # Line id -> who counted it before its recount was requested (lines it was asked of).
+        self.first_counters: dict[str, frozenset[str]] = {}
 
     def record(self) -> list[EntryOutcome]:
         fresh, repeats = self.check()
@@ -210,6 +215,8 @@ class _Batch:
         their acks said. Looked up once the lines are locked: a transaction that stored these
         entries meanwhile has committed by now, so they show here instead of colliding."""
         lines = self.repo.lines_for_update(r.key for r in resolved)
+        awaiting = [line for line in lines.values() if is_recount(line.status)]
+        self.first_counters = self.repo.first_counters(awaiting) if awaiting else {}
         index_of = {self.entries[i].entry_id: i for i in fresh if self.entries[i].kept}
         answered: list[tuple[int, CountLine, str, bool]] = []
         for entry_id, line, sku, blind in self.repo.stored(list(index_of)):
@@ -240,7 +247,9 @@ class _Batch:
         for r in resolved:
             line = work.get(r.key)
             if line is None:
-                line = work[r.key] = _LineWork(r, LineTally(lines.get(r.key)), [])
+                previous = lines.get(r.key)
+                counters = self.first_counters.get(previous.id, ()) if previous else ()
+                line = work[r.key] = _LineWork(r, LineTally(previous, counters), [])
             refused = line.tally.add(self.entries[r.index])
             if refused is not None:
                 self._reject(r.index, refused)
@@ -264,14 +273,14 @@ class _Batch:
                 thresholds=self.thresholds,
                 clock=utcnow,
                 new_id=new_id,
+                recount_significant=w.first.count.recount_significant,
             )
             (new if w.tally.previous is None else updated).append(line)
             self.changed.append((line, self.entries[w.indexes[-1]].call_request_id))
             view = labelled(line, product.sku, w.first.count.blind, w.first.batch)
             for i in w.indexes:
                 self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=view)
-                if self.entries[i].kept:
-                    stored.append((self.entries[i], line))
+                stored.append((self.entries[i], line))
         self.repo.save_lines(new, updated)  # lines first: the entry rows reference them
         self.repo.insert_entries(stored)
         self.repo.insert_request_ids(ADD_COUNT_ITEM, [entry for entry, _ in stored])

@@ -18,6 +18,7 @@ from inventory_client.cli.context import (
     show_list,
     timestamp,
 )
+from inventory_client.cli.recounts import history, recount
 from inventory_client.cli.render import (
     ADJUSTMENT_COLUMNS,
     COUNT_COLUMNS,
@@ -49,6 +50,8 @@ def counts() -> None:
 
 
 counts.add_command(scan)
+counts.add_command(recount)
+counts.add_command(history)
 
 
 def _show_count(app: App, count: counts_pb2.InventoryCount) -> None:
@@ -60,12 +63,23 @@ def _show_count(app: App, count: counts_pb2.InventoryCount) -> None:
 @click.option("--type", "kind", type=choice_of(TYPES), required=True, help="Kind of count.")
 @click.option("--notes", default="")
 @click.option("--blind", is_flag=True, help="Hide system quantities and variances from staff.")
+@click.option(
+    "--recount-significant",
+    is_flag=True,
+    help="Mark every line that becomes a significant discrepancy for recount.",
+)
 @json_option
 @pass_app
-def start(app: App, name: str, kind: str, notes: str, blind: bool) -> None:
+def start(
+    app: App, name: str, kind: str, notes: str, blind: bool, recount_significant: bool
+) -> None:
     """Starts a count (managers). Only one count is in progress at a time."""
     request = counts_pb2.StartInventoryCountRequest(
-        name=name, type=TYPES[kind.lower()], notes=notes, blind=blind
+        name=name,
+        type=TYPES[kind.lower()],
+        notes=notes,
+        blind=blind,
+        recount_significant=recount_significant,
     )
     _show_count(app, app.client.start_inventory_count(request).inventory_count)
 
@@ -197,6 +211,7 @@ def discrepancies(app: App, count_id: str, limit: int, all_pages: bool) -> None:
     "--zero-uncounted", is_flag=True, help="FULL and ANNUAL counts: zero levels never counted."
 )
 @click.option("--notes", default="")
+@click.option("--force-reason", default="", help="Complete although recounts are pending: why.")
 @json_option
 @pass_app
 def complete(
@@ -206,6 +221,7 @@ def complete(
     set_counted: bool,
     zero_uncounted: bool,
     notes: str,
+    force_reason: str,
 ) -> None:
     """Completes a count (managers); with --apply its variances become CORRECTION adjustments."""
     request = counts_pb2.CompleteInventoryCountRequest(
@@ -216,6 +232,7 @@ def complete(
         else counts_pb2.STOCK_APPLY_MODE_DIFFERENCE,
         zero_uncounted=zero_uncounted,
         notes=notes,
+        force_reason=force_reason,
     )
     result = app.client.complete_inventory_count(request)
 

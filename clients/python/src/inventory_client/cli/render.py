@@ -196,12 +196,19 @@ COUNT_COLUMNS: list[Column[inventory_count_pb2.InventoryCount]] = [
     ("Net variance", lambda c: money(c.statistics.net_variance)),
 ]
 
+
+def item_status(value: inventory_count_pb2.CountItemStatus.ValueType) -> str:
+    return enum_name("COUNT_ITEM_STATUS_", inventory_count_pb2.CountItemStatus.Name(value))
+
+
 ITEM_COLUMNS: list[Column[inventory_count_pb2.CountItem]] = [
+    ("Line", lambda i: i.id),
     ("SKU", lambda i: i.sku),
     ("Batch", lambda i: i.batch_id or "-"),
     ("Lot", lambda i: i.lot_number or "-"),
     ("Expired", expired),
     ("Counted", lambda i: i.counted_quantity),
+    ("Status", lambda i: item_status(i.status)),
     ("System", lambda i: optional(i, "system_quantity")),
     ("Variance", lambda i: optional(i, "variance")),
     ("Value", lambda i: money(i.variance_value) if i.HasField("variance_value") else "-"),
@@ -233,6 +240,12 @@ def count_fields(count: inventory_count_pb2.InventoryCount) -> list[tuple[str, o
     if count.cancelled_by:
         pairs.append(("Cancelled", f"{when(count.cancel_time)} by {count.cancelled_by}"))
     pairs += [("Notes", count.notes or "-"), ("Closing notes", count.close_notes or "-")]
+    pairs += [
+        ("Recount significant", yes_no(count.recount_significant)),
+        ("Recounts pending", count.pending_recounts),
+    ]
+    if count.forced_completion_reason:
+        pairs.append(("Forced completion", count.forced_completion_reason))
     if count.HasField("statistics"):
         pairs += [
             ("Lines counted", stats.items_counted),
