@@ -39,6 +39,7 @@ from inventory_service.db.count_entry_rows import (
 from inventory_service.db.models import (
     Batch,
     CountItem,
+    CountScopeProduct,
     IdempotencyKey,
     InventoryCount,
     Product,
@@ -74,12 +75,28 @@ class CountEntryRepository:
         """The counts, rows locked FOR SHARE in id order: entries record side by side,
         completion and cancellation (FOR UPDATE) wait for them."""
         stmt = (
-            select(InventoryCount.id, InventoryCount.status, InventoryCount.blind)
+            select(
+                InventoryCount.id,
+                InventoryCount.status,
+                InventoryCount.blind,
+                InventoryCount.scoped,
+            )
             .where(self._in(InventoryCount.id, count_ids))
             .order_by(InventoryCount.id)
             .with_for_update(read=True)
         )
         return {row.id: CountState(*row) for row in self.session.execute(stmt)}
+
+    def in_scope(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Of the (count, product) pairs, those in the count's scope."""
+        wanted = set(pairs)
+        if not wanted:
+            return set()
+        stmt = select(CountScopeProduct.inventory_count_id, CountScopeProduct.product_id).where(
+            self._in(CountScopeProduct.inventory_count_id, {c for c, _ in wanted}),
+            self._in(CountScopeProduct.product_id, {p for _, p in wanted}),
+        )
+        return {(c, p) for c, p in self.session.execute(stmt)} & wanted
 
     def products(
         self, ids: Sequence[str], skus: Sequence[str], barcodes: Sequence[str]

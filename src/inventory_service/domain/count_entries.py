@@ -68,6 +68,8 @@ class CountState:
     id: str
     status: str
     blind: bool
+    # Takes entries only for the products of its scope (domain/count_scope.py).
+    scoped: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from inventory_service.db.models import CountItem, InventoryCount
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.count_entries import CountLine, count_not_found
 from inventory_service.domain.count_figures import CountStatistics, SummaryFigures
+from inventory_service.domain.cycle_plan import ClassAccuracy
 from inventory_service.domain.enums import CountStatus, CountType
 from inventory_service.domain.errors import InvalidArgument
 from inventory_service.services.adjustments.adjustment_views import AdjustmentView
@@ -33,6 +34,9 @@ class CountView:
     cancelled_by: str | None
     close_notes: str
     statistics: CountStatistics
+    scoped: bool = False
+    # Products in its scope (0 when not scoped).
+    scope_product_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,7 @@ class CompletionView:
 class Summary:
     overall: SummaryFigures
     by_type: dict[CountType, SummaryFigures]
+    by_abc_class: list[ClassAccuracy] = field(default_factory=list)
 
 
 def require_count_id(count_id: str) -> None:
@@ -75,6 +80,7 @@ def require_count_id(count_id: str) -> None:
 def count_views(uow: UnitOfWork, counts: Sequence[InventoryCount]) -> list[CountView]:
     """Read models of counts with their live statistics (one query for any number)."""
     stats = uow.count_reports.statistics([c.id for c in counts])
+    scopes = uow.cycle_plans.scope_sizes([c.id for c in counts if c.scoped])
     return [
         from_row(
             CountView,
@@ -82,6 +88,7 @@ def count_views(uow: UnitOfWork, counts: Sequence[InventoryCount]) -> list[Count
             type=CountType(c.type),
             status=CountStatus(c.status),
             statistics=stats[c.id],
+            scope_product_count=scopes.get(c.id, 0),
         )
         for c in counts
     ]
