@@ -12,7 +12,7 @@ from sqlalchemy import text
 from inventory.v1 import inventory_count_pb2 as pb
 from inventory_service.db.engine import create_db_engine
 from inventory_service.domain.cycle_plan import CyclePlan, classify
-from tests.cycle_plan_support import A, B, C, EXPECTED, abc_catalog, due_list
+from tests.cycle_plan_support import EXPECTED, A, B, C, abc_catalog, due_list
 from tests.helpers import (
     MANAGER,
     OTHER_MANAGER,
@@ -63,7 +63,8 @@ def test_value_is_units_times_cost_and_only_inside_the_window(
     with engine.begin() as conn:
         conn.execute(
             text(
-                "UPDATE stock_ledger SET created_at = :t WHERE product_id = :p AND source = 'MOVEMENT'"
+                "UPDATE stock_ledger SET created_at = :t "
+                "WHERE product_id = :p AND source = 'MOVEMENT'"
             ),
             {"t": (datetime.now(UTC) - timedelta(days=400)).replace(tzinfo=None), "p": old.id},
         )

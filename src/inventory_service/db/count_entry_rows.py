@@ -82,6 +82,7 @@ def entry_row(entry: CountEntry, line: CountLine) -> dict[str, Any]:
         counted_by=entry.caller.user_id,
         stored_at=line.counted_at,
         request_id=entry.call_request_id,
+        recount=False,  # COPY writes every column; recounts are recorded by their own part
     )
     return row
 

@@ -229,10 +229,11 @@ class CyclePlanRepository:
         due = select(literal(count_id), q.c.product_id).where(
             *self._due_filters(q, now, abc, include_not_due=False)
         )
-        result = self.session.execute(
+        self.session.execute(
             insert(CountScopeProduct).from_select(["inventory_count_id", "product_id"], due)
         )
-        return int(result.rowcount)  # type: ignore[attr-defined]
+        # Counted afterwards: psycopg reports no rowcount for INSERT ... SELECT here.
+        return self.scope_sizes([count_id]).get(count_id, 0)
 
     def existing_products(self, product_ids: Sequence[str]) -> set[str]:
         found: set[str] = set()
