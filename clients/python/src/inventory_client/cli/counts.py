@@ -14,10 +14,12 @@ from inventory_client.cli.context import (
     limit_options,
     page_size,
     pass_app,
+    product_id,
     product_selector,
     show_list,
     timestamp,
 )
+from inventory_client.cli.cycle_plans import ACCURACY_COLUMNS, abc_value, class_option, due
 from inventory_client.cli.render import (
     ADJUSTMENT_COLUMNS,
     COUNT_COLUMNS,
@@ -49,6 +51,7 @@ def counts() -> None:
 
 
 counts.add_command(scan)
+counts.add_command(due)
 
 
 def _show_count(app: App, count: counts_pb2.InventoryCount) -> None:
@@ -60,12 +63,31 @@ def _show_count(app: App, count: counts_pb2.InventoryCount) -> None:
 @click.option("--type", "kind", type=choice_of(TYPES), required=True, help="Kind of count.")
 @click.option("--notes", default="")
 @click.option("--blind", is_flag=True, help="Hide system quantities and variances from staff.")
+@click.option("--scope-due", is_flag=True, help="Count only the products due now (see `due`).")
+@class_option
+@click.option("--product", "products", multiple=True, help="Count only this product (repeat).")
 @json_option
 @pass_app
-def start(app: App, name: str, kind: str, notes: str, blind: bool) -> None:
-    """Starts a count (managers). Only one count is in progress at a time."""
+def start(
+    app: App,
+    name: str,
+    kind: str,
+    notes: str,
+    blind: bool,
+    scope_due: bool,
+    abc: str | None,
+    products: tuple[str, ...],
+) -> None:
+    """Starts a count (managers). Only one count is in progress at a time; a CYCLE or SPOT
+    count may be scoped (--scope-due [--class X], or --product P ...)."""
     request = counts_pb2.StartInventoryCountRequest(
-        name=name, type=TYPES[kind.lower()], notes=notes, blind=blind
+        name=name,
+        type=TYPES[kind.lower()],
+        notes=notes,
+        blind=blind,
+        scope_product_ids=[product_id(app, p) for p in products],
+        scope_due_products=scope_due,
+        scope_abc_class=abc_value(abc),
     )
     _show_count(app, app.client.start_inventory_count(request).inventory_count)
 
@@ -273,5 +295,6 @@ def summary(app: App, start: str | None, end: str | None) -> None:
             ],
             title="Inventory summary",
         )
+        app.output.table(result.by_abc_class, ACCURACY_COLUMNS, title="Accuracy by ABC class")
 
     app.output.result(result, show)
