@@ -25,7 +25,7 @@ from inventory_service.bootstrap import build_services, open_database
 from inventory_service.db.cycle_plan_repository import classes_query, plan_query
 from inventory_service.domain.count_scope import CountScope
 from inventory_service.domain.cycle_plan import CyclePlan
-from inventory_service.domain.enums import CountType
+from inventory_service.domain.enums import AbcClass, CountType
 from inventory_service.domain.identity import Caller, Role
 from inventory_service.domain.paging import PageRequest
 from inventory_service.settings import Settings
@@ -105,7 +105,9 @@ def load(conn: psycopg.Connection[Any], products: int, ledger_rows: int) -> None
         sys.stdout.flush()
     started = time.perf_counter()
     # This schema's tables only (the database may hold others).
-    conn.execute("VACUUM ANALYZE products, stock_levels, stock_ledger, inventory_counts, count_items")
+    conn.execute(
+        "VACUUM ANALYZE products, stock_levels, stock_ledger, inventory_counts, count_items"
+    )
     print(f"  vacuum analyze                        in {time.perf_counter() - started:6.1f} s")
 
 
@@ -141,25 +143,29 @@ def main() -> int:
     parser.add_argument("--products", type=int, default=50_000)
     parser.add_argument("--ledger-rows", type=int, default=5_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the schema (prints its name)")
+    parser.add_argument("--reuse", metavar="SCHEMA", help="time a kept schema again (migrated)")
     args = parser.parse_args()
 
-    schema = f"cycle_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(args.postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
+    schema = args.reuse or f"cycle_bench_{uuid.uuid4().hex[:8]}"
+    if not args.reuse:
+        with psycopg.connect(args.postgres_url, autocommit=True) as admin:
+            admin.execute(f'CREATE SCHEMA "{schema}"')
     url = f"{args.postgres_url}?options=-csearch_path%3D{schema}"
     try:
         settings = Settings(database_url=url, db_workers=2)
-        engine, uow_factory = open_database(settings)  # migrates the fresh schema
+        engine, uow_factory = open_database(settings)  # migrates the schema
         print(f"Cycle-count plans on PostgreSQL, schema {schema}")
-        with psycopg.connect(url, autocommit=True) as conn:
-            load(conn, args.products, args.ledger_rows)
+        if not args.reuse:
+            with psycopg.connect(url, autocommit=True) as conn:
+                load(conn, args.products, args.ledger_rows)
         services = build_services(uow_factory, settings)
+        print(f"\n  load average before timing: {loadavg()}")
         plan, now = settings.cycle_plan, datetime.now(UTC)
         print()
         figures = {
             "abc": timed(
                 "ABC classes of every active product",
-                lambda: _classes(uow_factory, plan, now),
+                lambda: _classes(uow_factory, plan),
             ),
             "due": timed(
                 "due list, first page (50, most overdue)",
@@ -167,7 +173,11 @@ def main() -> int:
             ),
             "start": timed(
                 "scoped start (scope_due_products), then cancel",
-                lambda: _scoped_start(services),
+                lambda: _scoped_start(services, None),
+            ),
+            "start_a": timed(
+                "scoped start (due class A products), then cancel",
+                lambda: _scoped_start(services, AbcClass.A),
             ),
             "summary": timed(
                 "GetInventorySummary with accuracy per class",
@@ -175,9 +185,9 @@ def main() -> int:
             ),
         }
         with engine.connect() as conn:
-            classes = classes_query(plan, now)
+            classes = classes_query(plan)
             explain(conn, "ABC classes", select(classes.c.product_id, classes.c.abc_class))
-            q = plan_query(plan, now)
+            q = plan_query(plan)
             due = select(q).where(q.c.due_seconds <= int(now.timestamp()))
             explain(
                 conn,
@@ -191,9 +201,10 @@ def main() -> int:
             )
         print()
         print(" | ".join(f"{k} {v * 1000:.0f} ms" for k, v in figures.items()))
+        print(f"  load average after: {loadavg()}")
         engine.dispose()
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"kept schema {schema}")
         else:
             with psycopg.connect(args.postgres_url, autocommit=True) as admin:
@@ -201,16 +212,21 @@ def main() -> int:
     return 0
 
 
-def _classes(uow_factory: Any, plan: CyclePlan, now: datetime) -> int:
+def _classes(uow_factory: Any, plan: CyclePlan) -> int:
     with uow_factory(read_only=True) as uow:
-        return len(uow.cycle_plans.classes(plan, now))
+        return len(uow.cycle_plans.classes(plan))
 
 
-def _scoped_start(services: Any) -> None:
-    count = services.counts.start(
-        MANAGER, name="Cycle", count_type=CountType.CYCLE, scope=CountScope(due_products=True)
-    )
+def _scoped_start(services: Any, abc: AbcClass | None) -> None:
+    scope = CountScope(due_products=True, abc_class=abc)
+    count = services.counts.start(MANAGER, name="Cycle", count_type=CountType.CYCLE, scope=scope)
+    print(f"    (scope: {count.scope_product_count:,} products)", end="")
     services.counts.cancel(MANAGER, count.id)
+
+
+def loadavg() -> str:
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 if __name__ == "__main__":

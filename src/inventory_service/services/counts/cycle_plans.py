@@ -97,7 +97,6 @@ def class_accuracy(
     """Record accuracy of A, B and C (in that order) over the matching counts' lines."""
     figures = uow.cycle_plans.accuracy_by_class(
         plan,
-        datetime.now(UTC),
         started_from=started_from,
         started_to=started_to,
         include_blind_lines=include_blind_lines,
