@@ -9,13 +9,14 @@ of their EXPLAIN (ANALYZE) plans. The schema is dropped at the end.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import statistics
 import sys
 import time
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
@@ -65,26 +66,78 @@ FROM (
     FROM generate_series(1, %(ledger_rows)s) AS i
 ) AS rows
 """
-# Completed counts of the last 200 days, 2,000 products each: their products are not all due.
-COUNTS_SQL = """
-INSERT INTO inventory_counts (id, name, type, notes, blind, status, started_at, started_by,
-    completed_at, completed_by, close_notes, recount_significant, scoped,
-    forced_completion_reason)
-SELECT md5('c' || c)::uuid::text, 'Cycle ' || c, 'CYCLE', '', false, 'COMPLETED',
-       now() - (c * 20) * interval '1 day', 'bench', now() - (c * 20) * interval '1 day',
-       'bench', '', false, false, ''
-FROM generate_series(1, 10) AS c
-"""
-LINES_SQL = """
-INSERT INTO count_items (id, inventory_count_id, product_id, batch_id, system_quantity,
-    counted_quantity, variance, unit_cost, variance_value, significant, reason, notes, location,
-    counted_by, counted_at, first_counted_at, status, recount_reason)
-SELECT md5('i' || c || '-' || k)::uuid::text, md5('c' || c)::uuid::text,
-       md5('p' || (1 + mod(c * 2000 + k, %(products)s)))::uuid::text, NULL, 100, 100 - mod(k, 3),
-       -mod(k, 3), 1000000, -mod(k, 3) * 1000000, false, '', '', '', 'bench',
-       now() - (c * 20) * interval '1 day', now() - (c * 20) * interval '1 day', 'COUNTED', ''
-FROM generate_series(1, 10) AS c, generate_series(1, 2000) AS k
-"""
+# A steady cycle-count programme: one completed count a day over the last 183 days; each active
+# product was last counted some days ago within its class's frequency plus three days (those
+# past it are due now, a few percent of them), the day picked from a hash of its id.
+HISTORY_DAYS = 183
+
+
+def add_history(
+    conn: psycopg.Connection[Any], classes: dict[str, AbcClass], plan: CyclePlan
+) -> int:
+    now = datetime.now(UTC)
+    with conn.cursor().copy(
+        "COPY inventory_counts (id, name, type, notes, blind, status, started_at, started_by,"
+        " completed_at, completed_by, close_notes, recount_significant, scoped,"
+        " forced_completion_reason) FROM STDIN"
+    ) as copy:
+        for day in range(HISTORY_DAYS):
+            at = now - timedelta(days=day, hours=1)
+            copy.write_row(
+                (
+                    f"day-{day}",
+                    f"Cycle day {day}",
+                    "CYCLE",
+                    "",
+                    False,
+                    "COMPLETED",
+                    at,
+                    "bench",
+                    at,
+                    "bench",
+                    "",
+                    False,
+                    False,
+                    "",
+                )
+            )
+    lines = 0
+    with conn.cursor().copy(
+        "COPY count_items (id, inventory_count_id, product_id, batch_id, system_quantity,"
+        " counted_quantity, variance, unit_cost, variance_value, significant, reason, notes,"
+        " location, counted_by, counted_at, first_counted_at, status, recount_reason) FROM STDIN"
+    ) as copy:
+        for product_id, abc in classes.items():
+            digest = int(hashlib.md5(product_id.encode()).hexdigest()[:8], 16)
+            day = digest % (plan.frequency_days[abc] + 3)
+            at = now - timedelta(days=day, hours=1)
+            off = digest % 7 == 0  # one line in seven is off by 1 to 3 units
+            variance = -(1 + digest % 3) if off else 0
+            copy.write_row(
+                (
+                    str(uuid.uuid4()),
+                    f"day-{day}",
+                    product_id,
+                    None,
+                    100,
+                    100 + variance,
+                    variance,
+                    1_000_000,
+                    variance * 1_000_000,
+                    False,
+                    "",
+                    "",
+                    "",
+                    "bench",
+                    at,
+                    at,
+                    "COUNTED",
+                    "",
+                )
+            )
+            lines += 1
+    conn.execute("VACUUM ANALYZE inventory_counts, count_items")
+    return lines
 
 
 def load(conn: psycopg.Connection[Any], products: int, ledger_rows: int) -> None:
@@ -96,8 +149,6 @@ def load(conn: psycopg.Connection[Any], products: int, ledger_rows: int) -> None
         ("products", PRODUCTS_SQL),
         ("stock levels", LEVELS_SQL),
         ("ledger rows", LEDGER_SQL),
-        ("completed counts", COUNTS_SQL),
-        ("count lines", LINES_SQL),
     ):
         started = time.perf_counter()
         rows = conn.execute(sql, sizes).rowcount  # type: ignore[arg-type]
@@ -105,9 +156,7 @@ def load(conn: psycopg.Connection[Any], products: int, ledger_rows: int) -> None
         sys.stdout.flush()
     started = time.perf_counter()
     # This schema's tables only (the database may hold others).
-    conn.execute(
-        "VACUUM ANALYZE products, stock_levels, stock_ledger, inventory_counts, count_items"
-    )
+    conn.execute("VACUUM ANALYZE products, stock_levels, stock_ledger")
     print(f"  vacuum analyze                        in {time.perf_counter() - started:6.1f} s")
 
 
@@ -159,13 +208,26 @@ def main() -> int:
             with psycopg.connect(url, autocommit=True) as conn:
                 load(conn, args.products, args.ledger_rows)
         services = build_services(uow_factory, settings)
-        print(f"\n  load average before timing: {loadavg()}")
         plan, now = settings.cycle_plan, datetime.now(UTC)
-        print()
-        figures = {
+        print(f"\n  load average before timing: {loadavg()}")
+        figures = {}
+        if not args.reuse:
+            print(
+                f"  first day of the programme: {_due_now(services):,} products due (never counted)"
+            )
+            figures["first_day_start"] = timed(
+                "scoped start (every product due), then cancel",
+                lambda: _scoped_start(services, None),
+            )
+            with uow_factory(read_only=True) as uow:
+                classes = {p: abc for p, (_, abc) in uow.cycle_plans.classes(plan).items()}
+            with psycopg.connect(url, autocommit=True) as conn:
+                lines = add_history(conn, classes, plan)
+            print(f"  steady programme: {HISTORY_DAYS} completed daily counts, {lines:,} lines")
+        print(f"  due now: {_due_now(services):,} products")
+        figures |= {
             "abc": timed(
-                "ABC classes of every active product",
-                lambda: _classes(uow_factory, plan),
+                "ABC classes of every active product", lambda: _classes(uow_factory, plan)
             ),
             "due": timed(
                 "due list, first page (50, most overdue)",
@@ -220,8 +282,12 @@ def _classes(uow_factory: Any, plan: CyclePlan) -> int:
 def _scoped_start(services: Any, abc: AbcClass | None) -> None:
     scope = CountScope(due_products=True, abc_class=abc)
     count = services.counts.start(MANAGER, name="Cycle", count_type=CountType.CYCLE, scope=scope)
-    print(f"    (scope: {count.scope_product_count:,} products)", end="")
     services.counts.cancel(MANAGER, count.id)
+
+
+def _due_now(services: Any) -> int:
+    due = services.plans.due(PageRequest(10**6), abc_class=None, include_not_due=False)
+    return len(due.items)
 
 
 def loadavg() -> str:
