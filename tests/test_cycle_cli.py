@@ -3,19 +3,26 @@ summary`, against a real server (the README's cycle-count example)."""
 
 from __future__ import annotations
 
+import pytest
+
 from inventory_service.domain.identity import Role
 from tests.cycle_plan_support import abc_catalog
 from tests.helpers import ServerThread, clients
 from tests.test_client_cli import Terminal, terminal  # noqa: F401 (the fixture)
 
 
+@pytest.fixture
+def catalog(sqlite_server: ServerThread) -> tuple[int, dict[str, str]]:
+    """The server's port and the ids of the ABC catalog (tests/cycle_plan_support.py) on it."""
+    with clients(sqlite_server.port) as api:
+        return sqlite_server.port, abc_catalog(api)
+
+
 def test_a_cycle_count_of_the_due_class_a_products_from_the_terminal(
-    sqlite_server: ServerThread,
+    catalog: tuple[int, dict[str, str]],
     terminal: Terminal,  # noqa: F811
 ) -> None:
-    port = sqlite_server.port
-    with clients(port) as api:
-        ids = abc_catalog(api)
+    port, ids = catalog
 
     due = terminal(port, Role.STAFF, "counts due --json")
     assert due.code == 0, due.err
@@ -62,12 +69,10 @@ def test_a_cycle_count_of_the_due_class_a_products_from_the_terminal(
 
 
 def test_a_count_scoped_to_named_products(
-    sqlite_server: ServerThread,
+    catalog: tuple[int, dict[str, str]],
     terminal: Terminal,  # noqa: F811
 ) -> None:
-    port = sqlite_server.port
-    with clients(port) as api:
-        ids = abc_catalog(api)
+    port, ids = catalog
     started = terminal(
         port,
         Role.MANAGER,

@@ -23,10 +23,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import type_coerce as coerce
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from inventory_service.db.keyset import check_key
 from inventory_service.db.models import (
@@ -36,55 +33,13 @@ from inventory_service.db.models import (
     LedgerEntry,
     Product,
 )
+from inventory_service.db.sql_time import days_ago, epoch_seconds
 from inventory_service.domain.cycle_plan import SECONDS_PER_DAY, CyclePlan
 from inventory_service.domain.enums import AbcClass, CountStatus, LedgerSource
 from inventory_service.domain.paging import Page, PageRequest
 
 # Lists of ids go to the database in chunks: SQLite takes at most 32,766 parameters.
 CHUNK = 10_000
-
-
-class epoch_seconds(FunctionElement[int]):
-    """Whole seconds since 1970 of a UTC timestamp column, as an integer on both backends."""
-
-    type = BigInteger()
-    inherit_cache = True
-
-
-@compiles(epoch_seconds, "postgresql")
-def _epoch_postgresql(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"CAST(FLOOR(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)})) AS BIGINT)"
-
-
-@compiles(epoch_seconds, "sqlite")
-def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite keeps UTC times as text without a zone; strftime reads them as UTC.
-    return f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
-
-
-class days_ago(FunctionElement[datetime]):
-    """The database's current time minus a whole number of days (a literal).
-
-    Evaluated by the database, not bound: on PostgreSQL a stable expression, which the planner
-    costs per row on a sequential scan and once on an index scan, so it picks the consumption
-    index (a bound constant made the two plans cost about the same)."""
-
-    inherit_cache = True
-
-    def __init__(self, days: int) -> None:
-        self.days = int(days)
-        super().__init__()
-
-
-@compiles(days_ago, "postgresql")
-def _days_ago_postgresql(element: days_ago, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"(now() - interval '{element.days} days')"
-
-
-@compiles(days_ago, "sqlite")
-def _days_ago_sqlite(element: days_ago, compiler: SQLCompiler, **kw: Any) -> str:
-    # The text form SQLite keeps UTC times in, so the comparison is of like with like.
-    return f"strftime('%Y-%m-%d %H:%M:%f', 'now', '-{element.days} days')"
 
 
 @dataclass(frozen=True, slots=True)
