@@ -28,6 +28,7 @@ from inventory_service.db.count_entry_rows import (
     ENTRY_COLUMNS,
     INSERT_LINES,
     LINE_COLUMNS,
+    LINE_SELECT,
     LINE_UPDATES,
     LINES,
     UPDATE_LINES,
@@ -139,7 +140,7 @@ class CountEntryRepository:
             )
         else:
             where = tuple_(LINES.c.inventory_count_id, LINES.c.product_id).in_(sorted(pairs))
-        stmt = select(LINES).where(where).order_by(LINES.c.id).with_for_update()
+        stmt = select(*LINE_SELECT).where(where).order_by(LINES.c.id).with_for_update()
         lines = [CountLine(**row._mapping) for row in self.session.execute(stmt)]
         return {
             (line.inventory_count_id, line.product_id, line.batch_id): line
@@ -185,7 +186,7 @@ class CountEntryRepository:
         if not request_ids:
             return {}
         stmt = (
-            select(IdempotencyKey.request_id, Product.sku, InventoryCount.blind, LINES)
+            select(IdempotencyKey.request_id, Product.sku, InventoryCount.blind, *LINE_SELECT)
             .join(LINES, LINES.c.id == IdempotencyKey.resource_id)
             .join(Product, Product.id == LINES.c.product_id)
             .join(InventoryCount, InventoryCount.id == LINES.c.inventory_count_id)

@@ -26,6 +26,7 @@ LINE_COLUMNS = [
     for column in LINES.columns
     if column.key in {f.name for f in dataclasses.fields(CountLine)}
 ]
+LINE_SELECT = [LINES.c[key] for key in LINE_COLUMNS]  # a line's row as its CountLine
 # What a batch changes on an existing line: everything but its key and first count.
 LINE_UPDATES = [
     key
