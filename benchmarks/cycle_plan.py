@@ -23,7 +23,7 @@ import psycopg
 from sqlalchemy import Select, select
 
 from inventory_service.bootstrap import build_services, open_database
-from inventory_service.db.cycle_plan_repository import classes_query, plan_query
+from inventory_service.db.cycle_plan_repository import PLANNER_SETTINGS, classes_query, plan_query
 from inventory_service.domain.count_scope import CountScope
 from inventory_service.domain.cycle_plan import CyclePlan
 from inventory_service.domain.enums import AbcClass, CountType
@@ -176,7 +176,10 @@ def timed(label: str, call: Callable[[], Any]) -> float:
 
 
 def explain(conn: Any, label: str, stmt: Select[Any]) -> None:
-    """The plan's scans and the indexes they use, and its execution time."""
+    """The plan's scans and the indexes they use, and its execution time (with the settings
+    the repository runs them with)."""
+    for setting in PLANNER_SETTINGS:
+        conn.exec_driver_sql(setting)
     compiled = stmt.compile(dialect=conn.dialect)
     rows = conn.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + str(compiled), compiled.params)
     plan = [row[0] for row in rows]
