@@ -131,11 +131,11 @@ def test_unknown_scope_ids_are_named(api: Clients) -> None:
         api,
         grpc.StatusCode.INVALID_ARGUMENT,
         type=pb.INVENTORY_COUNT_TYPE_CYCLE,
-        scope_product_ids=[ids["ABC-1"], "no-such-product"],
+        scope_product_ids=[ids["ABC-1"], ids["ABC-1"], "no-such-product", "no-such-product"],
     )
     assert error_info(error).reason == "PRODUCT_NOT_FOUND"
     assert field_violations(error) == {
-        "scope_product_ids[1]": "no product with id 'no-such-product'"
+        "scope_product_ids[2]": "no product with id 'no-such-product'"
     }
     assert (
         api.counts.ListInventoryCounts(

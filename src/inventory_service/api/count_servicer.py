@@ -24,7 +24,7 @@ from inventory_service.api.count_messages import (
 from inventory_service.api.page_tokens import ListPages
 from inventory_service.api.scanner_stream import ScannerStreams
 from inventory_service.domain.completion_rules import CompletionOptions
-from inventory_service.domain.count_scope import CountScope, unique_ids
+from inventory_service.domain.count_scope import CountScope
 from inventory_service.domain.enums import AbcClass, CountStatus, CountType, StockApplyMode
 from inventory_service.domain.errors import DomainError
 from inventory_service.domain.paging import Page, PageRequest
@@ -86,7 +86,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
             blind=request.blind,
             request_id=request.request_id,
             scope=CountScope(
-                product_ids=unique_ids(request.scope_product_ids),
+                product_ids=tuple(request.scope_product_ids),
                 due_products=request.scope_due_products,
                 abc_class=optional_enum_filter(
                     request.scope_abc_class, pb.AbcClass, ABC_PREFIX, AbcClass, "scope_abc_class"

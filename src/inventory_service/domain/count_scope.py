@@ -22,7 +22,8 @@ UNSCOPED_TYPES = (CountType.FULL, CountType.ANNUAL)
 
 @dataclass(frozen=True)
 class CountScope:
-    """What StartInventoryCount asked to count: products by id, or those due (of one class)."""
+    """What StartInventoryCount asked to count: products by id (as sent: a repeated id counts
+    once), or those due (of one class)."""
 
     product_ids: tuple[str, ...] = ()
     due_products: bool = False
@@ -47,7 +48,7 @@ def check_scope(scope: CountScope, count_type: CountType | None, errors: ErrorCo
         errors.add("scope_abc_class", "only with scope_due_products")
     if scope.product_ids and scope.due_products:
         errors.add("scope_product_ids", "give scope_product_ids or scope_due_products, not both")
-    if len(scope.product_ids) > MAX_SCOPE_PRODUCTS:
+    if len(unique_ids(scope.product_ids)) > MAX_SCOPE_PRODUCTS:
         errors.add("scope_product_ids", f"at most {MAX_SCOPE_PRODUCTS} products")
     if "" in scope.product_ids:
         errors.add("scope_product_ids", "an id is empty")
@@ -57,8 +58,12 @@ def check_scope(scope: CountScope, count_type: CountType | None, errors: ErrorCo
         )
 
 
-def unknown_products_error(unknown: Sequence[str], positions: dict[str, int]) -> InvalidArgument:
-    """Names the unknown ids (the first few: error details travel in a size-limited trailer)."""
+def unknown_products_error(unknown: Sequence[str], sent: Sequence[str]) -> InvalidArgument:
+    """Names the unknown ids where they were first sent (the first few: error details travel
+    in a size-limited trailer)."""
+    positions: dict[str, int] = {}
+    for i, product_id in enumerate(sent):
+        positions.setdefault(product_id, i)
     shown = [
         FieldViolation(f"scope_product_ids[{positions[i]}]", f"no product with id {i!r}")
         for i in unknown[:MAX_NAMED_UNKNOWN]

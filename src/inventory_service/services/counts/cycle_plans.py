@@ -11,6 +11,7 @@ from inventory_service.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from inventory_service.domain.count_scope import (
     CountScope,
     nothing_due_error,
+    unique_ids,
     unknown_products_error,
 )
 from inventory_service.domain.cycle_plan import ClassAccuracy, CyclePlan, days_overdue
@@ -38,12 +39,12 @@ def attach_scope(
     """Writes the scope of a new count (its row flushed): the products named, which must all
     exist, or those due now; nothing due is an error (the start is rolled back)."""
     if scope.product_ids:
-        found = uow.cycle_plans.existing_products(scope.product_ids)
-        unknown = [p for p in scope.product_ids if p not in found]
+        ids = unique_ids(scope.product_ids)
+        found = uow.cycle_plans.existing_products(ids)
+        unknown = [p for p in ids if p not in found]
         if unknown:
-            positions = {p: i for i, p in enumerate(scope.product_ids)}
-            raise unknown_products_error(unknown, positions)
-        uow.cycle_plans.add_scope(count_id, scope.product_ids)
+            raise unknown_products_error(unknown, scope.product_ids)
+        uow.cycle_plans.add_scope(count_id, ids)
     elif not uow.cycle_plans.scope_due_products(count_id, plan, now, scope.abc_class):
         raise nothing_due_error(scope.abc_class)
 
