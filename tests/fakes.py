@@ -19,6 +19,7 @@ from inventory_service.db.models import (
     Base,
     Batch,
     CountItem,
+    CountScopeProduct,
     IdempotencyKey,
     InventoryCount,
     LedgerEntry,
@@ -41,6 +42,7 @@ from inventory_service.domain.recount_rules import (
 )
 
 R = TypeVar("R", bound=Base)
+LINE_FIELDS = set(CountLine.__slots__)  # type: ignore[attr-defined]
 
 
 def with_defaults(row: R) -> R:
@@ -81,6 +83,11 @@ class FakeDatabase:
 
 def _values(row: Any) -> dict[str, Any]:
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
+
+
+def _line(item: CountItem) -> CountLine:
+    """The CountLine of a stored line (the recount workflow's columns are not on it)."""
+    return CountLine(**{k: v for k, v in _values(item).items() if k in LINE_FIELDS})
 
 
 class _Repository:
@@ -196,14 +203,19 @@ class FakeCounts(_Repository):
     def lines_with_levels(self, count_id: str) -> list[tuple[CountItem, StockLevel | None]]:
         return [(i, self._level(i.product_id, i.batch_id)) for i in self.lines(count_id)]
 
-    def uncounted_levels(self, count_id: str) -> list[tuple[StockLevel, str | None]]:
+    def uncounted_levels(
+        self, count_id: str, *, scoped: bool = False
+    ) -> list[tuple[StockLevel, str | None]]:
         counted = {(i.product_id, i.batch_id) for i in self.lines(count_id)}
         products = self.db.table(Product)
         batches = self.db.table(Batch)
+        scope = FakeCyclePlans(self.db).scope_of(count_id)
         return [
             (lv, batches[lv.batch_id].lot_number if lv.batch_id else None)
             for lv in self.db.table(StockLevel).values()
-            if products[lv.product_id].active and (lv.product_id, lv.batch_id) not in counted
+            if products[lv.product_id].active
+            and (lv.product_id, lv.batch_id) not in counted
+            and (not scoped or lv.product_id in scope)
         ]
 
     def unit_costs(self, product_ids: Sequence[str]) -> dict[str, Decimal]:
@@ -212,6 +224,25 @@ class FakeCounts(_Repository):
     def adjustments_of(self, count_id: str) -> list[StockAdjustment]:
         rows = self.db.table(StockAdjustment).values()
         return [a for a in rows if a.inventory_count_id == count_id]
+
+
+class FakeCyclePlans(_Repository):
+    """The scopes of counts (the ABC classes are SQL only: tests/test_cycle_plans.py)."""
+
+    def scope_of(self, count_id: str) -> set[str]:
+        rows = self.db.table(CountScopeProduct).values()
+        return {r.product_id for r in rows if r.inventory_count_id == count_id}
+
+    def existing_products(self, product_ids: Sequence[str]) -> set[str]:
+        return set(product_ids) & set(self.db.table(Product))
+
+    def add_scope(self, count_id: str, product_ids: Sequence[str]) -> None:
+        for product_id in product_ids:
+            row = CountScopeProduct(inventory_count_id=count_id, product_id=product_id)
+            self.db.table(CountScopeProduct)[(count_id, product_id)] = row
+
+    def scope_sizes(self, count_ids: Sequence[str]) -> dict[str, int]:
+        return {c: len(self.scope_of(c)) for c in count_ids if self.scope_of(c)}
 
 
 class FakeCountReports(_Repository):
@@ -236,10 +267,19 @@ class FakeCountEntries(_Repository):
     def counts_for_share(self, count_ids: Iterable[str]) -> dict[str, CountState]:
         counts = self.db.table(InventoryCount)
         return {
-            c: CountState(c, counts[c].status, counts[c].blind, counts[c].recount_significant)
+            c: CountState(
+                c,
+                counts[c].status,
+                counts[c].blind,
+                counts[c].recount_significant,
+                counts[c].scoped,
+            )
             for c in count_ids
             if c in counts
         }
+
+    def in_scope(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        return {(c, p) for c, p in pairs if p in FakeCyclePlans(self.db).scope_of(c)}
 
     def products(
         self, ids: Sequence[str], skus: Sequence[str], barcodes: Sequence[str]
@@ -260,7 +300,7 @@ class FakeCountEntries(_Repository):
     def lines_for_update(self, keys: Iterable[tuple[str, str, str | None]]) -> dict[Any, CountLine]:
         wanted = set(keys)
         return {
-            key: CountLine(**_values(item))
+            key: _line(item)
             for item in self.db.table(CountItem).values()
             if (key := (item.inventory_count_id, item.product_id, item.batch_id)) in wanted
         }
@@ -327,7 +367,7 @@ class FakeCountEntries(_Repository):
             if item is not None:
                 sku = self.db.table(Product)[item.product_id].sku
                 blind = self.db.table(InventoryCount)[item.inventory_count_id].blind
-                found[request_id] = (CountLine(**_values(item)), sku, blind)
+                found[request_id] = (_line(item), sku, blind)
         return found
 
     def level_quantities(self, product_ids: Iterable[str]) -> dict[tuple[str, str | None], int]:
@@ -414,6 +454,7 @@ class FakeUnitOfWork:
         self.count_entries = FakeCountEntries(db)
         self.adjustments = FakeAdjustments(db)
         self.recounts = FakeRecounts(db)
+        self.cycle_plans = FakeCyclePlans(db)
         self.committed = False
 
     def __enter__(self) -> FakeUnitOfWork:

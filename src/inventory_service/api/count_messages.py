@@ -33,10 +33,12 @@ from inventory_service.services.counts.count_views import (
     CountView,
     Summary,
 )
+from inventory_service.services.counts.cycle_plans import ProductDueView
 
 TYPE_PREFIX = "INVENTORY_COUNT_TYPE_"
 STATUS_PREFIX = "INVENTORY_COUNT_STATUS_"
 ITEM_STATUS_PREFIX = "COUNT_ITEM_STATUS_"
+ABC_PREFIX = "ABC_CLASS_"
 # The common modes by value, ahead of the general (slower) enum conversion.
 _MODES: dict[int, CountMode] = {pb.COUNT_MODE_SET: CountMode.SET, pb.COUNT_MODE_ADD: CountMode.ADD}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -158,6 +160,8 @@ class CountMessages:
             recount_significant=c.recount_significant,
             pending_recounts=c.pending_recounts,
             forced_completion_reason=c.forced_completion_reason,
+            scoped=c.scoped,
+            scope_product_count=c.scope_product_count,
         )
         if visible_to(caller, c) and not hides_count_statistics(caller, c.pending_recounts):
             message.statistics.CopyFrom(self.statistics(c.statistics))
@@ -234,4 +238,25 @@ class CountMessages:
                 for count_type in CountType
                 if count_type in summary.by_type
             ],
+            by_abc_class=[
+                pb.AbcClassAccuracy(
+                    abc_class=enum_to_proto(c.abc_class, pb.AbcClass, ABC_PREFIX),
+                    items_counted=c.items_counted,
+                    items_within_tolerance=c.items_within_tolerance,
+                    accuracy=c.accuracy,
+                )
+                for c in summary.by_abc_class
+            ],
+        )
+
+    def product_due(self, p: ProductDueView) -> pb.ProductDueForCount:
+        return pb.ProductDueForCount(
+            product_id=p.product_id,
+            sku=p.sku,
+            name=p.name,
+            abc_class=enum_to_proto(p.abc_class, pb.AbcClass, ABC_PREFIX),
+            consumption_value=self.money(p.consumption_value),
+            last_count_time=to_timestamp(p.last_counted_at),
+            due_time=to_timestamp(p.due_at),
+            days_overdue=p.days_overdue,
         )

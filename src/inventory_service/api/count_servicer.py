@@ -14,6 +14,7 @@ from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.caller import current_caller
 from inventory_service.api.convert import enum_from_proto, optional_enum_filter, optional_timestamp
 from inventory_service.api.count_messages import (
+    ABC_PREFIX,
     STATUS_PREFIX,
     TYPE_PREFIX,
     CountMessages,
@@ -24,12 +25,14 @@ from inventory_service.api.page_tokens import ListPages
 from inventory_service.api.recount_messages import entry_message
 from inventory_service.api.scanner_stream import ScannerStreams
 from inventory_service.domain.completion_rules import CompletionOptions
-from inventory_service.domain.enums import CountStatus, CountType, StockApplyMode
+from inventory_service.domain.count_scope import CountScope
+from inventory_service.domain.enums import AbcClass, CountStatus, CountType, StockApplyMode
 from inventory_service.domain.errors import DomainError
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.logs import current_request_id
 from inventory_service.services.counts.completion import CountCompletion
 from inventory_service.services.counts.count_views import CountLineView
+from inventory_service.services.counts.cycle_plans import CyclePlans
 from inventory_service.services.counts.lifecycle import CountService
 from inventory_service.services.counts.recounts import RecountService
 from inventory_service.services.counts.reports import CountReports
@@ -45,6 +48,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     counts: CountService
     completion: CountCompletion
     reports: CountReports
+    plans: CyclePlans
     committer: EntryCommitter
     streams: EntryStreams
     run: BlockingRunner
@@ -85,6 +89,13 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
             blind=request.blind,
             request_id=request.request_id,
             recount_significant=request.recount_significant,
+            scope=CountScope(
+                product_ids=tuple(request.scope_product_ids),
+                due_products=request.scope_due_products,
+                abc_class=optional_enum_filter(
+                    request.scope_abc_class, pb.AbcClass, ABC_PREFIX, AbcClass, "scope_abc_class"
+                ),
+            ),
         )
         return pb.StartInventoryCountResponse(inventory_count=self.messages.count(view, caller))
 
@@ -223,7 +234,15 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     async def ListProductsDueForCount(
         self, request: pb.ListProductsDueForCountRequest, context: Context
     ) -> pb.ListProductsDueForCountResponse:
-        await context.abort(
-            grpc.StatusCode.UNIMPLEMENTED, "ListProductsDueForCount is not built yet"
+        abc_class = optional_enum_filter(
+            request.abc_class, pb.AbcClass, ABC_PREFIX, AbcClass, "abc_class"
         )
-        raise AssertionError("abort raises")
+        products, token = await self.lists(
+            request,
+            lambda page: self.plans.due(
+                page, abc_class=abc_class, include_not_due=request.include_not_due
+            ),
+        )
+        return pb.ListProductsDueForCountResponse(
+            products=[self.messages.product_due(p) for p in products], next_page_token=token
+        )

@@ -29,6 +29,7 @@ from inventory_service.db.count_entry_rows import (
     ENTRY_COLUMNS,
     INSERT_LINES,
     LINE_COLUMNS,
+    LINE_SELECT,
     LINE_UPDATES,
     LINES,
     UPDATE_LINES,
@@ -40,6 +41,7 @@ from inventory_service.db.count_entry_rows import (
 from inventory_service.db.models import (
     Batch,
     CountItem,
+    CountScopeProduct,
     IdempotencyKey,
     InventoryCount,
     Product,
@@ -81,12 +83,24 @@ class CountEntryRepository:
                 InventoryCount.status,
                 InventoryCount.blind,
                 InventoryCount.recount_significant,
+                InventoryCount.scoped,
             )
             .where(self._in(InventoryCount.id, count_ids))
             .order_by(InventoryCount.id)
             .with_for_update(read=True)
         )
         return {row.id: CountState(*row) for row in self.session.execute(stmt)}
+
+    def in_scope(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Of the (count, product) pairs, those in the count's scope."""
+        wanted = set(pairs)
+        if not wanted:
+            return set()
+        stmt = select(CountScopeProduct.inventory_count_id, CountScopeProduct.product_id).where(
+            self._in(CountScopeProduct.inventory_count_id, {c for c, _ in wanted}),
+            self._in(CountScopeProduct.product_id, {p for _, p in wanted}),
+        )
+        return {(c, p) for c, p in self.session.execute(stmt)} & wanted
 
     def products(
         self, ids: Sequence[str], skus: Sequence[str], barcodes: Sequence[str]
@@ -131,7 +145,7 @@ class CountEntryRepository:
             )
         else:
             where = tuple_(LINES.c.inventory_count_id, LINES.c.product_id).in_(sorted(pairs))
-        stmt = select(LINES).where(where).order_by(LINES.c.id).with_for_update()
+        stmt = select(*LINE_SELECT).where(where).order_by(LINES.c.id).with_for_update()
         lines = [CountLine(**row._mapping) for row in self.session.execute(stmt)]
         return {
             (line.inventory_count_id, line.product_id, line.batch_id): line
@@ -202,7 +216,7 @@ class CountEntryRepository:
         if not request_ids:
             return {}
         stmt = (
-            select(IdempotencyKey.request_id, Product.sku, InventoryCount.blind, LINES)
+            select(IdempotencyKey.request_id, Product.sku, InventoryCount.blind, *LINE_SELECT)
             .join(LINES, LINES.c.id == IdempotencyKey.resource_id)
             .join(Product, Product.id == LINES.c.product_id)
             .join(InventoryCount, InventoryCount.id == LINES.c.inventory_count_id)

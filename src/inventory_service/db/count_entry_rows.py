@@ -4,6 +4,7 @@ showed it)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -20,7 +21,13 @@ ENTRY_COLUMNS = [column.name for column in ENTRIES.columns]
 _MONEY = {"variance_value"}  # MoneyMicros: integer micros in the column
 
 LINES = cast(Table, CountItem.__table__)
-LINE_COLUMNS = [column.key for column in LINES.columns]
+# The columns a CountLine carries; the others (the recount workflow's) keep their defaults here.
+LINE_COLUMNS = [
+    column.key
+    for column in LINES.columns
+    if column.key in {f.name for f in dataclasses.fields(CountLine)}
+]
+LINE_SELECT = [LINES.c[key] for key in LINE_COLUMNS]  # a line's row as its CountLine
 # What a batch changes on an existing line: everything but its key and first count.
 LINE_UPDATES = [
     key

@@ -121,6 +121,16 @@ class LedgerEntry(Base):
         CheckConstraint("quantity_after = quantity_before + quantity_delta", name="delta_adds_up"),
         CheckConstraint("quantity_after >= 0", name="after_not_negative"),
         Index("ix_stock_ledger_product_sequence", "product_id", "sequence"),
+        # Cycle-count plans: outbound movements by product and time, quantity included
+        # (db/cycle_plan_repository.py sums them per product, index only).
+        Index(
+            "ix_stock_ledger_consumption",
+            "product_id",
+            "created_at",
+            "quantity_delta",
+            sqlite_where=text("source = 'MOVEMENT' AND quantity_delta < 0"),
+            postgresql_where=text("source = 'MOVEMENT' AND quantity_delta < 0"),
+        ),
     )
 
 
@@ -271,6 +281,9 @@ class StoredCountEntry(Base):
     request_id: Mapped[str] = mapped_column(String(64), default="")
     # Sent while a recount of its line was requested.
     recount: Mapped[bool] = mapped_column(default=False)
+
+    # A line's history (ListCountItemEntries) and its counters before a recount, by line.
+    __table_args__ = (Index(None, "count_item_id", "stored_at", "entry_id"),)
 
 
 class CountScopeProduct(Base):

@@ -60,8 +60,9 @@ class Correction:
     reason: str
 
 
-def lists_uncounted(count_type: CountType) -> bool:
-    return count_type in WHOLE_SITE_TYPES
+def lists_uncounted(count_type: CountType, *, scoped: bool = False) -> bool:
+    """Whole-site counts list every level never counted; scoped counts, those of their scope."""
+    return scoped or count_type in WHOLE_SITE_TYPES
 
 
 def check_options(count_type: CountType, options: CompletionOptions) -> None:

@@ -71,6 +71,8 @@ class CountState:
     status: str
     blind: bool
     recount_significant: bool = False
+    # Takes entries only for the products of its scope (domain/count_scope.py).
+    scoped: bool = False
 
 
 @dataclass(frozen=True, slots=True)

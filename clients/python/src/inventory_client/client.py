@@ -423,6 +423,33 @@ class InventoryClient:
             timeout,
         )
 
+    def list_products_due_for_count(
+        self,
+        request: inventory_count_pb2.ListProductsDueForCountRequest | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> inventory_count_pb2.ListProductsDueForCountResponse:
+        """One page of the cycle-count plan, most overdue first."""
+        return self._repeatable(
+            self._counts.ListProductsDueForCount,
+            request or inventory_count_pb2.ListProductsDueForCountRequest(),
+            timeout,
+        )
+
+    def iter_products_due_for_count(
+        self,
+        request: inventory_count_pb2.ListProductsDueForCountRequest | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Iterator[inventory_count_pb2.ProductDueForCount]:
+        """Every product due for a cycle count (the whole plan with include_not_due)."""
+        return self._iterate(
+            lambda r, t: self.list_products_due_for_count(r, timeout=t),
+            request or inventory_count_pb2.ListProductsDueForCountRequest(),
+            lambda page: page.products,
+            timeout,
+        )
+
     # -- StockAdjustmentService ---------------------------------------------------------------
 
     def create_stock_adjustment(

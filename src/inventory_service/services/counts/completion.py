@@ -118,10 +118,10 @@ def complete_count(
         for item, level in uow.counts.lines_with_levels(count.id)
     ]
     uncounted = []
-    if lists_uncounted(count_type):
+    if lists_uncounted(count_type, scoped=count.scoped):
         uncounted = [
             StockLevelView(level.product_id, level.batch_id, lot or "", level.quantity)
-            for level, lot in uow.counts.uncounted_levels(count.id)
+            for level, lot in uow.counts.uncounted_levels(count.id, scoped=count.scoped)
         ]
 
     now = utcnow()

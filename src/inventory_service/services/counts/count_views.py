@@ -11,6 +11,7 @@ from inventory_service.db.models import CountItem, InventoryCount
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.count_entries import CountLine, count_not_found
 from inventory_service.domain.count_figures import CountStatistics, SummaryFigures
+from inventory_service.domain.cycle_plan import ClassAccuracy
 from inventory_service.domain.enums import CountStatus, CountType
 from inventory_service.domain.errors import InvalidArgument
 from inventory_service.domain.lot_rules import is_expired
@@ -38,6 +39,9 @@ class CountView:
     recount_significant: bool
     pending_recounts: int
     forced_completion_reason: str
+    scoped: bool = False
+    # Products in its scope (0 when not scoped).
+    scope_product_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +101,7 @@ class CompletionView:
 class Summary:
     overall: SummaryFigures
     by_type: dict[CountType, SummaryFigures]
+    by_abc_class: list[ClassAccuracy] = field(default_factory=list)
 
 
 def require_count_id(count_id: str) -> None:
@@ -108,6 +113,7 @@ def count_views(uow: UnitOfWork, counts: Sequence[InventoryCount]) -> list[Count
     """Read models of counts with their live statistics (one query for any number)."""
     stats = uow.count_reports.statistics([c.id for c in counts])
     awaiting = uow.recounts.awaiting_per_count([c.id for c in counts])
+    scopes = uow.cycle_plans.scope_sizes([c.id for c in counts if c.scoped])
     return [
         from_row(
             CountView,
@@ -116,6 +122,7 @@ def count_views(uow: UnitOfWork, counts: Sequence[InventoryCount]) -> list[Count
             status=CountStatus(c.status),
             statistics=stats[c.id],
             pending_recounts=awaiting.get(c.id, 0),
+            scope_product_count=scopes.get(c.id, 0),
         )
         for c in counts
     ]

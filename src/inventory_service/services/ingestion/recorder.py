@@ -37,6 +37,7 @@ from inventory_service.domain.count_entries import (
     count_not_found,
     ensure_in_progress,
 )
+from inventory_service.domain.count_scope import out_of_scope_error
 from inventory_service.domain.errors import Aborted, DomainError
 from inventory_service.domain.lot_rules import check_batch_named
 from inventory_service.domain.recount_rules import is_recount
@@ -187,6 +188,7 @@ class _Batch:
             if product is not None
         ]
         batches = BatchIndex(self.repo.batches([e.batch_id for e in named if e.batch_id], lots))
+        in_scope = self.scopes(named, counts, products)
 
         resolved = []
         for i, entry in zip(fresh, named, strict=True):
@@ -203,12 +205,28 @@ class _Batch:
                     field_name="batch_id",
                 )
                 batch = batches.find(product, entry.batch_id, entry.lot_number)
+                if count.scoped and (count.id, product.id) not in in_scope:
+                    raise out_of_scope_error(count.id, product.id, product.sku)
             except DomainError as error:
                 self._reject(i, error)
                 continue
             key = (count.id, product.id, batch.id if batch else None)
             resolved.append(_Resolved(i, count, product, batch, key))
         return resolved
+
+    def scopes(
+        self, named: Sequence[CountEntry], counts: dict[str, CountState], products: ProductIndex
+    ) -> set[tuple[str, str]]:
+        """Of the (count, product) pairs the entries name in scoped counts, those in scope."""
+        pairs = {
+            (count.id, product.id)
+            for e in named
+            for count in [counts.get(e.inventory_count_id)]
+            if count is not None and count.scoped
+            for product in [products.get(e.product)]
+            if product is not None
+        }
+        return self.repo.in_scope(pairs) if pairs else set()
 
     def lock(self, fresh: Sequence[int], resolved: Sequence[_Resolved]) -> dict[LineKey, CountLine]:
         """Locks the lines the entries touch, and answers the entries stored before with what

@@ -14,10 +14,12 @@ from inventory_client.cli.context import (
     limit_options,
     page_size,
     pass_app,
+    product_id,
     product_selector,
     show_list,
     timestamp,
 )
+from inventory_client.cli.cycle_plans import ACCURACY_COLUMNS, abc_value, class_option, due
 from inventory_client.cli.recounts import history, recount
 from inventory_client.cli.render import (
     ADJUSTMENT_COLUMNS,
@@ -52,6 +54,7 @@ def counts() -> None:
 counts.add_command(scan)
 counts.add_command(recount)
 counts.add_command(history)
+counts.add_command(due)
 
 
 def _show_count(app: App, count: counts_pb2.InventoryCount) -> None:
@@ -68,18 +71,33 @@ def _show_count(app: App, count: counts_pb2.InventoryCount) -> None:
     is_flag=True,
     help="Mark every line that becomes a significant discrepancy for recount.",
 )
+@click.option("--scope-due", is_flag=True, help="Count only the products due now (see `due`).")
+@class_option
+@click.option("--product", "products", multiple=True, help="Count only this product (repeat).")
 @json_option
 @pass_app
 def start(
-    app: App, name: str, kind: str, notes: str, blind: bool, recount_significant: bool
+    app: App,
+    name: str,
+    kind: str,
+    notes: str,
+    blind: bool,
+    recount_significant: bool,
+    scope_due: bool,
+    abc: str | None,
+    products: tuple[str, ...],
 ) -> None:
-    """Starts a count (managers). Only one count is in progress at a time."""
+    """Starts a count (managers). Only one count is in progress at a time; a CYCLE or SPOT
+    count may be scoped (--scope-due [--class X], or --product P ...)."""
     request = counts_pb2.StartInventoryCountRequest(
         name=name,
         type=TYPES[kind.lower()],
         notes=notes,
         blind=blind,
         recount_significant=recount_significant,
+        scope_product_ids=[product_id(app, p) for p in products],
+        scope_due_products=scope_due,
+        scope_abc_class=abc_value(abc),
     )
     _show_count(app, app.client.start_inventory_count(request).inventory_count)
 
@@ -301,5 +319,6 @@ def summary(app: App, start: str | None, end: str | None) -> None:
             ],
             title="Inventory summary",
         )
+        app.output.table(result.by_abc_class, ACCURACY_COLUMNS, title="Accuracy by ABC class")
 
     app.output.result(result, show)

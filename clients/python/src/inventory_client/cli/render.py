@@ -239,6 +239,8 @@ def count_fields(count: inventory_count_pb2.InventoryCount) -> list[tuple[str, o
         pairs.append(("Completed", f"{when(count.complete_time)} by {count.completed_by}"))
     if count.cancelled_by:
         pairs.append(("Cancelled", f"{when(count.cancel_time)} by {count.cancelled_by}"))
+    if count.scoped:
+        pairs.append(("Scope", f"{count.scope_product_count} products"))
     pairs += [("Notes", count.notes or "-"), ("Closing notes", count.close_notes or "-")]
     pairs += [
         ("Recount significant", yes_no(count.recount_significant)),
