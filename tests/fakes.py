@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, TypeVar
@@ -19,6 +19,7 @@ from inventory_service.db.models import (
     Base,
     Batch,
     CountItem,
+    CountScopeProduct,
     IdempotencyKey,
     InventoryCount,
     LedgerEntry,
@@ -30,10 +31,18 @@ from inventory_service.db.models import (
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
 from inventory_service.domain.count_entries import CountEntry, CountLine, CountState
 from inventory_service.domain.count_figures import CountStatistics
-from inventory_service.domain.enums import CountStatus
+from inventory_service.domain.enums import CountStatus, TrackingMode
 from inventory_service.domain.errors import Aborted
+from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.domain.recount_rules import (
+    COUNTED,
+    RECOUNTED,
+    REQUESTED,
+    first_counters,
+)
 
 R = TypeVar("R", bound=Base)
+LINE_FIELDS = set(CountLine.__slots__)  # type: ignore[attr-defined]
 
 
 def with_defaults(row: R) -> R:
@@ -76,6 +85,11 @@ def _values(row: Any) -> dict[str, Any]:
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
 
+def _line(item: CountItem) -> CountLine:
+    """The CountLine of a stored line (the recount workflow's columns are not on it)."""
+    return CountLine(**{k: v for k, v in _values(item).items() if k in LINE_FIELDS})
+
+
 class _Repository:
     def __init__(self, db: FakeDatabase) -> None:
         self.db = db
@@ -85,7 +99,7 @@ class FakeProducts(_Repository):
     def add(self, product: Product) -> None:
         self.db.table(Product)[with_defaults(product).id] = product
 
-    def get(self, product_id: str) -> Product | None:
+    def get(self, product_id: str, *, lock: str | None = None) -> Product | None:
         return self.db.table(Product).get(product_id)
 
     def by_sku(self, sku: str) -> Product | None:
@@ -101,6 +115,10 @@ class FakeBatches(_Repository):
 
     def get(self, batch_id: str) -> Batch | None:
         return self.db.table(Batch).get(batch_id)
+
+    def by_ids(self, batch_ids: Sequence[str]) -> dict[str, Batch]:
+        batches = self.db.table(Batch)
+        return {b: batches[b] for b in batch_ids if b in batches}
 
 
 class FakeStockLevels(_Repository):
@@ -185,14 +203,19 @@ class FakeCounts(_Repository):
     def lines_with_levels(self, count_id: str) -> list[tuple[CountItem, StockLevel | None]]:
         return [(i, self._level(i.product_id, i.batch_id)) for i in self.lines(count_id)]
 
-    def uncounted_levels(self, count_id: str) -> list[tuple[StockLevel, str | None]]:
+    def uncounted_levels(
+        self, count_id: str, *, scoped: bool = False
+    ) -> list[tuple[StockLevel, str | None]]:
         counted = {(i.product_id, i.batch_id) for i in self.lines(count_id)}
         products = self.db.table(Product)
         batches = self.db.table(Batch)
+        scope = FakeCyclePlans(self.db).scope_of(count_id)
         return [
             (lv, batches[lv.batch_id].lot_number if lv.batch_id else None)
             for lv in self.db.table(StockLevel).values()
-            if products[lv.product_id].active and (lv.product_id, lv.batch_id) not in counted
+            if products[lv.product_id].active
+            and (lv.product_id, lv.batch_id) not in counted
+            and (not scoped or lv.product_id in scope)
         ]
 
     def unit_costs(self, product_ids: Sequence[str]) -> dict[str, Decimal]:
@@ -201,6 +224,25 @@ class FakeCounts(_Repository):
     def adjustments_of(self, count_id: str) -> list[StockAdjustment]:
         rows = self.db.table(StockAdjustment).values()
         return [a for a in rows if a.inventory_count_id == count_id]
+
+
+class FakeCyclePlans(_Repository):
+    """The scopes of counts (the ABC classes are SQL only: tests/test_cycle_plans.py)."""
+
+    def scope_of(self, count_id: str) -> set[str]:
+        rows = self.db.table(CountScopeProduct).values()
+        return {r.product_id for r in rows if r.inventory_count_id == count_id}
+
+    def existing_products(self, product_ids: Sequence[str]) -> set[str]:
+        return set(product_ids) & set(self.db.table(Product))
+
+    def add_scope(self, count_id: str, product_ids: Sequence[str]) -> None:
+        for product_id in product_ids:
+            row = CountScopeProduct(inventory_count_id=count_id, product_id=product_id)
+            self.db.table(CountScopeProduct)[(count_id, product_id)] = row
+
+    def scope_sizes(self, count_ids: Sequence[str]) -> dict[str, int]:
+        return {c: len(self.scope_of(c)) for c in count_ids if self.scope_of(c)}
 
 
 class FakeCountReports(_Repository):
@@ -225,21 +267,32 @@ class FakeCountEntries(_Repository):
     def counts_for_share(self, count_ids: Iterable[str]) -> dict[str, CountState]:
         counts = self.db.table(InventoryCount)
         return {
-            c: CountState(c, counts[c].status, counts[c].blind) for c in count_ids if c in counts
+            c: CountState(
+                c,
+                counts[c].status,
+                counts[c].blind,
+                counts[c].recount_significant,
+                counts[c].scoped,
+            )
+            for c in count_ids
+            if c in counts
         }
+
+    def in_scope(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        return {(c, p) for c, p in pairs if p in FakeCyclePlans(self.db).scope_of(c)}
 
     def products(
         self, ids: Sequence[str], skus: Sequence[str], barcodes: Sequence[str]
     ) -> list[ProductRef]:
         return [
-            ProductRef(p.id, p.sku, p.barcode, p.unit_cost)
+            ProductRef(p.id, p.sku, p.barcode, p.unit_cost, p.tracking)
             for p in self.db.table(Product).values()
             if p.id in ids or p.sku in skus or (p.barcode and p.barcode in barcodes)
         ]
 
     def batches(self, ids: Sequence[str], lots: Sequence[tuple[str, str]]) -> list[BatchRef]:
         return [
-            BatchRef(b.id, b.product_id, b.lot_number)
+            BatchRef(b.id, b.product_id, b.lot_number, b.expiry_date)
             for b in self.db.table(Batch).values()
             if b.id in ids or (b.product_id, b.lot_number) in lots
         ]
@@ -247,9 +300,29 @@ class FakeCountEntries(_Repository):
     def lines_for_update(self, keys: Iterable[tuple[str, str, str | None]]) -> dict[Any, CountLine]:
         wanted = set(keys)
         return {
-            key: CountLine(**_values(item))
+            key: _line(item)
             for item in self.db.table(CountItem).values()
             if (key := (item.inventory_count_id, item.product_id, item.batch_id)) in wanted
+        }
+
+    def first_counters(self, lines: Sequence[CountLine]) -> dict[str, frozenset[str]]:
+        entries = self.db.table(StoredCountEntry).values()
+        return {
+            line.id: first_counters(
+                line.status,
+                line.counted_by,
+                {
+                    e.counted_by
+                    for e in entries
+                    if e.count_item_id == line.id
+                    and (
+                        line.status == REQUESTED
+                        or not e.recount
+                        or _at_or_before(e.stored_at, line.recount_requested_at)
+                    )
+                },
+            )
+            for line in lines
         }
 
     def stored(self, entry_ids: Sequence[str]) -> list[tuple[str, CountLine, str, bool]]:
@@ -276,6 +349,7 @@ class FakeCountEntries(_Repository):
                 counted_by=row.counted_by,
                 counted_at=row.stored_at,
                 first_counted_at=item.first_counted_at,
+                status=RECOUNTED if row.recount else COUNTED,
             )
             sku = self.db.table(Product)[item.product_id].sku
             found.append(
@@ -293,7 +367,7 @@ class FakeCountEntries(_Repository):
             if item is not None:
                 sku = self.db.table(Product)[item.product_id].sku
                 blind = self.db.table(InventoryCount)[item.inventory_count_id].blind
-                found[request_id] = (CountLine(**_values(item)), sku, blind)
+                found[request_id] = (_line(item), sku, blind)
         return found
 
     def level_quantities(self, product_ids: Iterable[str]) -> dict[tuple[str, str | None], int]:
@@ -327,6 +401,40 @@ class FakeCountEntries(_Repository):
                 )
 
 
+def _at_or_before(moment: datetime, limit: datetime | None) -> bool:
+    return limit is not None and moment <= limit
+
+
+class FakeRecounts(_Repository):
+    def lines_for_update(self, count_id: str, line_ids: Sequence[str]) -> list[CountItem]:
+        items = self.db.table(CountItem)
+        found = [items[i] for i in set(line_ids) if i in items]
+        return sorted((i for i in found if i.inventory_count_id == count_id), key=lambda i: i.id)
+
+    def line(self, count_id: str, line_id: str) -> CountItem | None:
+        item = self.db.table(CountItem).get(line_id)
+        return item if item is not None and item.inventory_count_id == count_id else None
+
+    def awaiting(self, count_id: str) -> list[str]:
+        lines = FakeCounts(self.db).lines(count_id)
+        return [i.id for i in lines if i.status == REQUESTED]
+
+    def awaiting_per_count(self, count_ids: Sequence[str]) -> dict[str, int]:
+        return {c: n for c in count_ids if (n := len(self.awaiting(c)))}
+
+    def entries_page(self, line_id: str, page: PageRequest) -> Page[StoredCountEntry]:
+        rows = sorted(
+            (e for e in self.db.table(StoredCountEntry).values() if e.count_item_id == line_id),
+            key=lambda e: (e.stored_at, e.entry_id),
+        )
+        if page.after is not None:
+            rows = [e for e in rows if (e.stored_at, e.entry_id) > page.after]
+        if len(rows) > page.size:
+            last = rows[page.size - 1]
+            return Page(rows[: page.size], (last.stored_at, last.entry_id))
+        return Page(rows, None)
+
+
 def vars_of(line: CountLine) -> dict[str, Any]:
     return {name: getattr(line, name) for name in CountLine.__slots__}  # type: ignore[attr-defined]
 
@@ -345,6 +453,8 @@ class FakeUnitOfWork:
         self.count_reports = FakeCountReports(db)
         self.count_entries = FakeCountEntries(db)
         self.adjustments = FakeAdjustments(db)
+        self.recounts = FakeRecounts(db)
+        self.cycle_plans = FakeCyclePlans(db)
         self.committed = False
 
     def __enter__(self) -> FakeUnitOfWork:
@@ -387,6 +497,8 @@ def seed_product(
 
 
 def seed_batch(db: FakeDatabase, product: Product, lot: str, *, on_hand: int = 0) -> Batch:
+    """A batch of product, which is lot-tracked from now on."""
+    product.tracking = TrackingMode.LOT.value
     batch = with_defaults(
         Batch(product_id=product.id, lot_number=lot, expiry_date=date(2030, 1, 1))
     )

@@ -18,6 +18,7 @@ from typing import Any
 import grpc
 import pytest
 from cryptography.hazmat.primitives import serialization
+from google.protobuf import field_mask_pb2
 from google.protobuf.message import Message
 from google.rpc import error_details_pb2, status_pb2
 from google.type import date_pb2, money_pb2
@@ -270,11 +271,16 @@ def create_product(
     opening: int = 0,
     barcode: str = "",
     name: str | None = None,
+    tracking: Any = catalog_pb2.TRACKING_MODE_UNSPECIFIED,
 ) -> catalog_pb2.Product:
     response = api.catalog.CreateProduct(
         catalog_pb2.CreateProductRequest(
             product=catalog_pb2.Product(
-                sku=sku, name=name or f"Product {sku}", unit_cost=money(cost), barcode=barcode
+                sku=sku,
+                name=name or f"Product {sku}",
+                unit_cost=money(cost),
+                barcode=barcode,
+                tracking=tracking,
             ),
             opening_quantity=opening,
         ),
@@ -286,9 +292,18 @@ def create_product(
 _skus = itertools.count(1)
 
 
+LOT = catalog_pb2.TRACKING_MODE_LOT
+NONE = catalog_pb2.TRACKING_MODE_NONE
+
+
 def make_product(api: Clients, *, unit_cost: str = "1.00", opening: int = 1000) -> str:
     """The id of a new product with a SKU of its own."""
     return create_product(api, f"ADJ-{next(_skus)}", cost=unit_cost, opening=opening).id
+
+
+def make_lot_product(api: Clients, *, unit_cost: str = "1.00") -> str:
+    """The id of a new lot-tracked product (no stock until its batches are created)."""
+    return create_product(api, f"LOT-{next(_skus)}", cost=unit_cost, tracking=LOT).id
 
 
 def create_batch(
@@ -324,6 +339,17 @@ def move(
         metadata=STAFF,
     )
     return response.entries[0]
+
+
+def set_tracking(api: Clients, product_id: str, tracking: Any) -> catalog_pb2.Product:
+    """UpdateProduct of how the product is tracked (LOT or NONE)."""
+    return api.catalog.UpdateProduct(
+        catalog_pb2.UpdateProductRequest(
+            product=catalog_pb2.Product(id=product_id, tracking=tracking),
+            update_mask=field_mask_pb2.FieldMask(paths=["tracking"]),
+        ),
+        metadata=ADMIN,
+    ).product
 
 
 def get_product(api: Clients, product_id: str) -> catalog_pb2.Product:

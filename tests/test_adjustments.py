@@ -32,6 +32,7 @@ from tests.helpers import (
     field_violations,
     get_adjustment,
     ledger_of,
+    make_lot_product,
     make_product,
     move,
     precondition_violations,
@@ -113,7 +114,8 @@ def test_each_trigger_alone_makes_it_pending_and_leaves_stock(
 
 
 def test_adjusting_a_batch_changes_only_that_batch(api: Clients) -> None:
-    product_id = make_product(api, opening=10)
+    product_id = make_lot_product(api)
+    other_lot = create_batch(api, product_id, "LOT-0", opening=10).id
     batch_id = create_batch(api, product_id, "LOT-1", opening=30).id
 
     adjustment = adjust(api, product_id, EXPIRED, -5, batch_id=batch_id)
@@ -124,7 +126,7 @@ def test_adjusting_a_batch_changes_only_that_batch(api: Clients) -> None:
         catalog_pb2.GetProductRequest(product=catalog_pb2.ProductSelector(id=product_id)),
         metadata=STAFF,
     ).product.stock_levels
-    assert {(lv.batch_id, lv.quantity) for lv in levels} == {("", 10), (batch_id, 25)}
+    assert {(lv.batch_id, lv.quantity) for lv in levels} == {(other_lot, 10), (batch_id, 25)}
 
 
 # -- signs and other bad input ------------------------------------------------------------
@@ -245,8 +247,9 @@ def test_unknown_product_is_not_found(api: Clients) -> None:
 
 
 def test_batch_of_another_product_is_not_found(api: Clients) -> None:
-    product_id = make_product(api, opening=10)
-    other_id = make_product(api, opening=10)
+    product_id = make_lot_product(api)
+    create_batch(api, product_id, "LOT-1", opening=10)
+    other_id = make_lot_product(api)
     other_batch = create_batch(api, other_id, "LOT-9", opening=10).id
 
     error = expect_error(

@@ -10,6 +10,7 @@ from google.protobuf import field_mask_pb2
 from inventory.v1 import catalog_pb2
 from tests.helpers import (
     ADMIN,
+    LOT,
     STAFF,
     Clients,
     as_decimal,
@@ -97,9 +98,9 @@ def test_update_product_changes_only_masked_fields(api: Clients) -> None:
 
 
 def test_batches_hold_stock_and_list_by_expiry(api: Clients) -> None:
-    product = create_product(api, "BAT-1", opening=5)
+    product = create_product(api, "BAT-1", tracking=LOT)
     late = create_batch(api, product.id, "L-LATE", opening=10, expiry=(2028, 1, 31))
-    none = create_batch(api, product.id, "L-NONE", opening=1)
+    none = create_batch(api, product.id, "L-NONE", opening=6)
     early = create_batch(api, product.id, "L-EARLY", opening=20, expiry=(2027, 6, 30))
     assert (early.quantity, early.expiry_date.year) == (20, 2027)
     listed = api.catalog.ListBatches(
@@ -116,7 +117,8 @@ def test_batches_hold_stock_and_list_by_expiry(api: Clients) -> None:
 
 def test_record_movements_in_one_call_and_list_the_ledger(api: Clients) -> None:
     product = create_product(api, "MOV-1", opening=10)
-    batch = create_batch(api, product.id, "LOT-A", opening=4)
+    lot_product = create_product(api, "MOV-LOT", tracking=LOT)
+    batch = create_batch(api, lot_product.id, "LOT-A", opening=4)
     response = api.catalog.RecordStockMovements(
         catalog_pb2.RecordStockMovementsRequest(
             movements=[
@@ -130,7 +132,7 @@ def test_record_movements_in_one_call_and_list_the_ledger(api: Clients) -> None:
                     product_id=product.id, quantity_delta=-30, source_reference="SALE-9"
                 ),
                 catalog_pb2.StockMovement(
-                    product_id=product.id,
+                    product_id=lot_product.id,
                     batch_id=batch.id,
                     quantity_delta=-4,
                     source_reference="SALE-9",
@@ -145,30 +147,31 @@ def test_record_movements_in_one_call_and_list_the_ledger(api: Clients) -> None:
     assert response.entries[0].source_reference == "GRN-7"
     assert response.entries[0].actor == "sam-staff"
     assert stock_of(api, product.id) == 5
-    assert [e.quantity_delta for e in ledger(api, product.id)] == [10, 4, 25, -30, -4]
-    assert [e.quantity_delta for e in ledger(api, product.id, batch.id)] == [4, -4]
+    assert [e.quantity_delta for e in ledger(api, product.id)] == [10, 25, -30]
+    assert [e.quantity_delta for e in ledger(api, lot_product.id, batch.id)] == [4, -4]
 
 
 def test_every_level_equals_the_sum_of_its_ledger_deltas(api: Clients) -> None:
-    product = create_product(api, "INV-1", opening=50)
+    product = create_product(api, "INV-1", tracking=LOT)
+    first = create_batch(api, product.id, "B0", opening=50)
     batch = create_batch(api, product.id, "B1", opening=30)
     for delta in [5, -12, 7, -50, 3]:
-        move(api, product.id, delta)
+        move(api, product.id, delta, batch_id=first.id)
     for delta in [-10, 2, -22]:
         move(api, product.id, delta, batch_id=batch.id)
-    expect_error(grpc.StatusCode.FAILED_PRECONDITION, move, api, product.id, -999)
+    expect_error(
+        grpc.StatusCode.FAILED_PRECONDITION, move, api, product.id, -999, batch_id=first.id
+    )
     levels = {
         lv.batch_id: lv.quantity
         for lv in api.catalog.GetProduct(by(id=product.id), metadata=STAFF).product.stock_levels
     }
     for batch_id, quantity in levels.items():
         entries = ledger(api, product.id, batch_id)
-        if not batch_id:
-            entries = [e for e in entries if not e.batch_id]
         assert sum(e.quantity_delta for e in entries) == quantity
         for earlier, later in itertools.pairwise(entries):
             assert later.quantity_before == earlier.quantity_after
-    assert levels == {"": 3, batch.id: 0}
+    assert levels == {first.id: 3, batch.id: 0}
 
 
 def test_movements_are_all_or_nothing_and_never_below_zero(api: Clients) -> None:
@@ -321,7 +324,7 @@ def test_update_product_errors(api: Clients) -> None:
 
 
 def test_create_batch_errors(api: Clients) -> None:
-    product = create_product(api, "BE-1")
+    product = create_product(api, "BE-1", tracking=LOT)
     create_batch(api, product.id, "LOT-1")
     expect_error(grpc.StatusCode.NOT_FOUND, create_batch, api, "missing-product", "LOT-1")
     error = expect_error(grpc.StatusCode.ALREADY_EXISTS, create_batch, api, product.id, "LOT-1")
@@ -341,7 +344,8 @@ def test_create_batch_errors(api: Clients) -> None:
 
 def test_record_movements_errors(api: Clients) -> None:
     product = create_product(api, "ME-1", opening=5)
-    other = create_product(api, "ME-2")
+    lot_product = create_product(api, "ME-LOT", tracking=LOT)
+    other = create_product(api, "ME-2", tracking=LOT)
     foreign_batch = create_batch(api, other.id, "OTHER")
 
     def record(*movements: catalog_pb2.StockMovement) -> object:
@@ -368,7 +372,10 @@ def test_record_movements_errors(api: Clients) -> None:
         grpc.StatusCode.NOT_FOUND,
         record,
         catalog_pb2.StockMovement(
-            product_id=product.id, batch_id=foreign_batch.id, quantity_delta=1, source_reference="R"
+            product_id=lot_product.id,
+            batch_id=foreign_batch.id,
+            quantity_delta=1,
+            source_reference="R",
         ),
     )
     assert error_info(error).reason == "BATCH_NOT_FOUND"

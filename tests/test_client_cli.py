@@ -312,7 +312,8 @@ def test_the_console_script_documents_its_commands_and_exit_codes() -> None:
     for words in ("counts", "adjustments", "products", "health", "simulate", "8  partly done"):
         assert words in top
     commands = {
-        "counts": "start list show items add scan discrepancies complete cancel summary",
+        "counts": "start list show items add scan recount history discrepancies complete cancel"
+        " summary",
         "adjustments": "create list pending approve reject",
         "products": "list show create import movements",
     }

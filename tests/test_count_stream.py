@@ -21,6 +21,7 @@ from inventory_service.domain.identity import Role
 from inventory_service.domain.quantities import MAX_QUANTITY
 from tests.helpers import (
     ADD,
+    LOT,
     MANAGER,
     SET,
     STAFF,
@@ -44,7 +45,7 @@ from tests.helpers import (
 
 def test_good_and_bad_entries_in_one_stream_each_get_their_ack_in_order(api: Clients) -> None:
     soap = create_product(api, "SOAP-1", cost="2.00", opening=10, barcode=gtin(11))
-    pills = create_product(api, "PILLS-1", cost="5.00", opening=0)
+    pills = create_product(api, "PILLS-1", cost="5.00", tracking=LOT)
     lot = create_batch(api, pills.id, "L-7", opening=4)
     count_id = start_count(api).id
 

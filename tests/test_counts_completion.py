@@ -13,6 +13,7 @@ from tests.helpers import (
     ADMIN,
     ANNUAL,
     FULL,
+    LOT,
     MANAGER,
     OTHER_MANAGER,
     SPOT,
@@ -55,7 +56,7 @@ def deactivate(api: Clients, product_id: str) -> None:
 def test_full_count_lists_uncounted_levels_and_can_zero_them(api: Clients) -> None:
     counted = create_product(api, "FULL-COUNTED", cost="1.00", opening=10)
     forgotten = create_product(api, "FULL-FORGOTTEN", cost="2.00", opening=5)
-    batched = create_product(api, "FULL-BATCHED", cost="3.00")  # unbatched level stays at 0
+    batched = create_product(api, "FULL-BATCHED", cost="3.00", tracking=LOT)
     lot = create_batch(api, batched.id, "LOT-9", opening=7)
     retired = create_product(api, "FULL-RETIRED", cost="4.00", opening=3)
     deactivate(api, retired.id)
@@ -65,14 +66,14 @@ def test_full_count_lists_uncounted_levels_and_can_zero_them(api: Clients) -> No
     done = complete(api, count.id, zero_uncounted=True)
 
     uncounted = {(u.product_id, u.batch_id): u for u in done.uncounted_levels}
-    assert set(uncounted) == {(forgotten.id, ""), (batched.id, ""), (batched.id, lot.id)}
+    # A lot-tracked product holds no unbatched level: only its batch is listed.
+    assert set(uncounted) == {(forgotten.id, ""), (batched.id, lot.id)}
     assert uncounted[(forgotten.id, "")].quantity == 5  # as it was before completion
     assert uncounted[(batched.id, lot.id)].quantity == 7
     assert uncounted[(batched.id, lot.id)].lot_number == "LOT-9"
-    assert uncounted[(batched.id, "")].quantity == 0
 
     changes = {(a.product_id, a.batch_id): a.quantity_change for a in done.adjustments}
-    # The zero level needs nothing; the inactive product is neither listed nor touched.
+    # The inactive product is neither listed nor touched.
     assert changes == {(counted.id, ""): -2, (forgotten.id, ""): -5, (batched.id, lot.id): -7}
     costs = {(a.product_id, a.batch_id): as_decimal(a.cost_impact) for a in done.adjustments}
     assert costs[(batched.id, lot.id)] == Decimal("-21.00")

@@ -16,6 +16,7 @@ from tests.helpers import (
     ADD,
     ADMIN,
     FULL,
+    LOT,
     MANAGER,
     SPOT,
     STAFF,
@@ -69,8 +70,10 @@ def test_unknown_count_is_not_found_everywhere(api: Clients) -> None:
 
 def test_unknown_product_or_batch_is_not_found(api: Clients) -> None:
     product = create_product(api, "ERR-1", cost="1.00", opening=3)
-    other = create_product(api, "ERR-2", cost="1.00")
+    create_product(api, "ERR-LOT", cost="1.00", tracking=LOT)
+    other = create_product(api, "ERR-2", cost="1.00", tracking=LOT)
     foreign_lot = create_batch(api, other.id, "FOREIGN", opening=1)
+    lot_product = catalog_pb2.ProductSelector(sku="ERR-LOT")
     count = start_count(api)
 
     error = expect_error(
@@ -91,14 +94,14 @@ def test_unknown_product_or_batch_is_not_found(api: Clients) -> None:
     error = expect_error(
         grpc.StatusCode.NOT_FOUND,
         api.counts.AddCountItem,
-        add_request(count.id, batch_id=foreign_lot.id),
+        add_request(count.id, product=lot_product, batch_id=foreign_lot.id),
         metadata=STAFF,
     )
     assert error_info(error).reason == "BATCH_NOT_FOUND"
     error = expect_error(
         grpc.StatusCode.NOT_FOUND,
         api.counts.AddCountItem,
-        add_request(count.id, lot_number="FOREIGN"),
+        add_request(count.id, product=lot_product, lot_number="FOREIGN"),
         metadata=STAFF,
     )
     assert error_info(error).reason == "BATCH_NOT_FOUND"

@@ -13,6 +13,7 @@ from inventory.v1 import catalog_pb2, stock_adjustment_pb2
 from inventory.v1 import inventory_count_pb2 as pb
 from tests.helpers import (
     ADD,
+    LOT,
     MANAGER,
     OTHER_STAFF,
     SPOT,
@@ -40,7 +41,7 @@ def test_cycle_count_from_start_to_summary(api: Clients) -> None:
     b = create_product(api, "STORY-B", cost="12.50", opening=20)
     c = create_product(api, "STORY-C", cost="0.75", opening=30)
     d = create_product(api, "STORY-D", cost="4.00", opening=50)
-    e = create_product(api, "STORY-E", cost="1.10")
+    e = create_product(api, "STORY-E", cost="1.10", tracking=LOT)
     e_lot = create_batch(api, e.id, "L1", opening=100)
     f = create_product(api, "STORY-F", cost="3.00", opening=25)
 

@@ -27,6 +27,7 @@ from inventory_service.db.models import Base
 from tests.helpers import (
     ADMIN,
     DAMAGE,
+    LOT,
     Clients,
     adjust,
     create_batch,
@@ -167,12 +168,14 @@ def database(database_url: str) -> Iterator[Database]:
 def known(api: Clients) -> list[str]:
     """Real records' ids and names, so generated requests also reach past the lookups."""
     product = create_product(api, "HOSTILE-1", opening=100)
-    batch = create_batch(api, product.id, "LOT-1", opening=5)
+    lot_product = create_product(api, "HOSTILE-2", tracking=LOT)
+    batch = create_batch(api, lot_product.id, "LOT-1", opening=5)
     count_id = start_count(api).id
     adjustment = adjust(api, product.id, DAMAGE, -60, reason="big loss")  # pending approval
     return [
         product.id,
         product.sku,
+        lot_product.id,
         batch.id,
         batch.lot_number,
         count_id,

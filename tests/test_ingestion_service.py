@@ -225,7 +225,9 @@ def test_a_submitter_that_goes_away_leaves_its_entries_recorded() -> None:
     run(scenario)
 
 
-def test_only_entries_that_can_be_sent_again_are_kept() -> None:
+def test_every_entry_is_kept_as_its_lines_history() -> None:
+    """A plain AddCountItem call (no request_id, never looked up as a resend) is stored too."""
+
     async def scenario() -> None:
         c = Counting()
         c.gate.open.set()
@@ -233,7 +235,9 @@ def test_only_entries_that_can_be_sent_again_are_kept() -> None:
         plain_call = dataclasses.replace(c.entry(2), kept=False)  # AddCountItem, no request_id
         outcomes = await c.submit(scanned, plain_call)
         assert [o.line is not None for o in outcomes] == [True, True]
-        assert list(c.db.table(StoredCountEntry)) == [scanned.entry_id]
+        stored = c.db.table(StoredCountEntry)
+        assert sorted(stored) == sorted([scanned.entry_id, plain_call.entry_id])
+        assert [stored[e.entry_id].counted_quantity for e in (scanned, plain_call)] == [3, 3]
         assert c.counted()["SOAP"] == 3
 
     run(scenario)

@@ -20,6 +20,7 @@ from inventory_service.api.server import (
     InventoryServer,
     add_servicers,
     bind,
+    cycle_plan,
     grpc_server,
     page_token_secret,
     role_table,
@@ -41,7 +42,9 @@ from inventory_service.services.catalog.batches import BatchService
 from inventory_service.services.catalog.movements import MovementService
 from inventory_service.services.catalog.products import ProductService
 from inventory_service.services.counts.completion import CountCompletion
+from inventory_service.services.counts.cycle_plans import CyclePlans
 from inventory_service.services.counts.lifecycle import CountService
+from inventory_service.services.counts.recounts import RecountService
 from inventory_service.services.counts.reports import CountReports
 from inventory_service.services.ingestion.committer import EntryCommitter
 from inventory_service.services.ingestion.recorder import EntryRecorder
@@ -61,6 +64,8 @@ class ServiceLayer:
     reports: CountReports
     adjustments: AdjustmentService
     recorder: EntryRecorder
+    recounts: RecountService
+    plans: CyclePlans
 
 
 def build_services(uow_factory: UnitOfWorkFactory, settings: Settings) -> ServiceLayer:
@@ -69,11 +74,13 @@ def build_services(uow_factory: UnitOfWorkFactory, settings: Settings) -> Servic
         products=ProductService(uow_factory),
         batches=BatchService(uow_factory),
         movements=MovementService(uow_factory),
-        counts=CountService(uow_factory),
+        counts=CountService(uow_factory, settings.cycle_plan),
         completion=CountCompletion(uow_factory),
-        reports=CountReports(uow_factory),
+        reports=CountReports(uow_factory, settings.cycle_plan),
         adjustments=AdjustmentService(uow_factory, thresholds=settings.thresholds),
         recorder=EntryRecorder(uow_factory, settings.thresholds),
+        recounts=RecountService(uow_factory),
+        plans=CyclePlans(uow_factory, settings.cycle_plan),
     )
 
 
@@ -104,6 +111,7 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
     verifier = token_verifier(settings)
     tracing = server_tracing()
     page_tokens = PageTokens(page_token_secret(settings))
+    cycle_plan(settings)
     engine, uow_factory = open_database(settings)
     instrument_pool(engine, settings.db_workers)
     services = build_services(uow_factory, settings)
@@ -123,11 +131,13 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
             services.counts,
             services.completion,
             services.reports,
+            services.plans,
             committer,
             streams,
             runner,
             lists,
             currency,
+            recounts=services.recounts,
         ),
         AdjustmentServicer(services.adjustments, runner, lists, currency),
     )

@@ -15,7 +15,7 @@ from inventory_service.api.tokens import mint_token
 from inventory_service.domain.identity import Role
 from inventory_service.logs import configure_logging
 from inventory_service.metrics_endpoint import use_multiprocess_dir
-from inventory_service.settings import Settings
+from inventory_service.settings import Settings, SettingsError
 
 log = logging.getLogger("inventory_service")
 DEV_SECRET_FILE = Path("var/dev-jwt-secret")
@@ -180,7 +180,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    try:
+        code: int = args.func(args)
+    except SettingsError as error:
+        print(f"configuration: {error}", file=sys.stderr)
+        return 2
     return code
 
 

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from inventory_service.domain.catalog_rules import ProductDraft
+from inventory_service.domain.enums import TrackingMode
 from inventory_service.domain.gtin import with_check_digit
 from inventory_service.domain.identity import Caller, Role
 from inventory_service.domain.paging import PageRequest
@@ -14,7 +15,8 @@ from inventory_service.services.catalog.products import ProductService
 
 DEMO_CALLER = Caller("demo-loader", Role.ADMIN)
 
-# sku, name, unit cost, unbatched opening stock, batches (lot, expiry, quantity)
+# sku, name, unit cost, unbatched opening stock, batches (lot, expiry, quantity); a product with
+# batches is lot-tracked (all its stock in lots), the others hold unbatched stock.
 DEMO_PRODUCTS: list[tuple[str, str, str, int, list[tuple[str, date, int]]]] = [
     (
         "PAR-500-24",
@@ -43,6 +45,7 @@ def load_demo_catalog(products: ProductService, batches: BatchService) -> int:
                 name=name,
                 unit_cost=Decimal(cost),
                 barcode=with_check_digit(f"400638133{i:03d}"),
+                tracking=TrackingMode.LOT if lots else TrackingMode.NONE,
             ),
             opening_quantity=opening,
         )

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
+from inventory_service.domain.cycle_plan import CyclePlan, parse_days, parse_share
+from inventory_service.domain.enums import AbcClass
 from inventory_service.domain.thresholds import Thresholds
 
 DEFAULT_DATABASE_URL = "sqlite:///var/inventory.db"
+T = TypeVar("T")
 
 
 def split_listen(listen: str) -> tuple[str, int]:
@@ -54,6 +59,8 @@ class Settings:
     workers: int = 0
     # host:port of the Prometheus metrics endpoint; None: no endpoint.
     metrics_listen: str | None = None
+    # ABC classes and count frequencies of cycle-count plans (checked on start).
+    cycle_plan: CyclePlan = field(default_factory=CyclePlan)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -102,4 +109,56 @@ class Settings:
             log_level=(opt("LOG_LEVEL") or defaults.log_level).upper(),
             workers=int(opt("WORKERS") or defaults.workers),
             metrics_listen=opt("METRICS_LISTEN"),
+            cycle_plan=_cycle_plan(opt),
+        )
+
+
+# CyclePlan setting -> its variable (without the INVENTORY_ prefix).
+CYCLE_PLAN_VARIABLES = {
+    "window_days": "CONSUMPTION_WINDOW_DAYS",
+    "a_share": "ABC_A_SHARE",
+    "b_share": "ABC_B_SHARE",
+    **{f"frequency_days_{c.value.lower()}": f"COUNT_FREQUENCY_DAYS_{c.value}" for c in AbcClass},
+}
+
+
+class SettingsError(ValueError):
+    """A setting the server cannot start with; the message names the variable."""
+
+
+def _cycle_plan(opt: Callable[[str], str | None]) -> CyclePlan:
+    default = CyclePlan()
+    problems: dict[str, str] = {}
+
+    def read(setting: str, parse: Callable[[str], T], fallback: T) -> T:
+        text = opt(CYCLE_PLAN_VARIABLES[setting])
+        if text is None:
+            return fallback
+        try:
+            return parse(text)
+        except ValueError:
+            problems[setting] = f"{text!r} is not a number"
+            return fallback
+
+    plan = CyclePlan(
+        window_days=read("window_days", parse_days, default.window_days),
+        a_share=read("a_share", parse_share, default.a_share),
+        b_share=read("b_share", parse_share, default.b_share),
+        frequency_days={
+            c: read(f"frequency_days_{c.value.lower()}", parse_days, default.frequency_days[c])
+            for c in AbcClass
+        },
+    )
+    check_cycle_plan(plan, problems)
+    return plan
+
+
+def check_cycle_plan(plan: CyclePlan, unreadable: dict[str, str] | None = None) -> None:
+    """SettingsError naming each variable whose value the plan cannot work with."""
+    problems = {**plan.problems(), **(unreadable or {})}
+    if problems:
+        raise SettingsError(
+            "; ".join(
+                f"INVENTORY_{CYCLE_PLAN_VARIABLES[name]}: {why}" for name, why in problems.items()
+            )
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from inventory.v1 import catalog_pb2
 from inventory_service.api.convert import (
     decimal_to_money,
+    enum_from_proto,
     enum_to_proto,
     money_to_decimal,
     to_date,
@@ -12,12 +13,15 @@ from inventory_service.api.convert import (
 )
 from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.domain.catalog_rules import MovementInput, ProductDraft
+from inventory_service.domain.enums import TrackingMode
 from inventory_service.services.catalog.catalog_views import (
     BatchView,
     LedgerEntryView,
     ProductView,
     StockLevelView,
 )
+
+TRACKING_PREFIX = "TRACKING_MODE_"
 
 
 def product_key(selector: catalog_pb2.ProductSelector) -> ProductKey:
@@ -43,6 +47,18 @@ def product_draft(product: catalog_pb2.Product, fields: set[str], currency: str)
             else None
         ),
         active=product.active if "active" in fields else None,
+        tracking=(
+            enum_from_proto(
+                product.tracking,
+                catalog_pb2.TrackingMode,
+                TRACKING_PREFIX,
+                TrackingMode,
+                "product.tracking",
+                default=TrackingMode.NONE,
+            )
+            if "tracking" in fields
+            else None
+        ),
     )
 
 
@@ -65,6 +81,8 @@ def stock_level_message(level: StockLevelView) -> catalog_pb2.StockLevel:
         batch_id=level.batch_id or "",
         lot_number=level.lot_number,
         quantity=level.quantity,
+        expiry_date=to_date(level.expiry_date),
+        expired=level.expired,
     )
 
 
@@ -76,6 +94,7 @@ def product_message(view: ProductView, currency: str) -> catalog_pb2.Product:
         name=view.name,
         unit_cost=decimal_to_money(view.unit_cost, currency),
         active=view.active,
+        tracking=enum_to_proto(view.tracking, catalog_pb2.TrackingMode, TRACKING_PREFIX),
         stock_quantity=view.stock_quantity,
         stock_levels=[stock_level_message(level) for level in view.levels],
         create_time=to_timestamp(view.created_at),
@@ -91,6 +110,7 @@ def batch_message(view: BatchView) -> catalog_pb2.Batch:
         expiry_date=to_date(view.expiry_date),
         quantity=view.quantity,
         create_time=to_timestamp(view.created_at),
+        expired=view.expired,
     )
 
 

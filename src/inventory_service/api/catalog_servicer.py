@@ -26,7 +26,7 @@ from inventory_service.services.catalog.movements import MovementService
 from inventory_service.services.catalog.products import ProductService
 
 Context = grpc.aio.ServicerContext[Any, Any]
-UPDATABLE_FIELDS = {"sku", "barcode", "name", "unit_cost", "active"}
+UPDATABLE_FIELDS = {"sku", "barcode", "name", "unit_cost", "active", "tracking"}
 
 
 @dataclass
@@ -41,7 +41,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def CreateProduct(
         self, request: catalog_pb2.CreateProductRequest, context: Context
     ) -> catalog_pb2.CreateProductResponse:
-        fields = {"sku", "barcode", "name", "unit_cost"}
+        fields = {"sku", "barcode", "name", "unit_cost", "tracking"}
         # A new product is active unless the caller says otherwise via UpdateProduct later.
         view = await self.run(
             self.products.create,

@@ -17,6 +17,7 @@ from inventory_service.api.convert import (
     decimal_to_money,
     enum_from_proto,
     enum_to_proto,
+    to_date,
     to_timestamp,
 )
 from inventory_service.domain.count_entries import CountEntry
@@ -25,15 +26,19 @@ from inventory_service.domain.count_rules import visible_to
 from inventory_service.domain.enums import CountMode, CountType
 from inventory_service.domain.errors import DomainError, InvalidArgument
 from inventory_service.domain.identity import Caller
+from inventory_service.domain.recount_rules import hides_count_statistics, hides_first_figure
 from inventory_service.services.counts.count_views import (
     CompletionView,
     CountLineView,
     CountView,
     Summary,
 )
+from inventory_service.services.counts.cycle_plans import ProductDueView
 
 TYPE_PREFIX = "INVENTORY_COUNT_TYPE_"
 STATUS_PREFIX = "INVENTORY_COUNT_STATUS_"
+ITEM_STATUS_PREFIX = "COUNT_ITEM_STATUS_"
+ABC_PREFIX = "ABC_CLASS_"
 # The common modes by value, ahead of the general (slower) enum conversion.
 _MODES: dict[int, CountMode] = {pb.COUNT_MODE_SET: CountMode.SET, pb.COUNT_MODE_ADD: CountMode.ADD}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -152,27 +157,40 @@ class CountMessages:
             cancel_time=to_timestamp(c.cancelled_at),
             cancelled_by=c.cancelled_by or "",
             close_notes=c.close_notes,
+            recount_significant=c.recount_significant,
+            pending_recounts=c.pending_recounts,
+            forced_completion_reason=c.forced_completion_reason,
+            scoped=c.scoped,
+            scope_product_count=c.scope_product_count,
         )
-        if visible_to(caller, c):
+        if visible_to(caller, c) and not hides_count_statistics(caller, c.pending_recounts):
             message.statistics.CopyFrom(self.statistics(c.statistics))
         return message
 
     def item(self, view: CountLineView, caller: Caller) -> pb.CountItem:
         line = view.line
+        # Staff recount blind: the first figure of a line awaiting its recount is hidden.
+        first_figure_hidden = hides_first_figure(caller, line.status)
         message = pb.CountItem(
             id=line.id,
             inventory_count_id=line.inventory_count_id,
             product_id=line.product_id,
             sku=view.sku,
             batch_id=line.batch_id or "",
-            counted_quantity=line.counted_quantity,
+            counted_quantity=0 if first_figure_hidden else line.counted_quantity,
             reason=line.reason,
             notes=line.notes,
             location=line.location,
             counted_by=line.counted_by,
             count_time=to_timestamp(line.counted_at),
+            lot_number=view.lot_number,
+            expiry_date=to_date(view.expiry_date),
+            expired=view.expired,
+            status=enum_to_proto(line.status, pb.CountItemStatus, ITEM_STATUS_PREFIX),
+            recount_requested_by=line.recount_requested_by or "",
+            recount_reason=line.recount_reason,
         )
-        if visible_to(caller, view):
+        if visible_to(caller, view) and not first_figure_hidden:
             message.system_quantity = line.system_quantity
             message.variance = line.variance
             message.variance_value.CopyFrom(self.money(line.variance_value))
@@ -192,6 +210,7 @@ class CountMessages:
                 for moved in result.moved
             ],
             uncounted_levels=[stock_level_message(u) for u in result.uncounted],
+            expired_items=[self.item(line, caller) for line in result.expired],
         )
 
     def figures(self, f: SummaryFigures) -> pb.InventorySummaryFigures:
@@ -219,4 +238,25 @@ class CountMessages:
                 for count_type in CountType
                 if count_type in summary.by_type
             ],
+            by_abc_class=[
+                pb.AbcClassAccuracy(
+                    abc_class=enum_to_proto(c.abc_class, pb.AbcClass, ABC_PREFIX),
+                    items_counted=c.items_counted,
+                    items_within_tolerance=c.items_within_tolerance,
+                    accuracy=c.accuracy,
+                )
+                for c in summary.by_abc_class
+            ],
+        )
+
+    def product_due(self, p: ProductDueView) -> pb.ProductDueForCount:
+        return pb.ProductDueForCount(
+            product_id=p.product_id,
+            sku=p.sku,
+            name=p.name,
+            abc_class=enum_to_proto(p.abc_class, pb.AbcClass, ABC_PREFIX),
+            consumption_value=self.money(p.consumption_value),
+            last_count_time=to_timestamp(p.last_counted_at),
+            due_time=to_timestamp(p.due_at),
+            days_overdue=p.days_overdue,
         )

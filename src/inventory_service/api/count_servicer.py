@@ -14,6 +14,7 @@ from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.caller import current_caller
 from inventory_service.api.convert import enum_from_proto, optional_enum_filter, optional_timestamp
 from inventory_service.api.count_messages import (
+    ABC_PREFIX,
     STATUS_PREFIX,
     TYPE_PREFIX,
     CountMessages,
@@ -21,15 +22,19 @@ from inventory_service.api.count_messages import (
     as_add_count_item_error,
 )
 from inventory_service.api.page_tokens import ListPages
+from inventory_service.api.recount_messages import entry_message
 from inventory_service.api.scanner_stream import ScannerStreams
 from inventory_service.domain.completion_rules import CompletionOptions
-from inventory_service.domain.enums import CountStatus, CountType, StockApplyMode
+from inventory_service.domain.count_scope import CountScope
+from inventory_service.domain.enums import AbcClass, CountStatus, CountType, StockApplyMode
 from inventory_service.domain.errors import DomainError
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.logs import current_request_id
 from inventory_service.services.counts.completion import CountCompletion
 from inventory_service.services.counts.count_views import CountLineView
+from inventory_service.services.counts.cycle_plans import CyclePlans
 from inventory_service.services.counts.lifecycle import CountService
+from inventory_service.services.counts.recounts import RecountService
 from inventory_service.services.counts.reports import CountReports
 from inventory_service.services.ingestion.committer import EntryCommitter
 from inventory_service.services.ingestion.entries import unary_entry_id
@@ -43,11 +48,13 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     counts: CountService
     completion: CountCompletion
     reports: CountReports
+    plans: CyclePlans
     committer: EntryCommitter
     streams: EntryStreams
     run: BlockingRunner
     lists: ListPages
     currency: str
+    recounts: RecountService
 
     def __post_init__(self) -> None:
         self.messages = CountMessages(self.currency)
@@ -81,6 +88,14 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
             notes=request.notes,
             blind=request.blind,
             request_id=request.request_id,
+            recount_significant=request.recount_significant,
+            scope=CountScope(
+                product_ids=tuple(request.scope_product_ids),
+                due_products=request.scope_due_products,
+                abc_class=optional_enum_filter(
+                    request.scope_abc_class, pb.AbcClass, ABC_PREFIX, AbcClass, "scope_abc_class"
+                ),
+            ),
         )
         return pb.StartInventoryCountResponse(inventory_count=self.messages.count(view, caller))
 
@@ -152,6 +167,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
                 default=StockApplyMode.DIFFERENCE,
             ),
             zero_uncounted=request.zero_uncounted,
+            force_reason=request.force_reason,
         )
         result = await self.run(
             self.completion.complete,
@@ -187,3 +203,46 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     ) -> pb.ListDiscrepanciesResponse:
         items, token = await self._lines(request, self.reports.discrepancies)
         return pb.ListDiscrepanciesResponse(items=items, next_page_token=token)
+
+    # Placeholders of issue 11's RPCs; each part of the issue replaces its own.
+    async def RequestRecount(
+        self, request: pb.RequestRecountRequest, context: Context
+    ) -> pb.RequestRecountResponse:
+        caller = current_caller()
+        lines = await self.run(
+            self.recounts.request,
+            caller,
+            request.inventory_count_id,
+            list(request.count_item_ids),
+            reason=request.reason,
+        )
+        return pb.RequestRecountResponse(items=[self.messages.item(v, caller) for v in lines])
+
+    async def ListCountItemEntries(
+        self, request: pb.ListCountItemEntriesRequest, context: Context
+    ) -> pb.ListCountItemEntriesResponse:
+        entries, token = await self.lists(
+            request,
+            lambda page: self.recounts.history(
+                request.inventory_count_id, request.count_item_id, page
+            ),
+        )
+        return pb.ListCountItemEntriesResponse(
+            entries=[entry_message(e) for e in entries], next_page_token=token
+        )
+
+    async def ListProductsDueForCount(
+        self, request: pb.ListProductsDueForCountRequest, context: Context
+    ) -> pb.ListProductsDueForCountResponse:
+        abc_class = optional_enum_filter(
+            request.abc_class, pb.AbcClass, ABC_PREFIX, AbcClass, "abc_class"
+        )
+        products, token = await self.lists(
+            request,
+            lambda page: self.plans.due(
+                page, abc_class=abc_class, include_not_due=request.include_not_due
+            ),
+        )
+        return pb.ListProductsDueForCountResponse(
+            products=[self.messages.product_due(p) for p in products], next_page_token=token
+        )

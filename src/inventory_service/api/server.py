@@ -37,8 +37,9 @@ from inventory_service.api.readiness import ReadinessMonitor
 from inventory_service.api.request_guard import RequestGuardInterceptor
 from inventory_service.api.tokens import TokenVerifier
 from inventory_service.api.tracing import Tracing, TracingUnavailable, start_tracing
+from inventory_service.domain.cycle_plan import CyclePlan
 from inventory_service.domain.identity import Role
-from inventory_service.settings import Settings
+from inventory_service.settings import Settings, SettingsError, check_cycle_plan
 
 # The services of the contract this server serves; their RPCs declare the roles they need.
 SERVICES = [
@@ -73,6 +74,15 @@ def check_configuration(settings: Settings) -> None:
     role_table()
     token_verifier(settings)
     page_token_secret(settings)
+    cycle_plan(settings)
+
+
+def cycle_plan(settings: Settings) -> CyclePlan:
+    try:
+        check_cycle_plan(settings.cycle_plan)
+    except SettingsError as error:
+        raise ConfigurationError(str(error)) from error
+    return settings.cycle_plan
 
 
 def server_tracing() -> Tracing | None:

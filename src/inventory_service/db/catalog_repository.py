@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Literal
 
 from sqlalchemy import Date, func, literal, select
 from sqlalchemy.orm import Session
@@ -17,6 +18,9 @@ from inventory_service.db.models import (
 )
 from inventory_service.domain.paging import Page, PageRequest
 
+# A row lock: "share" (FOR SHARE) or "update" (FOR UPDATE); None for a plain read.
+Lock = Literal["share", "update"] | None
+
 
 class ProductRepository:
     def __init__(self, session: Session) -> None:
@@ -25,8 +29,13 @@ class ProductRepository:
     def add(self, product: Product) -> None:
         self.session.add(product)
 
-    def get(self, product_id: str) -> Product | None:
-        return self.session.get(Product, product_id)
+    def get(self, product_id: str, *, lock: Lock = None) -> Product | None:
+        if lock is None:
+            return self.session.get(Product, product_id)
+        # Read again (not from the session's identity map) under the lock.
+        return self.session.get(
+            Product, product_id, with_for_update={"read": lock == "share"}, populate_existing=True
+        )
 
     def by_sku(self, sku: str) -> Product | None:
         return self.session.scalar(select(Product).where(Product.sku == sku))
@@ -50,6 +59,12 @@ class BatchRepository:
 
     def get(self, batch_id: str) -> Batch | None:
         return self.session.get(Batch, batch_id)
+
+    def by_ids(self, batch_ids: Sequence[str]) -> dict[str, Batch]:
+        if not batch_ids:
+            return {}
+        stmt = select(Batch).where(Batch.id.in_(set(batch_ids)))
+        return {batch.id: batch for batch in self.session.scalars(stmt)}
 
     def by_lot(self, product_id: str, lot_number: str) -> Batch | None:
         return self.session.scalar(

@@ -13,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     any_,
     bindparam,
+    case,
     insert,
     or_,
     select,
@@ -28,6 +29,7 @@ from inventory_service.db.count_entry_rows import (
     ENTRY_COLUMNS,
     INSERT_LINES,
     LINE_COLUMNS,
+    LINE_SELECT,
     LINE_UPDATES,
     LINES,
     UPDATE_LINES,
@@ -39,6 +41,7 @@ from inventory_service.db.count_entry_rows import (
 from inventory_service.db.models import (
     Batch,
     CountItem,
+    CountScopeProduct,
     IdempotencyKey,
     InventoryCount,
     Product,
@@ -47,6 +50,7 @@ from inventory_service.db.models import (
 )
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
 from inventory_service.domain.count_entries import CountEntry, CountLine, CountState
+from inventory_service.domain.recount_rules import COUNTED, RECOUNTED, REQUESTED, first_counters
 
 LineKey = tuple[str, str, str | None]  # (count, product, batch or None)
 LevelKey = tuple[str, str | None]  # (product, batch or None)
@@ -74,12 +78,29 @@ class CountEntryRepository:
         """The counts, rows locked FOR SHARE in id order: entries record side by side,
         completion and cancellation (FOR UPDATE) wait for them."""
         stmt = (
-            select(InventoryCount.id, InventoryCount.status, InventoryCount.blind)
+            select(
+                InventoryCount.id,
+                InventoryCount.status,
+                InventoryCount.blind,
+                InventoryCount.recount_significant,
+                InventoryCount.scoped,
+            )
             .where(self._in(InventoryCount.id, count_ids))
             .order_by(InventoryCount.id)
             .with_for_update(read=True)
         )
         return {row.id: CountState(*row) for row in self.session.execute(stmt)}
+
+    def in_scope(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Of the (count, product) pairs, those in the count's scope."""
+        wanted = set(pairs)
+        if not wanted:
+            return set()
+        stmt = select(CountScopeProduct.inventory_count_id, CountScopeProduct.product_id).where(
+            self._in(CountScopeProduct.inventory_count_id, {c for c, _ in wanted}),
+            self._in(CountScopeProduct.product_id, {p for _, p in wanted}),
+        )
+        return {(c, p) for c, p in self.session.execute(stmt)} & wanted
 
     def products(
         self, ids: Sequence[str], skus: Sequence[str], barcodes: Sequence[str]
@@ -93,7 +114,7 @@ class CountEntryRepository:
             conditions.append(self._in(Product.barcode, barcodes))
         if not conditions:
             return []
-        stmt = select(Product.id, Product.sku, Product.barcode, Product.unit_cost)
+        stmt = select(Product.id, Product.sku, Product.barcode, Product.unit_cost, Product.tracking)
         return [ProductRef(*row) for row in self.session.execute(stmt.where(or_(*conditions)))]
 
     def batches(self, ids: Sequence[str], lots: Sequence[tuple[str, str]]) -> list[BatchRef]:
@@ -104,7 +125,9 @@ class CountEntryRepository:
             conditions.append(tuple_(Batch.product_id, Batch.lot_number).in_(sorted(set(lots))))
         if not conditions:
             return []
-        stmt = select(Batch.id, Batch.product_id, Batch.lot_number).where(or_(*conditions))
+        stmt = select(Batch.id, Batch.product_id, Batch.lot_number, Batch.expiry_date).where(
+            or_(*conditions)
+        )
         return [BatchRef(*row) for row in self.session.execute(stmt)]
 
     # -- lock -----------------------------------------------------------------------------
@@ -122,12 +145,36 @@ class CountEntryRepository:
             )
         else:
             where = tuple_(LINES.c.inventory_count_id, LINES.c.product_id).in_(sorted(pairs))
-        stmt = select(LINES).where(where).order_by(LINES.c.id).with_for_update()
+        stmt = select(*LINE_SELECT).where(where).order_by(LINES.c.id).with_for_update()
         lines = [CountLine(**row._mapping) for row in self.session.execute(stmt)]
         return {
             (line.inventory_count_id, line.product_id, line.batch_id): line
             for line in lines
             if (line.inventory_count_id, line.product_id) in pairs
+        }
+
+    def first_counters(self, lines: Sequence[CountLine]) -> dict[str, frozenset[str]]:
+        """Line id -> who has an entry on it from before its recount was requested (read after
+        the lines are locked: what other transactions stored on them has committed). While the
+        recount is awaited every entry is from before it; once recounted, those not sent as a
+        recount or stored by the request's time."""
+        stmt = (
+            select(StoredCountEntry.count_item_id, StoredCountEntry.counted_by)
+            .distinct()
+            .join(CountItem, CountItem.id == StoredCountEntry.count_item_id)
+            .where(self._in(StoredCountEntry.count_item_id, (line.id for line in lines)))
+            .where(
+                (CountItem.status == REQUESTED)
+                | StoredCountEntry.recount.is_(False)
+                | (StoredCountEntry.stored_at <= CountItem.recount_requested_at)
+            )
+        )
+        found: dict[str, set[str]] = {}
+        for line_id, user_id in self.session.execute(stmt):
+            found.setdefault(line_id, set()).add(user_id)
+        return {
+            line.id: first_counters(line.status, line.counted_by, found.get(line.id, set()))
+            for line in lines
         }
 
     def stored(self, entry_ids: Sequence[str]) -> list[tuple[str, CountLine, str, bool]]:
@@ -145,6 +192,7 @@ class CountEntryRepository:
             *(ENTRIES.c[key] for key in ACKED),
             StoredCountEntry.counted_by,
             StoredCountEntry.stored_at.label("counted_at"),
+            case((StoredCountEntry.recount, RECOUNTED), else_=COUNTED).label("status"),
         ]
         stmt = (
             select(StoredCountEntry.entry_id, Product.sku, InventoryCount.blind, *acked)
@@ -168,7 +216,7 @@ class CountEntryRepository:
         if not request_ids:
             return {}
         stmt = (
-            select(IdempotencyKey.request_id, Product.sku, InventoryCount.blind, LINES)
+            select(IdempotencyKey.request_id, Product.sku, InventoryCount.blind, *LINE_SELECT)
             .join(LINES, LINES.c.id == IdempotencyKey.resource_id)
             .join(Product, Product.id == LINES.c.product_id)
             .join(InventoryCount, InventoryCount.id == LINES.c.inventory_count_id)

@@ -4,6 +4,7 @@ showed it)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -13,13 +14,20 @@ from sqlalchemy.dialects import postgresql
 from inventory_service.db.models import CountItem, StoredCountEntry
 from inventory_service.domain.count_entries import CountEntry, CountLine
 from inventory_service.domain.money import to_micros
+from inventory_service.domain.recount_rules import RECOUNTED
 
 ENTRIES = cast(Table, StoredCountEntry.__table__)
 ENTRY_COLUMNS = [column.name for column in ENTRIES.columns]
 _MONEY = {"variance_value"}  # MoneyMicros: integer micros in the column
 
 LINES = cast(Table, CountItem.__table__)
-LINE_COLUMNS = [column.key for column in LINES.columns]
+# The columns a CountLine carries; the others (the recount workflow's) keep their defaults here.
+LINE_COLUMNS = [
+    column.key
+    for column in LINES.columns
+    if column.key in {f.name for f in dataclasses.fields(CountLine)}
+]
+LINE_SELECT = [LINES.c[key] for key in LINE_COLUMNS]  # a line's row as its CountLine
 # What a batch changes on an existing line: everything but its key and first count.
 LINE_UPDATES = [
     key
@@ -76,6 +84,8 @@ def entry_row(entry: CountEntry, line: CountLine) -> dict[str, Any]:
         counted_by=entry.caller.user_id,
         stored_at=line.counted_at,
         request_id=entry.call_request_id,
+        # A batch leaves a line RECOUNTED exactly when its entries were sent after a request.
+        recount=line.status == RECOUNTED,
     )
     return row
 

@@ -14,6 +14,7 @@ from inventory_service.db.keyset import keyset_page
 from inventory_service.db.models import (
     Batch,
     CountItem,
+    CountScopeProduct,
     InventoryCount,
     Product,
     StockAdjustment,
@@ -135,8 +136,11 @@ class CountRepository:
         )
         return [(item, level) for item, level in self.session.execute(stmt)]
 
-    def uncounted_levels(self, count_id: str) -> list[tuple[StockLevel, str | None]]:
-        """Active products' stock levels without a line in the count, with their lot numbers."""
+    def uncounted_levels(
+        self, count_id: str, *, scoped: bool = False
+    ) -> list[tuple[StockLevel, str | None]]:
+        """Active products' stock levels without a line in the count, with their lot numbers;
+        scoped: only those of the products in the count's scope."""
         stmt = (
             select(StockLevel, Batch.lot_number)
             .join(Product, Product.id == StockLevel.product_id)
@@ -144,6 +148,13 @@ class CountRepository:
             .where(Product.active.is_(True), ~_counted_in(count_id))
             .order_by(*_LEVEL_LOCK_ORDER)
         )
+        if scoped:
+            stmt = stmt.where(
+                exists().where(
+                    CountScopeProduct.inventory_count_id == count_id,
+                    CountScopeProduct.product_id == StockLevel.product_id,
+                )
+            )
         return [(level, lot) for level, lot in self.session.execute(stmt)]
 
     def unit_costs(self, product_ids: Sequence[str]) -> dict[str, Decimal]:

@@ -51,6 +51,8 @@ class Product(Base):
     name: Mapped[str] = mapped_column(String(200))
     unit_cost: Mapped[Decimal] = mapped_column(MoneyMicros)
     active: Mapped[bool] = mapped_column(default=True)
+    # NONE: unbatched stock only; LOT: every unit in a batch (domain/enums.TrackingMode).
+    tracking: Mapped[str] = mapped_column(String(4), default="NONE")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -119,6 +121,16 @@ class LedgerEntry(Base):
         CheckConstraint("quantity_after = quantity_before + quantity_delta", name="delta_adds_up"),
         CheckConstraint("quantity_after >= 0", name="after_not_negative"),
         Index("ix_stock_ledger_product_sequence", "product_id", "sequence"),
+        # Cycle-count plans: outbound movements by product and time, quantity included
+        # (db/cycle_plan_repository.py sums them per product, index only).
+        Index(
+            "ix_stock_ledger_consumption",
+            "product_id",
+            "created_at",
+            "quantity_delta",
+            sqlite_where=text("source = 'MOVEMENT' AND quantity_delta < 0"),
+            postgresql_where=text("source = 'MOVEMENT' AND quantity_delta < 0"),
+        ),
     )
 
 
@@ -150,6 +162,10 @@ class InventoryCount(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     cancelled_by: Mapped[str | None] = mapped_column(String(200))
     close_notes: Mapped[str] = mapped_column(Text, default="")
+    recount_significant: Mapped[bool] = mapped_column(default=False)
+    # True when only the products in count_scope_products may be counted.
+    scoped: Mapped[bool] = mapped_column(default=False)
+    forced_completion_reason: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (
         # At most one count in progress, across every server sharing the database.
@@ -185,6 +201,11 @@ class CountItem(Base):
     counted_by: Mapped[str] = mapped_column(String(200))
     counted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     first_counted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # COUNTED, RECOUNT_REQUESTED or RECOUNTED (domain/enums.CountItemStatus).
+    status: Mapped[str] = mapped_column(String(20), default="COUNTED")
+    recount_requested_by: Mapped[str | None] = mapped_column(String(200))
+    recount_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    recount_reason: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (
         CheckConstraint("counted_quantity >= 0", name="counted_not_negative"),
@@ -258,3 +279,19 @@ class StoredCountEntry(Base):
     location: Mapped[str] = mapped_column(String(200), default="")
     # The call (x-request-id) whose stream stored it: the server's log lines of that call.
     request_id: Mapped[str] = mapped_column(String(64), default="")
+    # Sent while a recount of its line was requested.
+    recount: Mapped[bool] = mapped_column(default=False)
+
+    # A line's history (ListCountItemEntries) and its counters before a recount, by line.
+    __table_args__ = (Index(None, "count_item_id", "stored_at", "entry_id"),)
+
+
+class CountScopeProduct(Base):
+    """The products a scoped count covers (InventoryCount.scoped)."""
+
+    __tablename__ = "count_scope_products"
+
+    inventory_count_id: Mapped[str] = mapped_column(
+        ForeignKey("inventory_counts.id"), primary_key=True
+    )
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), primary_key=True)

@@ -19,9 +19,11 @@ from inventory_service.db.constraints import translate_integrity_error
 from inventory_service.db.count_entry_repository import CountEntryRepository
 from inventory_service.db.count_report_repository import CountReportRepository
 from inventory_service.db.count_repository import CountRepository
+from inventory_service.db.cycle_plan_repository import CyclePlanRepository
 from inventory_service.db.engine import SQLITE_BEGIN
 from inventory_service.db.faults import database_fault
 from inventory_service.db.idempotency_repository import IdempotencyRepository
+from inventory_service.db.recount_repository import RecountRepository
 
 
 class UnitOfWork:
@@ -40,6 +42,8 @@ class UnitOfWork:
     count_reports: CountReportRepository
     count_entries: CountEntryRepository
     adjustments: AdjustmentRepository
+    recounts: RecountRepository
+    cycle_plans: CyclePlanRepository
 
     def __init__(self, session_factory: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._session_factory = session_factory
@@ -63,6 +67,8 @@ class UnitOfWork:
         self.count_reports = CountReportRepository(self.session)
         self.count_entries = CountEntryRepository(self.session)
         self.adjustments = AdjustmentRepository(self.session)
+        self.recounts = RecountRepository(self.session)
+        self.cycle_plans = CyclePlanRepository(self.session)
         return self
 
     def __exit__(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Protocol, TypeVar
 
@@ -29,6 +30,7 @@ class ProductRef:
     sku: str
     barcode: str | None
     unit_cost: Decimal
+    tracking: str = "NONE"  # domain/enums.TrackingMode
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,7 @@ class BatchRef:
     id: str
     product_id: str
     lot_number: str
+    expiry_date: date | None = None
 
 
 def no_product_named(field_name: str = "product") -> InvalidArgument:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from inventory_service.domain.enums import TrackingMode
 from inventory_service.domain.errors import ErrorCollector
 from inventory_service.domain.gtin import gtin_problem
 from inventory_service.domain.money import is_micro_exact
@@ -29,6 +30,7 @@ class ProductDraft:
     name: str | None = None
     unit_cost: Decimal | None = None
     active: bool | None = None
+    tracking: TrackingMode | None = None
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ class CompletionOptions:
     notes: str = ""
     apply_mode: StockApplyMode = StockApplyMode.DIFFERENCE
     zero_uncounted: bool = False
+    # Completes although recounts are pending (recount_rules); recorded on the count.
+    force_reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,9 @@ class Correction:
     reason: str
 
 
-def lists_uncounted(count_type: CountType) -> bool:
-    return count_type in WHOLE_SITE_TYPES
+def lists_uncounted(count_type: CountType, *, scoped: bool = False) -> bool:
+    """Whole-site counts list every level never counted; scoped counts, those of their scope."""
+    return scoped or count_type in WHOLE_SITE_TYPES
 
 
 def check_options(count_type: CountType, options: CompletionOptions) -> None:

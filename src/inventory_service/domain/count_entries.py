@@ -5,15 +5,17 @@ they need in bulk and hands it over."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from inventory_service.domain import recount_rules
 from inventory_service.domain.catalog_keys import ProductKey
-from inventory_service.domain.count_rules import combined_count, line_figures
+from inventory_service.domain.count_rules import line_figures
 from inventory_service.domain.enums import CountMode, CountStatus
 from inventory_service.domain.errors import (
+    DomainError,
     ErrorCollector,
     FailedPrecondition,
     InvalidArgument,
@@ -52,9 +54,9 @@ class CountEntry:
     scanned_at: datetime | None = None
     # AddCountItem's request_id (AIP-155): its key is stored in the entry's transaction.
     request_id: str = ""
-    # Kept (a count_entries row) so that a resend of its id is answered, not applied again:
-    # scanner entries and AddCountItem calls with a request_id. A plain AddCountItem call
-    # cannot be sent again (its id is the server's), so nothing needs keeping.
+    # Looked up as a possible resend of its id (answered, not applied again): scanner entries
+    # and AddCountItem calls with a request_id. A plain AddCountItem call cannot be sent again
+    # (its id is the server's). Every entry gets a count_entries row: the line's history.
     kept: bool = True
     # The call that sent it (its x-request-id, not AddCountItem's request_id above): kept on its
     # row and named in the lines logged for it, so a scan leads from a log to its row and back.
@@ -68,6 +70,9 @@ class CountState:
     id: str
     status: str
     blind: bool
+    recount_significant: bool = False
+    # Takes entries only for the products of its scope (domain/count_scope.py).
+    scoped: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,11 @@ class CountLine:
     counted_by: str
     counted_at: datetime
     first_counted_at: datetime
+    # Where it stands in the recount workflow (domain/recount_rules.py).
+    status: str = recount_rules.COUNTED
+    recount_requested_by: str | None = None
+    recount_requested_at: datetime | None = None
+    recount_reason: str = ""
 
 
 def check_entry(entry: CountEntry) -> None:
@@ -151,19 +161,32 @@ def line_total_too_large() -> InvalidArgument:
 class LineTally:
     """One line as the entries of a batch change it, in order.
 
-    add() takes an entry or refuses it (the line's total would leave the quantity bound);
-    line() gives the line as if every entry taken had been recorded one after the other."""
+    add() takes an entry or refuses it (the line's total would leave the quantity bound, or a
+    recount entry comes from a first counter: recount_rules); line() gives the line as if every
+    entry taken had been recorded one after the other. first_counters: who has an entry on the
+    line from before its recount was requested (read under the line's lock)."""
 
-    def __init__(self, previous: CountLine | None) -> None:
+    def __init__(
+        self, previous: CountLine | None, first_counters: Collection[str] = frozenset()
+    ) -> None:
         self.previous = previous
         self.counted = previous.counted_quantity if previous is not None else None
+        self.status = previous.status if previous is not None else recount_rules.COUNTED
+        self.first_counters = first_counters
         self.entries: list[CountEntry] = []
 
-    def add(self, entry: CountEntry) -> InvalidArgument | None:
-        counted = combined_count(self.counted, entry.quantity, entry.mode)
+    def add(self, entry: CountEntry) -> DomainError | None:
+        if self.previous is not None:
+            refused = recount_rules.check_recounter(
+                self.previous.id, self.status, self.first_counters, entry.caller.user_id
+            )
+            if refused is not None:
+                return refused
+        counted = recount_rules.counted_after(self.status, self.counted, entry.quantity, entry.mode)
         if out_of_range(counted):
             return line_total_too_large()
         self.counted = counted
+        self.status = recount_rules.status_after_entry(self.status)
         self.entries.append(entry)
         return None
 
@@ -176,9 +199,11 @@ class LineTally:
         thresholds: Thresholds,
         clock: Callable[[], datetime],
         new_id: Callable[[], str],
+        recount_significant: bool = False,
     ) -> CountLine:
         """The line after the entries taken (at least one): the last one says who counted and
-        when; reason, notes and location are the last given, else what the line had."""
+        when; reason, notes and location are the last given, else what the line had. With
+        recount_significant, a line left a significant discrepancy is marked for recount."""
         assert self.counted is not None
         assert self.entries
         figures = line_figures(
@@ -189,6 +214,16 @@ class LineTally:
         )
         before = self.previous
         now = clock()
+        status = self.status
+        requested_by = before.recount_requested_by if before else None
+        requested_at = before.recount_requested_at if before else None
+        recount_reason = before.recount_reason if before else ""
+        if recount_rules.flags_for_recount(
+            status, significant=figures.significant, recount_significant=recount_significant
+        ):
+            status, requested_by = recount_rules.REQUESTED, recount_rules.SYSTEM
+            requested_at = recount_rules.requested_at(now, before.counted_at if before else now)
+            recount_reason = recount_rules.SIGNIFICANT_REASON
         return CountLine(
             id=before.id if before else new_id(),
             inventory_count_id=key[0],
@@ -208,6 +243,10 @@ class LineTally:
             counted_by=self.entries[-1].caller.user_id,
             counted_at=now,
             first_counted_at=before.first_counted_at if before else now,
+            status=status,
+            recount_requested_by=requested_by,
+            recount_requested_at=requested_at,
+            recount_reason=recount_reason,
         )
 
 

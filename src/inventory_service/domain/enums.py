@@ -10,6 +10,24 @@ class LedgerSource(enum.StrEnum):
     MOVEMENT = "MOVEMENT"
     ADJUSTMENT = "ADJUSTMENT"
     COUNT = "COUNT"
+    MIGRATION = "MIGRATION"
+
+
+class TrackingMode(enum.StrEnum):
+    NONE = "NONE"
+    LOT = "LOT"
+
+
+class CountItemStatus(enum.StrEnum):
+    COUNTED = "COUNTED"
+    RECOUNT_REQUESTED = "RECOUNT_REQUESTED"
+    RECOUNTED = "RECOUNTED"
+
+
+class AbcClass(enum.StrEnum):
+    A = "A"
+    B = "B"
+    C = "C"
 
 
 class CountType(enum.StrEnum):

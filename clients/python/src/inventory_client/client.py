@@ -393,6 +393,63 @@ class InventoryClient:
             timeout,
         )
 
+    def request_recount(
+        self, request: inventory_count_pb2.RequestRecountRequest, *, timeout: float | None = None
+    ) -> inventory_count_pb2.RequestRecountResponse:
+        """Asks for lines to be counted again, by someone else. Managers only. Not retried:
+        a repeat after a recount would ask for another."""
+        return self._once(self._counts.RequestRecount, request, timeout)
+
+    def list_count_item_entries(
+        self,
+        request: inventory_count_pb2.ListCountItemEntriesRequest,
+        *,
+        timeout: float | None = None,
+    ) -> inventory_count_pb2.ListCountItemEntriesResponse:
+        """One page of a line's history. Managers only."""
+        return self._repeatable(self._counts.ListCountItemEntries, request, timeout)
+
+    def iter_count_item_entries(
+        self,
+        request: inventory_count_pb2.ListCountItemEntriesRequest,
+        *,
+        timeout: float | None = None,
+    ) -> Iterator[inventory_count_pb2.CountItemEntry]:
+        """Every entry that touched a line, oldest first."""
+        return self._iterate(
+            lambda r, t: self.list_count_item_entries(r, timeout=t),
+            request,
+            lambda page: page.entries,
+            timeout,
+        )
+
+    def list_products_due_for_count(
+        self,
+        request: inventory_count_pb2.ListProductsDueForCountRequest | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> inventory_count_pb2.ListProductsDueForCountResponse:
+        """One page of the cycle-count plan, most overdue first."""
+        return self._repeatable(
+            self._counts.ListProductsDueForCount,
+            request or inventory_count_pb2.ListProductsDueForCountRequest(),
+            timeout,
+        )
+
+    def iter_products_due_for_count(
+        self,
+        request: inventory_count_pb2.ListProductsDueForCountRequest | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Iterator[inventory_count_pb2.ProductDueForCount]:
+        """Every product due for a cycle count (the whole plan with include_not_due)."""
+        return self._iterate(
+            lambda r, t: self.list_products_due_for_count(r, timeout=t),
+            request or inventory_count_pb2.ListProductsDueForCountRequest(),
+            lambda page: page.products,
+            timeout,
+        )
+
     # -- StockAdjustmentService ---------------------------------------------------------------
 
     def create_stock_adjustment(

@@ -124,13 +124,24 @@ def random_entries(
     max_quantity: int = 5,
     rng: random.Random | None = None,
 ) -> Iterator[counts_pb2.CountEntry]:
-    """n entries for random products (lazily, so a long run holds none in advance)."""
-    if not products:
+    """n entries for random products (lazily, so a long run holds none in advance); a
+    lot-tracked product is counted by lot, one of its batches picked at random."""
+    shelf = [(catalog_pb2.ProductSelector(id=p.id), lots) for p in products if (lots := _lots(p))]
+    if not shelf:
         raise PlanError("the catalog has no products to pick from")
     pick = rng or random.Random()
-    selectors = [catalog_pb2.ProductSelector(id=p.id) for p in products]
     for _ in range(n):
-        yield entry(count_id, pick.choice(selectors), pick.randint(1, max_quantity), mode)
+        selector, lots = pick.choice(shelf)
+        quantity = pick.randint(1, max_quantity)
+        yield entry(count_id, selector, quantity, mode, lot_number=pick.choice(lots))
+
+
+def _lots(product: catalog_pb2.Product) -> list[str]:
+    """The lot numbers an entry for product may name: its batches' for a LOT product (none
+    when it has no batch yet), else only "" (unbatched stock)."""
+    if product.tracking != catalog_pb2.TRACKING_MODE_LOT:
+        return [""]
+    return [level.lot_number for level in product.stock_levels if level.batch_id]
 
 
 def deal(

@@ -23,6 +23,7 @@ from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
 from inventory_service.domain.errors import InvalidArgument, NotFound
 from inventory_service.domain.identity import Caller
+from inventory_service.domain.lot_rules import check_batch_named
 from inventory_service.domain.money import line_value
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.domain.stock_rules import check_stock_change
@@ -72,7 +73,15 @@ class AdjustmentService:
         assert adjustment_type is not None  # check_draft refuses a draft without one
 
         def perform(uow: UnitOfWork) -> str:
-            product = find_product(uow, ProductKey(id=draft.product_id), field_name="product_id")
+            product = find_product(
+                uow, ProductKey(id=draft.product_id), field_name="product_id", lock="share"
+            )
+            check_batch_named(
+                product.tracking,
+                product.sku,
+                names_batch=bool(draft.batch_id),
+                field_name="batch_id",
+            )
             batch = find_batch(uow, product, batch_id=draft.batch_id)
             cost_impact = line_value(draft.quantity_change, product.unit_cost)
             needs_approval = requires_approval(

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from inventory_service.db.models import Batch
+from inventory_service.db.types import utcnow
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.domain.catalog_rules import check_batch, check_opening_quantity
 from inventory_service.domain.errors import ErrorCollector, NotFound
 from inventory_service.domain.identity import Caller
+from inventory_service.domain.lot_rules import check_batch_named, is_expired
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import BatchView
@@ -21,7 +23,12 @@ from inventory_service.services.stock_ledger import StockLedger
 
 def _view(uow: UnitOfWork, batch: Batch) -> BatchView:
     level = uow.stock_levels.get(batch.product_id, batch.id)
-    return from_row(BatchView, batch, quantity=level.quantity if level else 0)
+    return from_row(
+        BatchView,
+        batch,
+        quantity=level.quantity if level else 0,
+        expired=is_expired(batch.expiry_date, utcnow().date()),
+    )
 
 
 class BatchService(Service):
@@ -41,7 +48,12 @@ class BatchService(Service):
         errors.raise_if_any()
 
         def perform(uow: UnitOfWork) -> str:
-            product = find_product(uow, ProductKey(id=product_id), field_name="batch.product_id")
+            product = find_product(
+                uow, ProductKey(id=product_id), field_name="batch.product_id", lock="share"
+            )
+            check_batch_named(
+                product.tracking, product.sku, names_batch=True, field_name="batch.product_id"
+            )
             batch = Batch(product_id=product.id, lot_number=lot_number, expiry_date=expiry_date)
             uow.batches.add(batch)
             uow.flush()

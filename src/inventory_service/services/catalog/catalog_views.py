@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from inventory_service.domain.enums import LedgerSource
+from inventory_service.domain.enums import LedgerSource, TrackingMode
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,8 @@ class StockLevelView:
     batch_id: str | None
     lot_number: str
     quantity: int
+    expiry_date: date | None = None
+    expired: bool = False
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class ProductView:
     name: str
     unit_cost: Decimal
     active: bool
+    tracking: TrackingMode
     created_at: datetime
     updated_at: datetime
     levels: tuple[StockLevelView, ...]
@@ -42,6 +45,7 @@ class BatchView:
     expiry_date: date | None
     created_at: datetime
     quantity: int
+    expired: bool = False
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from inventory_service.db.catalog_repository import Lock
 from inventory_service.db.models import Batch, Product
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.catalog_keys import ProductKey, checked_batch, checked_product
 
 
-def find_product(uow: UnitOfWork, key: ProductKey, *, field_name: str = "product") -> Product:
-    """The product a ProductKey names; NOT_FOUND or INVALID_ARGUMENT otherwise."""
+def find_product(
+    uow: UnitOfWork, key: ProductKey, *, field_name: str = "product", lock: Lock = None
+) -> Product:
+    """The product a ProductKey names; NOT_FOUND or INVALID_ARGUMENT otherwise. With lock
+    (by id only), its row is locked: a stock change locks it "share" before it reads how the
+    product is tracked, a change of tracking locks it "update"."""
     if key.id:
-        found = uow.products.get(key.id)
+        found = uow.products.get(key.id, lock=lock)
     elif key.sku:
         found = uow.products.by_sku(key.sku)
     else:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from inventory_service.db.models import LedgerEntry
+from inventory_service.db.models import LedgerEntry, Product
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.domain.catalog_rules import MovementInput, check_movements
 from inventory_service.domain.enums import LedgerSource
 from inventory_service.domain.identity import Caller
+from inventory_service.domain.lot_rules import batch_problem, first_problem
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import LedgerEntryView
@@ -25,6 +26,23 @@ def _view(entry: LedgerEntry) -> LedgerEntryView:
     return from_row(LedgerEntryView, entry, source=LedgerSource(entry.source))
 
 
+def check_lots(movements: Sequence[MovementInput], products: dict[str, Product]) -> None:
+    """Each movement of a LOT product names a batch, none of a NONE product does."""
+    problem = first_problem(
+        [
+            batch_problem(
+                products[m.product_id].tracking,
+                products[m.product_id].sku,
+                names_batch=bool(m.batch_id),
+                field_name=f"movements[{i}].batch_id",
+            )
+            for i, m in enumerate(movements)
+        ]
+    )
+    if problem is not None:
+        raise problem
+
+
 class MovementService(Service):
     def record(
         self, caller: Caller, movements: Sequence[MovementInput], *, request_id: str = ""
@@ -36,9 +54,14 @@ class MovementService(Service):
             ledger = StockLedger(uow)
             # Lock in a fixed order so two calls touching the same levels cannot deadlock.
             keys = sorted({(m.product_id, m.batch_id or "") for m in movements})
+            products = {
+                product_id: find_product(uow, ProductKey(id=product_id), lock="share")
+                for product_id in sorted({m.product_id for m in movements})
+            }
+            check_lots(movements, products)
             levels = {}
             for product_id, batch_id in keys:
-                product = find_product(uow, ProductKey(id=product_id))
+                product = products[product_id]
                 batch = find_batch(uow, product, batch_id=batch_id)
                 levels[(product_id, batch_id)] = ledger.lock_level(
                     product.id, batch.id if batch else None

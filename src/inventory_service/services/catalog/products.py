@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from inventory_service.db.models import Product
+from inventory_service.db.models import Product, StockLevel
 from inventory_service.db.types import utcnow
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.catalog_keys import ProductKey
@@ -13,8 +13,10 @@ from inventory_service.domain.catalog_rules import (
     check_opening_quantity,
     check_product,
 )
+from inventory_service.domain.enums import TrackingMode
 from inventory_service.domain.errors import ErrorCollector
 from inventory_service.domain.identity import Caller
+from inventory_service.domain.lot_rules import check_batch_named, check_tracking_change, is_expired
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import ProductView, StockLevelView
@@ -27,16 +29,29 @@ from inventory_service.services.stock_ledger import StockLedger
 def product_views(uow: UnitOfWork, products: Sequence[Product]) -> list[ProductView]:
     """Read models of products, with their stock levels (two queries for any number)."""
     levels = uow.stock_levels.for_products([p.id for p in products])
-    batch_ids = [lv.batch_id for lvs in levels.values() for lv in lvs if lv.batch_id]
-    lots = uow.stock_levels.lot_numbers(batch_ids)
+    batches = uow.batches.by_ids(
+        [lv.batch_id for lvs in levels.values() for lv in lvs if lv.batch_id]
+    )
+    today = utcnow().date()
+
+    def level_view(level: StockLevel) -> StockLevelView:
+        batch = batches.get(level.batch_id or "")
+        if batch is None:
+            return from_row(StockLevelView, level, lot_number="", expiry_date=None, expired=False)
+        return from_row(
+            StockLevelView,
+            level,
+            lot_number=batch.lot_number,
+            expiry_date=batch.expiry_date,
+            expired=is_expired(batch.expiry_date, today),
+        )
+
     return [
         from_row(
             ProductView,
             p,
-            levels=tuple(
-                from_row(StockLevelView, lv, lot_number=lots.get(lv.batch_id or "", ""))
-                for lv in levels[p.id]
-            ),
+            tracking=TrackingMode(p.tracking),
+            levels=tuple(level_view(lv) for lv in levels[p.id]),
         )
         for p in products
     ]
@@ -55,6 +70,11 @@ class ProductService(Service):
         check_product(draft, errors, creating=True)
         check_opening_quantity(opening_quantity, errors)
         errors.raise_if_any()
+        tracking = draft.tracking or TrackingMode.NONE
+        if opening_quantity > 0:  # a LOT product's opening stock is given per batch
+            check_batch_named(
+                tracking, draft.sku or "", names_batch=False, field_name="opening_quantity"
+            )
 
         def perform(uow: UnitOfWork) -> str:
             product = Product(
@@ -63,10 +83,14 @@ class ProductService(Service):
                 name=draft.name,
                 unit_cost=draft.unit_cost,
                 active=True if draft.active is None else draft.active,
+                tracking=tracking.value,
             )
             uow.products.add(product)
             uow.flush()
-            StockLedger(uow).open_level(product.id, None, opening_quantity, actor=caller.user_id)
+            if tracking == TrackingMode.NONE:  # a LOT product holds no unbatched level
+                StockLedger(uow).open_level(
+                    product.id, None, opening_quantity, actor=caller.user_id
+                )
             return product.id
 
         return run_once(self.uow_factory, "CreateProduct", request_id, caller, perform, self._load)
@@ -85,7 +109,12 @@ class ProductService(Service):
         check_product(draft, errors, creating=False)
         errors.raise_if_any()
         with self.uow_factory() as uow:
-            product = find_product(uow, ProductKey(id=product_id), field_name="product.id")
+            product = find_product(
+                uow,
+                ProductKey(id=product_id),
+                field_name="product.id",
+                lock="update" if draft.tracking is not None else None,
+            )
             if draft.sku is not None:
                 product.sku = draft.sku
             if draft.barcode is not None:
@@ -96,6 +125,8 @@ class ProductService(Service):
                 product.unit_cost = draft.unit_cost
             if draft.active is not None:
                 product.active = draft.active
+            if draft.tracking is not None:
+                _change_tracking(uow, product, draft.tracking, actor=caller.user_id)
             product.updated_at = utcnow()
             uow.flush()
             view = product_views(uow, [product])[0]
@@ -104,3 +135,23 @@ class ProductService(Service):
 
     def _load(self, uow: UnitOfWork, product_id: str) -> ProductView:
         return product_views(uow, [find_product(uow, ProductKey(id=product_id))])[0]
+
+
+def _change_tracking(
+    uow: UnitOfWork, product: Product, wanted: TrackingMode, *, actor: str
+) -> None:
+    """Refused while stock is held the other way; the levels are locked so no movement slips
+    in between the check and the change."""
+    levels = uow.stock_levels.for_products([product.id])[product.id]
+    ledger = StockLedger(uow)
+    locked = [ledger.lock_level(product.id, level.batch_id) for level in levels]
+    check_tracking_change(
+        product.id,
+        product.tracking,
+        wanted,
+        unbatched=sum(level.quantity for level in locked if level.batch_id is None),
+        batched=sum(level.quantity for level in locked if level.batch_id is not None),
+    )
+    if wanted == TrackingMode.NONE and not any(level.batch_id is None for level in locked):
+        ledger.open_level(product.id, None, 0, actor=actor)
+    product.tracking = wanted.value

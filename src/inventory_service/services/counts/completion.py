@@ -27,6 +27,7 @@ from inventory_service.domain.enums import (
 )
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.money import line_value
+from inventory_service.domain.recount_rules import check_force_reason, forced_completion_reason
 from inventory_service.services.adjustments.adjustment_views import adjustment_view
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import StockLevelView
@@ -37,6 +38,7 @@ from inventory_service.services.counts.count_views import (
     load_count,
     require_count_id,
 )
+from inventory_service.services.counts.expired_lines import expired_lines
 from inventory_service.services.counts.lifecycle import check_close_notes, count_in_progress
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.stock_ledger import StockLedger
@@ -62,6 +64,7 @@ class CountCompletion(Service):
     ) -> CompletionView:
         require_count_id(count_id)
         check_close_notes(options.notes)
+        check_force_reason(options.force_reason)
         # A replayed request_id answers with what is stored: the count and its adjustments.
         first_run: list[CompletionOutcome] = []
 
@@ -80,6 +83,7 @@ class CountCompletion(Service):
                     for line, (_, current) in zip(lines, outcome.moved, strict=True)
                 ],
                 uncounted=outcome.uncounted,
+                expired=expired_lines(uow, completed_id),
             )
 
         return run_once(
@@ -94,6 +98,9 @@ def complete_count(
     count = count_in_progress(uow, count_id, lock="update")
     count_type = CountType(count.type)
     check_options(count_type, options)
+    count.forced_completion_reason = forced_completion_reason(
+        count.id, uow.recounts.awaiting(count.id), options.force_reason
+    )
     if options.apply_adjustments:
         uow.counts.lock_levels_for_completion(count.id, include_uncounted=options.zero_uncounted)
 
@@ -111,10 +118,10 @@ def complete_count(
         for item, level in uow.counts.lines_with_levels(count.id)
     ]
     uncounted = []
-    if lists_uncounted(count_type):
+    if lists_uncounted(count_type, scoped=count.scoped):
         uncounted = [
             StockLevelView(level.product_id, level.batch_id, lot or "", level.quantity)
-            for level, lot in uow.counts.uncounted_levels(count.id)
+            for level, lot in uow.counts.uncounted_levels(count.id, scoped=count.scoped)
         ]
 
     now = utcnow()

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from typing import Protocol
 
 from inventory_service.db.models import CountItem, InventoryCount
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.count_entries import CountLine, count_not_found
 from inventory_service.domain.count_figures import CountStatistics, SummaryFigures
+from inventory_service.domain.cycle_plan import ClassAccuracy
 from inventory_service.domain.enums import CountStatus, CountType
 from inventory_service.domain.errors import InvalidArgument
+from inventory_service.domain.lot_rules import is_expired
 from inventory_service.services.adjustments.adjustment_views import AdjustmentView
 from inventory_service.services.catalog.catalog_views import StockLevelView
 from inventory_service.services.read_models import from_row
@@ -33,6 +36,12 @@ class CountView:
     cancelled_by: str | None
     close_notes: str
     statistics: CountStatistics
+    recount_significant: bool
+    pending_recounts: int
+    forced_completion_reason: str
+    scoped: bool = False
+    # Products in its scope (0 when not scoped).
+    scope_product_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +50,31 @@ class CountLineView:
     sku: str
     # The count's blind flag, so the line can be shown per visible_to.
     blind: bool
+    # The batch's, when the line has one.
+    lot_number: str = ""
+    expiry_date: date | None = None
+
+    @property
+    def expired(self) -> bool:
+        """The batch was past its expiry date on the day the line was last counted."""
+        return is_expired(self.expiry_date, self.line.counted_at.date())
+
+
+def labelled(line: CountLine, sku: str, blind: bool, batch: BatchLabel | None) -> CountLineView:
+    """The view of a line with its batch's lot number and expiry date."""
+    if batch is None:
+        return CountLineView(line, sku, blind)
+    return CountLineView(line, sku, blind, batch.lot_number, batch.expiry_date)
+
+
+class BatchLabel(Protocol):
+    """What a line shows of its batch (a Batch row or a BatchRef)."""
+
+    @property
+    def lot_number(self) -> str: ...
+
+    @property
+    def expiry_date(self) -> date | None: ...
 
 
 @dataclass(frozen=True)
@@ -59,12 +93,15 @@ class CompletionView:
     moved: list[MovedLineView] = field(default_factory=list)
     # Levels never counted (whole-site counts), as they were before completion.
     uncounted: list[StockLevelView] = field(default_factory=list)
+    # Lines of expired batches still holding counted stock: candidates for EXPIRED adjustments.
+    expired: list[CountLineView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Summary:
     overall: SummaryFigures
     by_type: dict[CountType, SummaryFigures]
+    by_abc_class: list[ClassAccuracy] = field(default_factory=list)
 
 
 def require_count_id(count_id: str) -> None:
@@ -75,6 +112,8 @@ def require_count_id(count_id: str) -> None:
 def count_views(uow: UnitOfWork, counts: Sequence[InventoryCount]) -> list[CountView]:
     """Read models of counts with their live statistics (one query for any number)."""
     stats = uow.count_reports.statistics([c.id for c in counts])
+    awaiting = uow.recounts.awaiting_per_count([c.id for c in counts])
+    scopes = uow.cycle_plans.scope_sizes([c.id for c in counts if c.scoped])
     return [
         from_row(
             CountView,
@@ -82,6 +121,8 @@ def count_views(uow: UnitOfWork, counts: Sequence[InventoryCount]) -> list[Count
             type=CountType(c.type),
             status=CountStatus(c.status),
             statistics=stats[c.id],
+            pending_recounts=awaiting.get(c.id, 0),
+            scope_product_count=scopes.get(c.id, 0),
         )
         for c in counts
     ]
@@ -99,11 +140,13 @@ def line_views(uow: UnitOfWork, items: Sequence[CountItem]) -> list[CountLineVie
     """Read models of lines, with their products' SKUs and their counts' blind flags."""
     skus = uow.counts.skus([i.product_id for i in items])
     blind = uow.counts.blind_flags([i.inventory_count_id for i in items])
+    batches = uow.batches.by_ids([i.batch_id for i in items if i.batch_id])
     return [
-        CountLineView(
+        labelled(
             from_row(CountLine, i),
-            sku=skus.get(i.product_id, ""),
-            blind=blind.get(i.inventory_count_id, False),
+            skus.get(i.product_id, ""),
+            blind.get(i.inventory_count_id, False),
+            batches.get(i.batch_id or ""),
         )
         for i in items
     ]

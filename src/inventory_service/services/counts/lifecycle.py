@@ -5,8 +5,10 @@ from __future__ import annotations
 from inventory_service.db.count_repository import RowLock
 from inventory_service.db.models import InventoryCount, new_id
 from inventory_service.db.types import utcnow
-from inventory_service.db.unit_of_work import UnitOfWork
+from inventory_service.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from inventory_service.domain.count_entries import count_not_found, ensure_in_progress
+from inventory_service.domain.count_scope import NO_SCOPE, CountScope, check_scope
+from inventory_service.domain.cycle_plan import CyclePlan
 from inventory_service.domain.enums import CountStatus, CountType
 from inventory_service.domain.errors import (
     ErrorCollector,
@@ -25,6 +27,7 @@ from inventory_service.services.counts.count_views import (
     load_count,
     require_count_id,
 )
+from inventory_service.services.counts.cycle_plans import attach_scope
 from inventory_service.services.idempotency import run_once
 
 MAX_NAME = 200
@@ -67,6 +70,10 @@ def count_in_progress_error(count: InventoryCount) -> FailedPrecondition:
 
 
 class CountService(Service):
+    def __init__(self, uow_factory: UnitOfWorkFactory, plan: CyclePlan | None = None) -> None:
+        super().__init__(uow_factory)
+        self.plan = plan or CyclePlan()
+
     def start(
         self,
         caller: Caller,
@@ -76,8 +83,11 @@ class CountService(Service):
         notes: str = "",
         blind: bool = False,
         request_id: str = "",
+        recount_significant: bool = False,
+        scope: CountScope = NO_SCOPE,
     ) -> CountView:
         errors = ErrorCollector()
+        check_scope(scope, count_type, errors)
         if not name.strip():
             errors.add("name", "required")
         elif len(name) > MAX_NAME:
@@ -99,13 +109,17 @@ class CountService(Service):
                 type=count_type.value,
                 notes=notes,
                 blind=blind,
+                recount_significant=recount_significant,
                 status=CountStatus.IN_PROGRESS.value,
                 started_at=utcnow(),
                 started_by=caller.user_id,
                 close_notes="",
+                scoped=scope.scoped,
             )
             uow.counts.add(count)
             uow.flush()
+            if scope.scoped:
+                attach_scope(uow, count.id, scope, self.plan, count.started_at)
             return count.id
 
         try:

@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from inventory_service.db.unit_of_work import UnitOfWorkFactory
 from inventory_service.domain.count_entries import count_not_found
 from inventory_service.domain.count_rules import sees_blind_figures
+from inventory_service.domain.cycle_plan import CyclePlan
 from inventory_service.domain.errors import InvalidArgument
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.services.base import Service
 from inventory_service.services.counts.count_views import CountLineView, Summary, line_views
+from inventory_service.services.counts.cycle_plans import class_accuracy
 
 
 class CountReports(Service):
+    def __init__(self, uow_factory: UnitOfWorkFactory, plan: CyclePlan | None = None) -> None:
+        super().__init__(uow_factory)
+        self.plan = plan or CyclePlan()
+
     def summary(
         self, caller: Caller, *, started_from: datetime | None, started_to: datetime | None
     ) -> Summary:
@@ -27,7 +34,14 @@ class CountReports(Service):
                 started_to=started_to,
                 include_blind_lines=sees_blind_figures(caller),
             )
-            return Summary(overall, by_type)
+            by_abc_class = class_accuracy(
+                uow,
+                self.plan,
+                started_from=started_from,
+                started_to=started_to,
+                include_blind_lines=sees_blind_figures(caller),
+            )
+            return Summary(overall, by_type, by_abc_class)
 
     def discrepancies(self, count_id: str, page: PageRequest) -> Page[CountLineView]:
         """Significant discrepancies, most recently counted first; of one count, or of all."""

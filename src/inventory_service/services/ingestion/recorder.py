@@ -6,8 +6,10 @@ A batch goes through four steps, each a method of _Batch below:
   lock     the lines they touch (FOR UPDATE, in id order), then what was stored before;
   tally    each line as its entries change it (domain/count_entries.py: SET replaces, ADD
            adds, within the bound; figures and significance);
-  persist  the lines, a count_entries row per kept entry (the line as its ack shows it) and
-           the request_id of AddCountItem calls that carry one.
+  persist  the lines, a count_entries row per entry (the line as its ack shows it; the line's
+           history) and the request_id of AddCountItem calls that carry one.
+Recounts (domain/recount_rules.py): who counted a line before its recount was requested is read
+once the line is locked, so two recounters racing each see the other's committed entries.
 A bad entry gets its own error and changes nothing; the others are stored. An entry_id seen
 before (a scanner resending what it got no ack for, an AddCountItem retried with its
 request_id) is answered with what was stored and applied zero more times; the primary keys
@@ -25,7 +27,7 @@ from inventory_service.db.count_entry_repository import CountEntryRepository, Li
 from inventory_service.db.models import new_id
 from inventory_service.db.types import utcnow
 from inventory_service.db.unit_of_work import UnitOfWorkFactory
-from inventory_service.domain.catalog_keys import BatchIndex, ProductIndex, ProductRef
+from inventory_service.domain.catalog_keys import BatchIndex, BatchRef, ProductIndex, ProductRef
 from inventory_service.domain.count_entries import (
     CountEntry,
     CountLine,
@@ -35,9 +37,12 @@ from inventory_service.domain.count_entries import (
     count_not_found,
     ensure_in_progress,
 )
+from inventory_service.domain.count_scope import out_of_scope_error
 from inventory_service.domain.errors import Aborted, DomainError
+from inventory_service.domain.lot_rules import check_batch_named
+from inventory_service.domain.recount_rules import is_recount
 from inventory_service.domain.thresholds import Thresholds
-from inventory_service.services.counts.count_views import CountLineView
+from inventory_service.services.counts.count_views import labelled
 from inventory_service.services.ingestion.entries import ADD_COUNT_ITEM, EntryOutcome
 
 log = logging.getLogger(__name__)
@@ -88,6 +93,7 @@ class _Resolved:
     index: int
     count: CountState
     product: ProductRef
+    batch: BatchRef | None
     key: LineKey
 
 
@@ -112,6 +118,8 @@ class _Batch:
         self.outcomes: list[EntryOutcome | None] = [None] * len(entries)
         # Lines written by this batch (new ones included), with the call of their last entry.
         self.changed: list[tuple[CountLine, str]] = []
+        # Line id -> who counted it before its recount was requested (lines it was asked of).
+        self.first_counters: dict[str, frozenset[str]] = {}
 
     def record(self) -> list[EntryOutcome]:
         fresh, repeats = self.check()
@@ -180,6 +188,7 @@ class _Batch:
             if product is not None
         ]
         batches = BatchIndex(self.repo.batches([e.batch_id for e in named if e.batch_id], lots))
+        in_scope = self.scopes(named, counts, products)
 
         resolved = []
         for i, entry in zip(fresh, named, strict=True):
@@ -189,32 +198,63 @@ class _Batch:
                     raise count_not_found(entry.inventory_count_id)
                 ensure_in_progress(count.id, count.status)
                 product = products.find(entry.product)
+                check_batch_named(
+                    product.tracking,
+                    product.sku,
+                    names_batch=bool(entry.batch_id or entry.lot_number),
+                    field_name="batch_id",
+                )
                 batch = batches.find(product, entry.batch_id, entry.lot_number)
+                if count.scoped and (count.id, product.id) not in in_scope:
+                    raise out_of_scope_error(count.id, product.id, product.sku)
             except DomainError as error:
                 self._reject(i, error)
                 continue
             key = (count.id, product.id, batch.id if batch else None)
-            resolved.append(_Resolved(i, count, product, key))
+            resolved.append(_Resolved(i, count, product, batch, key))
         return resolved
+
+    def scopes(
+        self, named: Sequence[CountEntry], counts: dict[str, CountState], products: ProductIndex
+    ) -> set[tuple[str, str]]:
+        """Of the (count, product) pairs the entries name in scoped counts, those in scope."""
+        pairs = {
+            (count.id, product.id)
+            for e in named
+            for count in [counts.get(e.inventory_count_id)]
+            if count is not None and count.scoped
+            for product in [products.get(e.product)]
+            if product is not None
+        }
+        return self.repo.in_scope(pairs) if pairs else set()
 
     def lock(self, fresh: Sequence[int], resolved: Sequence[_Resolved]) -> dict[LineKey, CountLine]:
         """Locks the lines the entries touch, and answers the entries stored before with what
         their acks said. Looked up once the lines are locked: a transaction that stored these
         entries meanwhile has committed by now, so they show here instead of colliding."""
         lines = self.repo.lines_for_update(r.key for r in resolved)
+        awaiting = [line for line in lines.values() if is_recount(line.status)]
+        self.first_counters = self.repo.first_counters(awaiting) if awaiting else {}
         index_of = {self.entries[i].entry_id: i for i in fresh if self.entries[i].kept}
+        answered: list[tuple[int, CountLine, str, bool]] = []
         for entry_id, line, sku, blind in self.repo.stored(list(index_of)):
-            self._answer_duplicate(index_of.pop(entry_id), CountLineView(line, sku, blind))
+            answered.append((index_of.pop(entry_id), line, sku, blind))
         # AddCountItem calls stored before entries were kept: their key names the line.
         by_request = {self.entries[i].request_id: i for i in index_of.values()}
         by_request.pop("", None)
         legacy = self.repo.lines_of_requests(ADD_COUNT_ITEM, list(by_request))
         for request_id, (line, sku, blind) in legacy.items():
-            self._answer_duplicate(by_request[request_id], CountLineView(line, sku, blind))
+            answered.append((by_request[request_id], line, sku, blind))
+        self._answer_duplicates(answered)
         return lines
 
-    def _answer_duplicate(self, i: int, line: CountLineView) -> None:
-        self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=line, duplicate=True)
+    def _answer_duplicates(self, answered: Sequence[tuple[int, CountLine, str, bool]]) -> None:
+        """Answers entries stored before with their lines, labelled with their batches."""
+        batch_ids = [line.batch_id for _, line, _, _ in answered if line.batch_id]
+        batches = {b.id: b for b in self.repo.batches(batch_ids, [])} if batch_ids else {}
+        for i, line, sku, blind in answered:
+            view = labelled(line, sku, blind, batches.get(line.batch_id or ""))
+            self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=view, duplicate=True)
 
     def tally(
         self, resolved: Sequence[_Resolved], lines: dict[LineKey, CountLine]
@@ -225,7 +265,9 @@ class _Batch:
         for r in resolved:
             line = work.get(r.key)
             if line is None:
-                line = work[r.key] = _LineWork(r, LineTally(lines.get(r.key)), [])
+                previous = lines.get(r.key)
+                counters = self.first_counters.get(previous.id, ()) if previous else ()
+                line = work[r.key] = _LineWork(r, LineTally(previous, counters), [])
             refused = line.tally.add(self.entries[r.index])
             if refused is not None:
                 self._reject(r.index, refused)
@@ -249,14 +291,14 @@ class _Batch:
                 thresholds=self.thresholds,
                 clock=utcnow,
                 new_id=new_id,
+                recount_significant=w.first.count.recount_significant,
             )
             (new if w.tally.previous is None else updated).append(line)
             self.changed.append((line, self.entries[w.indexes[-1]].call_request_id))
-            view = CountLineView(line, product.sku, w.first.count.blind)
+            view = labelled(line, product.sku, w.first.count.blind, w.first.batch)
             for i in w.indexes:
                 self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=view)
-                if self.entries[i].kept:
-                    stored.append((self.entries[i], line))
+                stored.append((self.entries[i], line))
         self.repo.save_lines(new, updated)  # lines first: the entry rows reference them
         self.repo.insert_entries(stored)
         self.repo.insert_request_ids(ADD_COUNT_ITEM, [entry for entry, _ in stored])

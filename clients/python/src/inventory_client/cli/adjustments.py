@@ -17,6 +17,7 @@ from inventory_client.cli.context import (
     show_list,
     timestamp,
 )
+from inventory_client.cli.lots import batch_option
 from inventory_client.cli.render import ADJUSTMENT_COLUMNS, adjustment_fields
 
 TYPES = {
@@ -54,7 +55,8 @@ def _show(app: App, adjustment: adjustments_pb2.StockAdjustment) -> None:
     help="Signed units: --change -3 (damage, theft, expired decrease; found increases).",
 )
 @click.option("--reason", required=True, help="Why.")
-@click.option("--batch-id", default="", help="The batch, for lot-tracked products.")
+@click.option("--lot", default="", help="The lot, for lot-tracked products.")
+@click.option("--batch-id", default="", help="The batch id (instead of --lot).")
 @click.option("--notes", default="")
 @click.option("--reference", default="", help="External reference (damage report id).")
 @json_option
@@ -65,14 +67,16 @@ def create(
     kind: str,
     change: int,
     reason: str,
+    lot: str,
     batch_id: str,
     notes: str,
     reference: str,
 ) -> None:
     """Adjusts a product's stock: applied at once, or pending until a manager approves it."""
+    pid, batch = batch_option(app, product, lot, batch_id)
     request = adjustments_pb2.CreateStockAdjustmentRequest(
-        product_id=product_id(app, product),
-        batch_id=batch_id,
+        product_id=pid,
+        batch_id=batch,
         type=TYPES[kind.lower()],
         quantity_change=change,
         reason=reason,

@@ -19,6 +19,7 @@ from inventory_client.cli.context import (
     json_option,
 )
 from inventory_client.cli.counts import counts
+from inventory_client.cli.lots import LOT_COMMANDS
 from inventory_client.cli.products import products
 from inventory_client.cli.scanning import health, simulate
 from inventory_client.client import DEFAULT_DEADLINE
@@ -103,6 +104,8 @@ def cli(
 
 for command in (counts, adjustments, products, health, simulate):
     cli.add_command(command)
+for command in LOT_COMMANDS:
+    products.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> int:

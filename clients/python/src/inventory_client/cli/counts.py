@@ -14,10 +14,13 @@ from inventory_client.cli.context import (
     limit_options,
     page_size,
     pass_app,
+    product_id,
     product_selector,
     show_list,
     timestamp,
 )
+from inventory_client.cli.cycle_plans import ACCURACY_COLUMNS, abc_value, class_option, due
+from inventory_client.cli.recounts import history, recount
 from inventory_client.cli.render import (
     ADJUSTMENT_COLUMNS,
     COUNT_COLUMNS,
@@ -49,6 +52,9 @@ def counts() -> None:
 
 
 counts.add_command(scan)
+counts.add_command(recount)
+counts.add_command(history)
+counts.add_command(due)
 
 
 def _show_count(app: App, count: counts_pb2.InventoryCount) -> None:
@@ -60,12 +66,38 @@ def _show_count(app: App, count: counts_pb2.InventoryCount) -> None:
 @click.option("--type", "kind", type=choice_of(TYPES), required=True, help="Kind of count.")
 @click.option("--notes", default="")
 @click.option("--blind", is_flag=True, help="Hide system quantities and variances from staff.")
+@click.option(
+    "--recount-significant",
+    is_flag=True,
+    help="Mark every line that becomes a significant discrepancy for recount.",
+)
+@click.option("--scope-due", is_flag=True, help="Count only the products due now (see `due`).")
+@class_option
+@click.option("--product", "products", multiple=True, help="Count only this product (repeat).")
 @json_option
 @pass_app
-def start(app: App, name: str, kind: str, notes: str, blind: bool) -> None:
-    """Starts a count (managers). Only one count is in progress at a time."""
+def start(
+    app: App,
+    name: str,
+    kind: str,
+    notes: str,
+    blind: bool,
+    recount_significant: bool,
+    scope_due: bool,
+    abc: str | None,
+    products: tuple[str, ...],
+) -> None:
+    """Starts a count (managers). Only one count is in progress at a time; a CYCLE or SPOT
+    count may be scoped (--scope-due [--class X], or --product P ...)."""
     request = counts_pb2.StartInventoryCountRequest(
-        name=name, type=TYPES[kind.lower()], notes=notes, blind=blind
+        name=name,
+        type=TYPES[kind.lower()],
+        notes=notes,
+        blind=blind,
+        recount_significant=recount_significant,
+        scope_product_ids=[product_id(app, p) for p in products],
+        scope_due_products=scope_due,
+        scope_abc_class=abc_value(abc),
     )
     _show_count(app, app.client.start_inventory_count(request).inventory_count)
 
@@ -197,6 +229,7 @@ def discrepancies(app: App, count_id: str, limit: int, all_pages: bool) -> None:
     "--zero-uncounted", is_flag=True, help="FULL and ANNUAL counts: zero levels never counted."
 )
 @click.option("--notes", default="")
+@click.option("--force-reason", default="", help="Complete although recounts are pending: why.")
 @json_option
 @pass_app
 def complete(
@@ -206,6 +239,7 @@ def complete(
     set_counted: bool,
     zero_uncounted: bool,
     notes: str,
+    force_reason: str,
 ) -> None:
     """Completes a count (managers); with --apply its variances become CORRECTION adjustments."""
     request = counts_pb2.CompleteInventoryCountRequest(
@@ -216,6 +250,7 @@ def complete(
         else counts_pb2.STOCK_APPLY_MODE_DIFFERENCE,
         zero_uncounted=zero_uncounted,
         notes=notes,
+        force_reason=force_reason,
     )
     result = app.client.complete_inventory_count(request)
 
@@ -227,6 +262,17 @@ def complete(
         app.output.table(moved, ITEM_COLUMNS, title="Lines whose stock moved since counted")
         if result.uncounted_levels:
             app.output.table(result.uncounted_levels, LEVEL_COLUMNS, title="Never counted")
+        if result.expired_items:
+            app.output.table(result.expired_items, ITEM_COLUMNS, title="Expired stock counted")
+            first = result.expired_items[0]
+            app.output.console.print(
+                "Write expired stock off with an EXPIRED adjustment, e.g. "
+                f"inventory-client adjustments create {first.sku} --type expired "
+                f"--change -{first.counted_quantity} --lot {first.lot_number} "
+                '--reason "expired"',
+                markup=False,
+                soft_wrap=True,
+            )
 
     app.output.result(result, show)
 
@@ -273,5 +319,6 @@ def summary(app: App, start: str | None, end: str | None) -> None:
             ],
             title="Inventory summary",
         )
+        app.output.table(result.by_abc_class, ACCURACY_COLUMNS, title="Accuracy by ABC class")
 
     app.output.result(result, show)

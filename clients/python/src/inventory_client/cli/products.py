@@ -32,6 +32,7 @@ from inventory_client.cli.render import (
     PRODUCT_COLUMNS,
     money,
     to_json,
+    tracking,
     when,
     yes_no,
 )
@@ -41,6 +42,7 @@ from inventory_client.errors import InventoryError
 # (after a crash, or on a file that grew) creates nothing twice (AIP-155).
 IMPORT_NAMESPACE = uuid.UUID("5b0b6f0e-3c1e-4d7a-9a55-1f3c8e3b2d10")
 IMPORT_COLUMNS = ("sku", "name", "unit_cost", "barcode", "opening_quantity")
+TRACKING = {"none": catalog_pb2.TRACKING_MODE_NONE, "lot": catalog_pb2.TRACKING_MODE_LOT}
 
 
 @click.group()
@@ -72,6 +74,7 @@ def _show_product(app: App, product: catalog_pb2.Product) -> None:
                 ("Name", product.name),
                 ("Unit cost", money(product.unit_cost)),
                 ("Active", yes_no(product.active)),
+                ("Tracking", tracking(product.tracking)),
                 ("Stock", product.stock_quantity),
                 ("Created", when(product.create_time)),
                 ("Updated", when(product.update_time)),
@@ -111,17 +114,35 @@ def show_product(app: App, product: str) -> None:
 @click.option("--name", required=True)
 @click.option("--cost", "cost", required=True, help="Unit cost, e.g. 2.50 (service currency).")
 @click.option("--barcode", default="", help="GTIN (8, 12, 13 or 14 digits).")
-@click.option("--opening", default=0, type=click.IntRange(min=0), help="Units on hand now.")
+@click.option(
+    "--opening", default=0, type=click.IntRange(min=0), help="Units on hand now (unbatched)."
+)
+@click.option(
+    "--tracking",
+    "tracking_name",
+    type=click.Choice(sorted(TRACKING)),
+    default="none",
+    show_default=True,
+    help="lot: every unit in a batch (create them with their stock: no --opening).",
+)
 @json_option
 @pass_app
-def create_product(app: App, sku: str, name: str, cost: str, barcode: str, opening: int) -> None:
+def create_product(
+    app: App, sku: str, name: str, cost: str, barcode: str, opening: int, tracking_name: str
+) -> None:
     """Creates a product (admins)."""
     try:
         price = unit_cost(cost)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--cost") from error
     request = catalog_pb2.CreateProductRequest(
-        product=catalog_pb2.Product(sku=sku, name=name, barcode=barcode, unit_cost=price),
+        product=catalog_pb2.Product(
+            sku=sku,
+            name=name,
+            barcode=barcode,
+            unit_cost=price,
+            tracking=TRACKING[tracking_name],
+        ),
         opening_quantity=opening,
     )
     _show_product(app, app.client.create_product(request).product)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from google.protobuf import json_format, timestamp_pb2
 from google.protobuf.message import Message
-from google.type import money_pb2
+from google.type import date_pb2, money_pb2
 from rich.console import Console
 from rich.table import Table
 
@@ -49,6 +49,20 @@ def enum_name(prefix: str, name: str) -> str:
 
 def yes_no(value: bool) -> str:
     return "yes" if value else "no"
+
+
+def day(value: date_pb2.Date) -> str:
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d}" if value.year else "-"
+
+
+def tracking(value: catalog_pb2.TrackingMode.ValueType) -> str:
+    """lot or none (UNSPECIFIED, from an older server, means none)."""
+    return "lot" if value == catalog_pb2.TRACKING_MODE_LOT else "none"
+
+
+def expired(message: catalog_pb2.StockLevel | inventory_count_pb2.CountItem) -> str:
+    """yes/no for a batch with an expiry date, - without one."""
+    return yes_no(message.expired) if message.HasField("expiry_date") else "-"
 
 
 def optional(message: Message, field: str) -> str:
@@ -120,6 +134,7 @@ PRODUCT_COLUMNS: list[Column[catalog_pb2.Product]] = [
     ("Barcode", lambda p: p.barcode or "-"),
     ("Name", lambda p: p.name),
     ("Stock", lambda p: p.stock_quantity),
+    ("Tracking", lambda p: tracking(p.tracking)),
     ("Unit cost", lambda p: money(p.unit_cost)),
     ("Active", lambda p: yes_no(p.active)),
     ("Id", lambda p: p.id),
@@ -128,8 +143,23 @@ PRODUCT_COLUMNS: list[Column[catalog_pb2.Product]] = [
 LEVEL_COLUMNS: list[Column[catalog_pb2.StockLevel]] = [
     ("Lot", lambda s: s.lot_number or "(unbatched)"),
     ("Quantity", lambda s: s.quantity),
+    ("Expiry", lambda s: day(s.expiry_date)),
+    ("Expired", expired),
     ("Batch id", lambda s: s.batch_id or "-"),
 ]
+
+BATCH_COLUMNS: list[Column[catalog_pb2.Batch]] = [
+    ("Lot", lambda b: b.lot_number),
+    ("Quantity", lambda b: b.quantity),
+    ("Expiry", lambda b: day(b.expiry_date)),
+    ("Expired", lambda b: yes_no(b.expired)),
+    ("Id", lambda b: b.id),
+]
+
+
+def batch_fields(batch: catalog_pb2.Batch) -> list[tuple[str, object]]:
+    return [(header, value(batch)) for header, value in BATCH_COLUMNS]
+
 
 LEDGER_COLUMNS: list[Column[catalog_pb2.LedgerEntry]] = [
     ("#", lambda e: e.sequence),
@@ -166,10 +196,19 @@ COUNT_COLUMNS: list[Column[inventory_count_pb2.InventoryCount]] = [
     ("Net variance", lambda c: money(c.statistics.net_variance)),
 ]
 
+
+def item_status(value: inventory_count_pb2.CountItemStatus.ValueType) -> str:
+    return enum_name("COUNT_ITEM_STATUS_", inventory_count_pb2.CountItemStatus.Name(value))
+
+
 ITEM_COLUMNS: list[Column[inventory_count_pb2.CountItem]] = [
+    ("Line", lambda i: i.id),
     ("SKU", lambda i: i.sku),
     ("Batch", lambda i: i.batch_id or "-"),
+    ("Lot", lambda i: i.lot_number or "-"),
+    ("Expired", expired),
     ("Counted", lambda i: i.counted_quantity),
+    ("Status", lambda i: item_status(i.status)),
     ("System", lambda i: optional(i, "system_quantity")),
     ("Variance", lambda i: optional(i, "variance")),
     ("Value", lambda i: money(i.variance_value) if i.HasField("variance_value") else "-"),
@@ -200,7 +239,15 @@ def count_fields(count: inventory_count_pb2.InventoryCount) -> list[tuple[str, o
         pairs.append(("Completed", f"{when(count.complete_time)} by {count.completed_by}"))
     if count.cancelled_by:
         pairs.append(("Cancelled", f"{when(count.cancel_time)} by {count.cancelled_by}"))
+    if count.scoped:
+        pairs.append(("Scope", f"{count.scope_product_count} products"))
     pairs += [("Notes", count.notes or "-"), ("Closing notes", count.close_notes or "-")]
+    pairs += [
+        ("Recount significant", yes_no(count.recount_significant)),
+        ("Recounts pending", count.pending_recounts),
+    ]
+    if count.forced_completion_reason:
+        pairs.append(("Forced completion", count.forced_completion_reason))
     if count.HasField("statistics"):
         pairs += [
             ("Lines counted", stats.items_counted),
