@@ -2,7 +2,7 @@
 a batch of entries per transaction, each applied exactly once.
 
 A batch goes through four steps, each a method of _Batch below:
-  resolve  the counts (rows FOR SHARE), products and batches the entries name;
+  resolve  the counts (rows FOR SHARE), products and batches the entries name (resolver.py);
   lock     the lines they touch (FOR UPDATE, in id order), then what was stored before;
   tally    each line as its entries change it (domain/count_entries.py: SET replaces, ADD
            adds, within the bound; figures and significance);
@@ -27,23 +27,18 @@ from inventory_service.db.count_entry_repository import CountEntryRepository, Li
 from inventory_service.db.models import new_id
 from inventory_service.db.types import utcnow
 from inventory_service.db.unit_of_work import UnitOfWorkFactory
-from inventory_service.domain.catalog_keys import BatchIndex, BatchRef, ProductIndex, ProductRef
 from inventory_service.domain.count_entries import (
     CountEntry,
     CountLine,
-    CountState,
     LineTally,
     check_entry,
-    count_not_found,
-    ensure_in_progress,
 )
-from inventory_service.domain.count_scope import out_of_scope_error
 from inventory_service.domain.errors import Aborted, DomainError
-from inventory_service.domain.lot_rules import check_batch_named
 from inventory_service.domain.recount_rules import is_recount
 from inventory_service.domain.thresholds import Thresholds
 from inventory_service.services.counts.count_views import labelled
 from inventory_service.services.ingestion.entries import ADD_COUNT_ITEM, EntryOutcome
+from inventory_service.services.ingestion.resolver import ResolvedEntry, resolve_entries
 
 log = logging.getLogger(__name__)
 discrepancy_log = logging.getLogger("inventory_service.discrepancies")
@@ -87,21 +82,10 @@ class EntryRecorder:
 
 
 @dataclass(slots=True)
-class _Resolved:
-    """An entry whose count takes entries and whose product (and batch) exist."""
-
-    index: int
-    count: CountState
-    product: ProductRef
-    batch: BatchRef | None
-    key: LineKey
-
-
-@dataclass(slots=True)
 class _LineWork:
     """A line the batch changes: its first entry stands for its count and product."""
 
-    first: _Resolved
+    first: ResolvedEntry
     tally: LineTally
     indexes: list[int]  # the entries applied to it, in order
 
@@ -166,69 +150,16 @@ class _Batch:
                 fresh.append(i)
         return fresh, repeats
 
-    def resolve(self, fresh: Sequence[int]) -> list[_Resolved]:
-        """Locks the counts FOR SHARE and finds each entry's product and batch (a few
-        set-based reads, then the lookups of domain/catalog_keys.py)."""
-        if not fresh:
-            return []
-        named = [self.entries[i] for i in fresh]
-        counts = self.repo.counts_for_share(e.inventory_count_id for e in named)
-        products = ProductIndex(
-            self.repo.products(
-                [e.product.id for e in named if e.product.id],
-                [e.product.sku for e in named if e.product.sku and not e.product.id],
-                [e.product.barcode for e in named if e.product.barcode and not e.product.id],
-            )
-        )
-        lots = [
-            (product.id, e.lot_number)
-            for e in named
-            if e.lot_number and not e.batch_id
-            for product in [products.get(e.product)]
-            if product is not None
-        ]
-        batches = BatchIndex(self.repo.batches([e.batch_id for e in named if e.batch_id], lots))
-        in_scope = self.scopes(named, counts, products)
-
-        resolved = []
-        for i, entry in zip(fresh, named, strict=True):
-            try:
-                count = counts.get(entry.inventory_count_id)
-                if count is None:
-                    raise count_not_found(entry.inventory_count_id)
-                ensure_in_progress(count.id, count.status)
-                product = products.find(entry.product)
-                check_batch_named(
-                    product.tracking,
-                    product.sku,
-                    names_batch=bool(entry.batch_id or entry.lot_number),
-                    field_name="batch_id",
-                )
-                batch = batches.find(product, entry.batch_id, entry.lot_number)
-                if count.scoped and (count.id, product.id) not in in_scope:
-                    raise out_of_scope_error(count.id, product.id, product.sku)
-            except DomainError as error:
-                self._reject(i, error)
-                continue
-            key = (count.id, product.id, batch.id if batch else None)
-            resolved.append(_Resolved(i, count, product, batch, key))
+    def resolve(self, fresh: Sequence[int]) -> list[ResolvedEntry]:
+        """Locks the counts FOR SHARE and finds each entry's product and batch."""
+        resolved, rejected = resolve_entries(self.repo, self.entries, fresh)
+        for i, error in rejected:
+            self._reject(i, error)
         return resolved
 
-    def scopes(
-        self, named: Sequence[CountEntry], counts: dict[str, CountState], products: ProductIndex
-    ) -> set[tuple[str, str]]:
-        """Of the (count, product) pairs the entries name in scoped counts, those in scope."""
-        pairs = {
-            (count.id, product.id)
-            for e in named
-            for count in [counts.get(e.inventory_count_id)]
-            if count is not None and count.scoped
-            for product in [products.get(e.product)]
-            if product is not None
-        }
-        return self.repo.in_scope(pairs) if pairs else set()
-
-    def lock(self, fresh: Sequence[int], resolved: Sequence[_Resolved]) -> dict[LineKey, CountLine]:
+    def lock(
+        self, fresh: Sequence[int], resolved: Sequence[ResolvedEntry]
+    ) -> dict[LineKey, CountLine]:
         """Locks the lines the entries touch, and answers the entries stored before with what
         their acks said. Looked up once the lines are locked: a transaction that stored these
         entries meanwhile has committed by now, so they show here instead of colliding."""
@@ -257,7 +188,7 @@ class _Batch:
             self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=view, duplicate=True)
 
     def tally(
-        self, resolved: Sequence[_Resolved], lines: dict[LineKey, CountLine]
+        self, resolved: Sequence[ResolvedEntry], lines: dict[LineKey, CountLine]
     ) -> list[_LineWork]:
         """Each line the batch changes, with its entries in order (domain rules refuse an
         entry that would take the line's total out of bounds)."""
