@@ -50,6 +50,7 @@ _PRODUCT_WITH_LEVELS = (
     )
     .order_by(*_LEVEL_ORDER)
 )
+_PRODUCT_BY_ID = select(*_products.c).where(_products.c.id == bindparam("id"))
 _PRODUCT_WITH_LEVELS_BY = {
     column: _PRODUCT_WITH_LEVELS.where(_products.c[column] == bindparam("key"))
     for column in ("id", "sku", "barcode")
@@ -76,6 +77,10 @@ class ProductRepository:
 
     def by_barcode(self, barcode: str) -> Product | None:
         return self.session.scalar(select(Product).where(Product.barcode == barcode))
+
+    def row(self, product_id: str) -> Row[Any] | None:
+        """The product's columns as a row (a read that changes nothing), None if none has it."""
+        return self.session.execute(_PRODUCT_BY_ID, {"id": product_id}).first()
 
     def with_levels(self, column: Literal["id", "sku", "barcode"], value: str) -> list[Row[Any]]:
         """The product whose column has value, one row per stock level (the product's columns
@@ -190,10 +195,11 @@ class LedgerRepository:
         )
         return list(self.session.scalars(stmt))
 
-    def list_page(
-        self, product_id: str, batch_id: str | None, page: PageRequest
-    ) -> Page[LedgerEntry]:
-        stmt = select(LedgerEntry).where(LedgerEntry.product_id == product_id)
+    def list_page(self, product_id: str, batch_id: str | None, page: PageRequest) -> Page[Row[Any]]:
+        """A page of a product's (or one batch's) ledger rows (the table's columns), oldest
+        first."""
+        ledger = LedgerEntry.__table__
+        stmt = select(*ledger.c).where(ledger.c.product_id == product_id)
         if batch_id is not None:
-            stmt = stmt.where(LedgerEntry.batch_id == batch_id)
-        return keyset_page(self.session, stmt, [LedgerEntry.sequence], page)
+            stmt = stmt.where(ledger.c.batch_id == batch_id)
+        return keyset_page(self.session, stmt, [ledger.c.sequence], page, rows=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from inventory_service.db.catalog_repository import Lock
 from inventory_service.db.models import Batch, Product
 from inventory_service.db.unit_of_work import UnitOfWork
@@ -24,7 +26,7 @@ def find_product(
 
 
 def find_batch(
-    uow: UnitOfWork, product: Product, *, batch_id: str = "", lot_number: str = ""
+    uow: UnitOfWork, product: Product | Any, *, batch_id: str = "", lot_number: str = ""
 ) -> Batch | None:
     """The batch of product given by id or lot number; None when neither is given."""
     if batch_id:

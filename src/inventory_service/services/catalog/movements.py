@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 from inventory_service.db.models import LedgerEntry, Product
 from inventory_service.db.unit_of_work import UnitOfWork
-from inventory_service.domain.catalog_keys import ProductKey
+from inventory_service.domain.catalog_keys import ProductKey, checked_product
 from inventory_service.domain.catalog_rules import MovementInput, check_movements
 from inventory_service.domain.enums import LedgerSource
 from inventory_service.domain.identity import Caller
@@ -22,7 +23,8 @@ from inventory_service.services.read_models import from_row
 from inventory_service.services.stock_ledger import LedgerCause, StockLedger
 
 
-def _view(entry: LedgerEntry) -> LedgerEntryView:
+def _view(entry: LedgerEntry | Any) -> LedgerEntryView:
+    """entry: a mapped ledger row or a result row with its columns."""
     return from_row(LedgerEntryView, entry, source=LedgerSource(entry.source))
 
 
@@ -85,6 +87,7 @@ class MovementService(Service):
 
     def list(self, product_id: str, batch_id: str, page: PageRequest) -> Page[LedgerEntryView]:
         with self.uow_factory(read_only=True) as uow:
-            product = find_product(uow, ProductKey(id=product_id), field_name="product_id")
+            key = ProductKey(id=product_id)
+            product = checked_product(key, uow.products.row(product_id), field_name="product_id")
             batch = find_batch(uow, product, batch_id=batch_id)
             return uow.ledger.list_page(product.id, batch.id if batch else None, page).map(_view)
