@@ -102,6 +102,9 @@ class FakeProducts(_Repository):
     def get(self, product_id: str, *, lock: str | None = None) -> Product | None:
         return self.db.table(Product).get(product_id)
 
+    def row(self, product_id: str, *, lock: str | None = None) -> Product | None:
+        return self.db.table(Product).get(product_id)
+
     def by_sku(self, sku: str) -> Product | None:
         return next((p for p in self.db.table(Product).values() if p.sku == sku), None)
 

@@ -51,6 +51,10 @@ _PRODUCT_WITH_LEVELS = (
     .order_by(*_LEVEL_ORDER)
 )
 _PRODUCT_BY_ID = select(*_products.c).where(_products.c.id == bindparam("id"))
+_PRODUCT_BY_ID_LOCKED = {
+    "share": _PRODUCT_BY_ID.with_for_update(read=True),
+    "update": _PRODUCT_BY_ID.with_for_update(),
+}
 _PRODUCT_WITH_LEVELS_BY = {
     column: _PRODUCT_WITH_LEVELS.where(_products.c[column] == bindparam("key"))
     for column in ("id", "sku", "barcode")
@@ -78,9 +82,11 @@ class ProductRepository:
     def by_barcode(self, barcode: str) -> Product | None:
         return self.session.scalar(select(Product).where(Product.barcode == barcode))
 
-    def row(self, product_id: str) -> Row[Any] | None:
-        """The product's columns as a row (a read that changes nothing), None if none has it."""
-        return self.session.execute(_PRODUCT_BY_ID, {"id": product_id}).first()
+    def row(self, product_id: str, *, lock: Lock = None) -> Row[Any] | None:
+        """The product's columns as a row, for reading them (nothing to change through it);
+        None if no product has the id. With lock, its row is locked as in get."""
+        stmt = _PRODUCT_BY_ID if lock is None else _PRODUCT_BY_ID_LOCKED[lock]
+        return self.session.execute(stmt, {"id": product_id}).first()
 
     def with_levels(self, column: Literal["id", "sku", "barcode"], value: str) -> list[Row[Any]]:
         """The product whose column has value, one row per stock level (the product's columns
