@@ -10,7 +10,7 @@ import itertools
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from types import TracebackType
+from types import SimpleNamespace, TracebackType
 from typing import Any, TypeVar
 
 from inventory_service.db.constraints import ENTRY_STORED_MEANWHILE
@@ -102,11 +102,24 @@ class FakeProducts(_Repository):
     def get(self, product_id: str, *, lock: str | None = None) -> Product | None:
         return self.db.table(Product).get(product_id)
 
+    def row(self, product_id: str, *, lock: str | None = None) -> Product | None:
+        return self.db.table(Product).get(product_id)
+
     def by_sku(self, sku: str) -> Product | None:
         return next((p for p in self.db.table(Product).values() if p.sku == sku), None)
 
     def by_barcode(self, barcode: str) -> Product | None:
         return next((p for p in self.db.table(Product).values() if p.barcode == barcode), None)
+
+    def with_levels(self, column: str, value: str) -> list[Any]:
+        product = next(
+            (p for p in self.db.table(Product).values() if getattr(p, column) == value), None
+        )
+        if product is None:
+            return []
+        levels = FakeStockLevels(self.db).with_batches([product.id])[product.id]
+        no_level = SimpleNamespace(level_id=None)
+        return [SimpleNamespace(**_values(product), **vars(lv)) for lv in levels or [no_level]]
 
 
 class FakeBatches(_Repository):
@@ -138,6 +151,28 @@ class FakeStockLevels(_Repository):
         for level in self.db.table(StockLevel).values():
             if level.product_id in found:
                 found[level.product_id].append(level)
+        return found
+
+    def with_batches(self, product_ids: Sequence[str]) -> dict[str, list[Any]]:
+        batches = self.db.table(Batch)
+        found: dict[str, list[Any]] = {pid: [] for pid in product_ids}
+        levels = sorted(
+            self.db.table(StockLevel).values(),
+            key=lambda lv: (lv.batch_id is not None, lv.batch_id or ""),
+        )
+        for level in levels:
+            if level.product_id in found:
+                batch = batches.get(level.batch_id)
+                found[level.product_id].append(
+                    SimpleNamespace(
+                        product_id=level.product_id,
+                        level_id=level.id,
+                        batch_id=level.batch_id,
+                        quantity=level.quantity,
+                        lot_number=batch.lot_number if batch else None,
+                        expiry_date=batch.expiry_date if batch else None,
+                    )
+                )
         return found
 
     def lot_numbers(self, batch_ids: Sequence[str]) -> dict[str, str]:

@@ -93,8 +93,28 @@ async def write_responses(
         await responses.aclose()
 
 
+class HandlerCache:
+    """The handler an interceptor made of a method's inner handler, kept while that inner
+    handler stays the same: grpc asks every interceptor for a handler on every call, and
+    building one (closures, grpc's handler tuple) each time cost about 5% of a cheap call."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, tuple[Any, Any]] = {}
+
+    def get(self, method: str, inner: Any, make: Callable[[], Any]) -> Any:
+        made = self._made.get(method)
+        if made is not None and made[0] is inner:
+            return made[1]
+        handler = make()
+        self._made[method] = (inner, handler)
+        return handler
+
+
 class ScopedInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
-    """Runs each call inside the scope that scope_for picks for its handler (None: unwrapped)."""
+    """Runs each call inside the scope that scope_for picks for its handler (None: unwrapped).
+    scope_for must depend on the handler and the method only (its result is kept)."""
+
+    _handlers: HandlerCache | None = None
 
     def scope_for(self, handler: Any, method: str) -> Scope | None:
         return self.scope
@@ -113,6 +133,11 @@ class ScopedInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         if handler is None:
             return handler
         method = handler_call_details.method
+        if self._handlers is None:
+            self._handlers = HandlerCache()
+        return self._handlers.get(method, handler, lambda: self._wrapped(handler, method))
+
+    def _wrapped(self, handler: Any, method: str) -> Any:
         scope = self.scope_for(handler, method)
         return handler if scope is None else wrap_handler(handler, method, scope)
 

@@ -24,6 +24,7 @@ import grpc
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 
+from inventory_service.api.interceptors import HandlerCache
 from inventory_service.domain.errors import FieldViolation, InvalidArgument
 
 ID_LIMIT = 128  # fields named `id` or `*_id`: ids, request ids, entry and device ids
@@ -151,6 +152,9 @@ class RequestGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-
     """Applies check_request to every request message, unary or streamed. Put it inside the
     error interceptor, so its InvalidArgument becomes a status with field violations."""
 
+    def __init__(self) -> None:
+        self._handlers = HandlerCache()
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Any],
@@ -159,11 +163,15 @@ class RequestGuardInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-
         handler = await continuation(handler_call_details)
         if handler is None:
             return None
-        deserializer = _safe_deserializer(handler.request_deserializer)
-        serializer = handler.response_serializer
-        if handler.unary_unary or handler.unary_stream:
-            return _guard_unary_request(handler, deserializer, serializer)
-        return _guard_request_stream(handler, deserializer, serializer)
+        return self._handlers.get(handler_call_details.method, handler, lambda: _guarded(handler))
+
+
+def _guarded(handler: Any) -> Any:
+    deserializer = _safe_deserializer(handler.request_deserializer)
+    serializer = handler.response_serializer
+    if handler.unary_unary or handler.unary_stream:
+        return _guard_unary_request(handler, deserializer, serializer)
+    return _guard_request_stream(handler, deserializer, serializer)
 
 
 def _guard_unary_request(handler: Any, deserializer: Any, serializer: Any) -> Any:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from inventory_service.db.keyset import keyset_page
@@ -12,8 +13,10 @@ from inventory_service.db.models import StockAdjustment
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
 from inventory_service.domain.paging import Page, PageRequest
 
+# Lists are Core statements over the table: rows, no ORM instances.
+_adjustments = StockAdjustment.__table__
 # Keyset order: creation time, then id to break ties between rows created in one instant.
-_ORDER = [StockAdjustment.created_at, StockAdjustment.id]
+_ORDER = [_adjustments.c.created_at, _adjustments.c.id]
 
 
 class AdjustmentRepository:
@@ -40,27 +43,29 @@ class AdjustmentRepository:
         product_id: str | None = None,
         type: AdjustmentType | None = None,
         status: AdjustmentStatus | None = None,
-    ) -> Page[StockAdjustment]:
-        """Adjustments matching every condition given (times inclusive), newest first."""
-        stmt = select(StockAdjustment)
+    ) -> Page[Row[Any]]:
+        """Adjustments (rows of the table's columns) matching every condition given (times
+        inclusive), newest first."""
+        columns = _adjustments.c
+        stmt = select(*columns)
         if created_from is not None:
-            stmt = stmt.where(StockAdjustment.created_at >= created_from)
+            stmt = stmt.where(columns.created_at >= created_from)
         if created_to is not None:
-            stmt = stmt.where(StockAdjustment.created_at <= created_to)
+            stmt = stmt.where(columns.created_at <= created_to)
         if product_id is not None:
-            stmt = stmt.where(StockAdjustment.product_id == product_id)
+            stmt = stmt.where(columns.product_id == product_id)
         if type is not None:
-            stmt = stmt.where(StockAdjustment.type == type.value)
+            stmt = stmt.where(columns.type == type.value)
         if status is not None:
-            stmt = stmt.where(StockAdjustment.status == status.value)
-        return keyset_page(self.session, stmt, _ORDER, page, descending=True)
+            stmt = stmt.where(columns.status == status.value)
+        return keyset_page(self.session, stmt, _ORDER, page, descending=True, rows=True)
 
-    def pending_page(self, page: PageRequest) -> Page[StockAdjustment]:
-        """Adjustments awaiting a decision, oldest first (the queue a manager works through)."""
-        stmt = select(StockAdjustment).where(
-            StockAdjustment.status == AdjustmentStatus.PENDING.value
-        )
-        return keyset_page(self.session, stmt, _ORDER, page)
+    def pending_page(self, page: PageRequest) -> Page[Row[Any]]:
+        """Adjustments (rows) awaiting a decision, oldest first (the queue a manager works
+        through)."""
+        pending = _adjustments.c.status == AdjustmentStatus.PENDING.value
+        stmt = select(*_adjustments.c).where(pending)
+        return keyset_page(self.session, stmt, _ORDER, page, rows=True)
 
     def pending_summary(self) -> tuple[int, datetime | None]:
         """How many adjustments await a decision, and when the oldest was created."""

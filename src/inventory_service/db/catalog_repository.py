@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import Date, func, literal, select
+from sqlalchemy import Date, Row, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
 from inventory_service.db.keyset import keyset_page
@@ -20,6 +20,45 @@ from inventory_service.domain.paging import Page, PageRequest
 
 # A row lock: "share" (FOR SHARE) or "update" (FOR UPDATE); None for a plain read.
 Lock = Literal["share", "update"] | None
+
+# Reads of products with their levels are Core statements over the tables, built once: rows
+# straight from the driver, no ORM instances, identity map or statement building per call.
+_products = Product.__table__
+_levels = StockLevel.__table__
+_batches = Batch.__table__
+# A level with its batch's lot and expiry (NULL for unbatched stock); level_id NULL: no level.
+_LEVEL_COLUMNS = (
+    _levels.c.id.label("level_id"),
+    _levels.c.batch_id,
+    _levels.c.quantity,
+    _batches.c.lot_number,
+    _batches.c.expiry_date,
+)
+_LEVEL_ORDER = (_levels.c.batch_id.is_not(None), _levels.c.batch_id)
+_LEVELS_OF_PRODUCTS = (
+    select(_levels.c.product_id, *_LEVEL_COLUMNS)
+    .select_from(_levels.outerjoin(_batches, _batches.c.id == _levels.c.batch_id))
+    .where(_levels.c.product_id.in_(bindparam("product_ids", expanding=True)))
+    .order_by(_levels.c.product_id, *_LEVEL_ORDER)
+)
+_PRODUCT_WITH_LEVELS = (
+    select(*_products.c, *_LEVEL_COLUMNS)
+    .select_from(
+        _products.outerjoin(_levels, _levels.c.product_id == _products.c.id).outerjoin(
+            _batches, _batches.c.id == _levels.c.batch_id
+        )
+    )
+    .order_by(*_LEVEL_ORDER)
+)
+_PRODUCT_BY_ID = select(*_products.c).where(_products.c.id == bindparam("id"))
+_PRODUCT_BY_ID_LOCKED = {
+    "share": _PRODUCT_BY_ID.with_for_update(read=True),
+    "update": _PRODUCT_BY_ID.with_for_update(),
+}
+_PRODUCT_WITH_LEVELS_BY = {
+    column: _PRODUCT_WITH_LEVELS.where(_products.c[column] == bindparam("key"))
+    for column in ("id", "sku", "barcode")
+}
 
 
 class ProductRepository:
@@ -43,11 +82,24 @@ class ProductRepository:
     def by_barcode(self, barcode: str) -> Product | None:
         return self.session.scalar(select(Product).where(Product.barcode == barcode))
 
-    def list_page(self, page: PageRequest, *, show_inactive: bool) -> Page[Product]:
-        stmt = select(Product)
+    def row(self, product_id: str, *, lock: Lock = None) -> Row[Any] | None:
+        """The product's columns as a row, for reading them (nothing to change through it);
+        None if no product has the id. With lock, its row is locked as in get."""
+        stmt = _PRODUCT_BY_ID if lock is None else _PRODUCT_BY_ID_LOCKED[lock]
+        return self.session.execute(stmt, {"id": product_id}).first()
+
+    def with_levels(self, column: Literal["id", "sku", "barcode"], value: str) -> list[Row[Any]]:
+        """The product whose column has value, one row per stock level (the product's columns
+        and _LEVEL_COLUMNS; one row with level_id NULL when it holds none); [] when none has."""
+        stmt = _PRODUCT_WITH_LEVELS_BY[column]
+        return list(self.session.execute(stmt, {"key": value}))
+
+    def list_page(self, page: PageRequest, *, show_inactive: bool) -> Page[Row[Any]]:
+        """A page of product rows (the table's columns), by SKU."""
+        stmt = select(*_products.c)
         if not show_inactive:
-            stmt = stmt.where(Product.active.is_(True))
-        return keyset_page(self.session, stmt, [Product.sku], page)
+            stmt = stmt.where(_products.c.active.is_(True))
+        return keyset_page(self.session, stmt, [_products.c.sku], page, rows=True)
 
 
 class BatchRepository:
@@ -116,6 +168,15 @@ class StockLevelRepository:
             levels[level.product_id].append(level)
         return levels
 
+    def with_batches(self, product_ids: Sequence[str]) -> dict[str, list[Any]]:
+        """Each product's levels as rows of product_id and _LEVEL_COLUMNS, unbatched first."""
+        levels: dict[str, list[Any]] = {pid: [] for pid in product_ids}
+        if product_ids:
+            rows = self.session.execute(_LEVELS_OF_PRODUCTS, {"product_ids": list(product_ids)})
+            for row in rows:
+                levels[row.product_id].append(row)
+        return levels
+
     def lot_numbers(self, batch_ids: Sequence[str]) -> dict[str, str]:
         if not batch_ids:
             return {}
@@ -140,10 +201,11 @@ class LedgerRepository:
         )
         return list(self.session.scalars(stmt))
 
-    def list_page(
-        self, product_id: str, batch_id: str | None, page: PageRequest
-    ) -> Page[LedgerEntry]:
-        stmt = select(LedgerEntry).where(LedgerEntry.product_id == product_id)
+    def list_page(self, product_id: str, batch_id: str | None, page: PageRequest) -> Page[Row[Any]]:
+        """A page of a product's (or one batch's) ledger rows (the table's columns), oldest
+        first."""
+        ledger = LedgerEntry.__table__
+        stmt = select(*ledger.c).where(ledger.c.product_id == product_id)
         if batch_id is not None:
-            stmt = stmt.where(LedgerEntry.batch_id == batch_id)
-        return keyset_page(self.session, stmt, [LedgerEntry.sequence], page)
+            stmt = stmt.where(ledger.c.batch_id == batch_id)
+        return keyset_page(self.session, stmt, [ledger.c.sequence], page, rows=True)

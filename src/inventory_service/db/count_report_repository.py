@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, and_, case, func, select
+from sqlalchemy import BigInteger, ColumnElement, and_, bindparam, case, func, select
 from sqlalchemy import type_coerce as coerce
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,14 @@ def _line_aggregates() -> list[ColumnElement[Any]]:
     ]
 
 
+# Built once (GetInventoryCount runs it on every call): no statement building per call.
+_STATISTICS = (
+    select(CountItem.inventory_count_id, *_line_aggregates())
+    .where(CountItem.inventory_count_id.in_(bindparam("count_ids", expanding=True)))
+    .group_by(CountItem.inventory_count_id)
+)
+
+
 def _statistics(
     items: Any, discrepancies: Any, missing: Any, excess: Any, net: Any
 ) -> CountStatistics:
@@ -53,12 +61,7 @@ class CountReportRepository:
         figures = {count_id: CountStatistics() for count_id in count_ids}
         if not count_ids:
             return figures
-        stmt = (
-            select(CountItem.inventory_count_id, *_line_aggregates())
-            .where(CountItem.inventory_count_id.in_(count_ids))
-            .group_by(CountItem.inventory_count_id)
-        )
-        for row in self.session.execute(stmt):
+        for row in self.session.execute(_STATISTICS, {"count_ids": list(count_ids)}):
             figures[row.inventory_count_id] = _statistics(*row[1:])
         return figures
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -55,9 +55,11 @@ def keyset_page(
     *,
     descending: bool = False,
     key_of: Callable[[T], Key] | None = None,
+    rows: bool = False,
 ) -> Page[T]:
     """The page of stmt's rows after page.after, in the order of columns. A row's key is its
-    values of the columns (key_of says it for columns that are expressions)."""
+    values of the columns (key_of says it for columns that are expressions). Items are the
+    mapped objects of an ORM statement, or with rows the result rows of a Core one."""
     names = [column.key for column in columns if column.key]
     assert key_of or len(names) == len(columns), "say key_of for columns that are expressions"
     key = key_of or (lambda row: tuple(getattr(row, name) for name in names))
@@ -65,8 +67,10 @@ def keyset_page(
         check_key(columns, page.after)
         stmt = stmt.where(_after(columns, page.after, descending))
     order = [c.desc() if descending else c.asc() for c in columns]
-    rows: list[T] = list(session.scalars(stmt.order_by(*order).limit(page.size + 1)))
-    if len(rows) > page.size:
-        rows = rows[: page.size]
-        return Page(rows, key(rows[-1]))
-    return Page(rows, None)
+    stmt = stmt.order_by(*order).limit(page.size + 1)
+    found: Iterable[Any] = session.execute(stmt) if rows else session.scalars(stmt)
+    items: list[T] = list(found)
+    if len(items) > page.size:
+        items = items[: page.size]
+        return Page(items, key(items[-1]))
+    return Page(items, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from inventory_service.db.keyset import keyset_page
@@ -14,6 +14,13 @@ from inventory_service.domain.enums import CountItemStatus
 from inventory_service.domain.paging import Page, PageRequest
 
 _AWAITING = CountItemStatus.RECOUNT_REQUESTED.value
+# Built once (GetInventoryCount runs it on every call).
+_AWAITING_PER_COUNT = (
+    select(CountItem.inventory_count_id, func.count())
+    .where(CountItem.inventory_count_id.in_(bindparam("count_ids", expanding=True)))
+    .where(CountItem.status == _AWAITING)
+    .group_by(CountItem.inventory_count_id)
+)
 
 
 class RecountRepository:
@@ -52,13 +59,8 @@ class RecountRepository:
         """Count id -> lines awaiting their recount (counts without any are left out)."""
         if not count_ids:
             return {}
-        stmt = (
-            select(CountItem.inventory_count_id, func.count())
-            .where(CountItem.inventory_count_id.in_(set(count_ids)))
-            .where(CountItem.status == _AWAITING)
-            .group_by(CountItem.inventory_count_id)
-        )
-        return {count_id: n for count_id, n in self.session.execute(stmt)}
+        rows = self.session.execute(_AWAITING_PER_COUNT, {"count_ids": list(set(count_ids))})
+        return {count_id: n for count_id, n in rows}
 
     def entries_page(self, line_id: str, page: PageRequest) -> Page[StoredCountEntry]:
         """Every entry stored on the line, oldest first."""

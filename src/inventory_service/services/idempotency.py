@@ -30,7 +30,8 @@ def run_once(
     load: Callable[[UnitOfWork, str], T],
 ) -> T:
     """Runs perform (which returns the id of what it made) at most once per (operation,
-    request_id), commits, and returns load(id). Without a request_id it simply runs once."""
+    request_id), reads load(id), commits, and returns what load read. Without a request_id it
+    simply runs once."""
     validate_request_id(request_id)
     if request_id:
         with uow_factory(read_only=True) as uow:
@@ -42,8 +43,11 @@ def run_once(
             resource_id = perform(uow)
             if request_id:
                 uow.idempotency.add(operation, request_id, resource_id, caller.user_id)
+            # Read in the transaction that made it (what it made, and no second transaction
+            # with its connection checkout, ping and BEGIN), returned once committed.
+            result = load(uow, resource_id)
             uow.commit()
-            return load(uow, resource_id)
+            return result
     except DomainError:
         # A concurrent twin may have won (DUPLICATE_REQUEST, or e.g. SKU_TAKEN): answer as it did.
         if request_id:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from inventory_service.db.models import StockAdjustment
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
@@ -43,7 +44,8 @@ class PendingApprovals:
     oldest_created_at: datetime | None  # None when none waits
 
 
-def adjustment_view(row: StockAdjustment) -> AdjustmentView:
+def adjustment_view(row: StockAdjustment | Any) -> AdjustmentView:
+    """row: a mapped adjustment or a result row with its columns."""
     return from_row(
         AdjustmentView,
         row,

@@ -19,7 +19,6 @@ from inventory_service.domain.adjustment_rules import (
     ensure_decidable,
     requires_approval,
 )
-from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
 from inventory_service.domain.errors import InvalidArgument, NotFound
 from inventory_service.domain.identity import Caller
@@ -33,7 +32,7 @@ from inventory_service.services.adjustments.adjustment_views import (
     PendingApprovals,
     adjustment_view,
 )
-from inventory_service.services.catalog.lookups import find_batch, find_product
+from inventory_service.services.catalog.lookups import find_batch, product_row
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.stock_ledger import StockLedger
 
@@ -73,9 +72,7 @@ class AdjustmentService:
         assert adjustment_type is not None  # check_draft refuses a draft without one
 
         def perform(uow: UnitOfWork) -> str:
-            product = find_product(
-                uow, ProductKey(id=draft.product_id), field_name="product_id", lock="share"
-            )
+            product = product_row(uow, draft.product_id, field_name="product_id", lock="share")
             check_batch_named(
                 product.tracking,
                 product.sku,
@@ -146,7 +143,7 @@ class AdjustmentService:
         if not product_id:
             raise InvalidArgument.one("product_id", "required")
         with self.uow_factory(read_only=True) as uow:
-            product = find_product(uow, ProductKey(id=product_id), field_name="product_id")
+            product = product_row(uow, product_id, field_name="product_id")
             return uow.adjustments.list_page(page, product_id=product.id).map(adjustment_view)
 
     def approve(self, caller: Caller, adjustment_id: str, notes: str = "") -> AdjustmentView:

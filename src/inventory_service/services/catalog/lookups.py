@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from inventory_service.db.catalog_repository import Lock
 from inventory_service.db.models import Batch, Product
 from inventory_service.db.unit_of_work import UnitOfWork
@@ -23,8 +25,17 @@ def find_product(
     return checked_product(key, found, field_name=field_name)
 
 
+def product_row(
+    uow: UnitOfWork, product_id: str, *, field_name: str = "product", lock: Lock = None
+) -> Any:
+    """The product's columns (id, sku, tracking, unit_cost, ...) where they are only read:
+    a result row, no mapped object (cheaper); errors and lock as find_product's by id."""
+    found = uow.products.row(product_id, lock=lock) if product_id else None
+    return checked_product(ProductKey(id=product_id), found, field_name=field_name)
+
+
 def find_batch(
-    uow: UnitOfWork, product: Product, *, batch_id: str = "", lot_number: str = ""
+    uow: UnitOfWork, product: Product | Any, *, batch_id: str = "", lot_number: str = ""
 ) -> Batch | None:
     """The batch of product given by id or lot number; None when neither is given."""
     if batch_id:

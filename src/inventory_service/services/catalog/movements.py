@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
-from inventory_service.db.models import LedgerEntry, Product
+from inventory_service.db.models import LedgerEntry
 from inventory_service.db.unit_of_work import UnitOfWork
-from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.domain.catalog_rules import MovementInput, check_movements
 from inventory_service.domain.enums import LedgerSource
 from inventory_service.domain.identity import Caller
@@ -16,17 +16,18 @@ from inventory_service.domain.lot_rules import batch_problem, first_problem
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import LedgerEntryView
-from inventory_service.services.catalog.lookups import find_batch, find_product
+from inventory_service.services.catalog.lookups import find_batch, product_row
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.read_models import from_row
 from inventory_service.services.stock_ledger import LedgerCause, StockLedger
 
 
-def _view(entry: LedgerEntry) -> LedgerEntryView:
+def _view(entry: LedgerEntry | Any) -> LedgerEntryView:
+    """entry: a mapped ledger row or a result row with its columns."""
     return from_row(LedgerEntryView, entry, source=LedgerSource(entry.source))
 
 
-def check_lots(movements: Sequence[MovementInput], products: dict[str, Product]) -> None:
+def check_lots(movements: Sequence[MovementInput], products: dict[str, Any]) -> None:
     """Each movement of a LOT product names a batch, none of a NONE product does."""
     problem = first_problem(
         [
@@ -55,7 +56,7 @@ class MovementService(Service):
             # Lock in a fixed order so two calls touching the same levels cannot deadlock.
             keys = sorted({(m.product_id, m.batch_id or "") for m in movements})
             products = {
-                product_id: find_product(uow, ProductKey(id=product_id), lock="share")
+                product_id: product_row(uow, product_id, lock="share")
                 for product_id in sorted({m.product_id for m in movements})
             }
             check_lots(movements, products)
@@ -85,6 +86,6 @@ class MovementService(Service):
 
     def list(self, product_id: str, batch_id: str, page: PageRequest) -> Page[LedgerEntryView]:
         with self.uow_factory(read_only=True) as uow:
-            product = find_product(uow, ProductKey(id=product_id), field_name="product_id")
+            product = product_row(uow, product_id, field_name="product_id")
             batch = find_batch(uow, product, batch_id=batch_id)
             return uow.ledger.list_page(product.id, batch.id if batch else None, page).map(_view)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any, Literal
 
-from inventory_service.db.models import Product, StockLevel
+from inventory_service.db.models import Product
 from inventory_service.db.types import utcnow
 from inventory_service.db.unit_of_work import UnitOfWork
-from inventory_service.domain.catalog_keys import ProductKey
+from inventory_service.domain.catalog_keys import ProductKey, checked_product
 from inventory_service.domain.catalog_rules import (
     ProductDraft,
     check_opening_quantity,
@@ -26,35 +28,35 @@ from inventory_service.services.read_models import from_row
 from inventory_service.services.stock_ledger import StockLedger
 
 
-def product_views(uow: UnitOfWork, products: Sequence[Product]) -> list[ProductView]:
-    """Read models of products, with their stock levels (two queries for any number)."""
-    levels = uow.stock_levels.for_products([p.id for p in products])
-    batches = uow.batches.by_ids(
-        [lv.batch_id for lvs in levels.values() for lv in lvs if lv.batch_id]
-    )
+def product_views(uow: UnitOfWork, products: Sequence[Any]) -> list[ProductView]:
+    """Read models of products (mapped rows or result rows with their columns), with their
+    stock levels (one query for any number). Pending changes must be flushed first."""
+    levels = uow.stock_levels.with_batches([p.id for p in products])
     today = utcnow().date()
+    return [_product_view(p, levels[p.id], today) for p in products]
 
-    def level_view(level: StockLevel) -> StockLevelView:
-        batch = batches.get(level.batch_id or "")
-        if batch is None:
-            return from_row(StockLevelView, level, lot_number="", expiry_date=None, expired=False)
-        return from_row(
-            StockLevelView,
-            level,
-            lot_number=batch.lot_number,
-            expiry_date=batch.expiry_date,
-            expired=is_expired(batch.expiry_date, today),
-        )
 
-    return [
-        from_row(
-            ProductView,
-            p,
-            tracking=TrackingMode(p.tracking),
-            levels=tuple(level_view(lv) for lv in levels[p.id]),
-        )
-        for p in products
-    ]
+def _product_view(product: Any, levels: Iterable[Any], today: date) -> ProductView:
+    """product: a product's columns; levels: rows of StockLevelRepository.with_batches (or of
+    ProductRepository.with_levels, where level_id NULL means no level)."""
+    return from_row(
+        ProductView,
+        product,
+        tracking=TrackingMode(product.tracking),
+        levels=tuple(
+            StockLevelView(
+                product_id=product.id,
+                batch_id=level.batch_id,
+                lot_number=level.lot_number or "",
+                quantity=level.quantity,
+                expiry_date=level.expiry_date,
+                # No batch row: unbatched stock, never expired.
+                expired=level.lot_number is not None and is_expired(level.expiry_date, today),
+            )
+            for level in levels
+            if level.level_id is not None
+        ),
+    )
 
 
 class ProductService(Service):
@@ -97,7 +99,14 @@ class ProductService(Service):
 
     def get(self, key: ProductKey) -> ProductView:
         with self.uow_factory(read_only=True) as uow:
-            return product_views(uow, [find_product(uow, key)])[0]
+            # One query for the product and its levels (GetProduct is the busiest call).
+            column: Literal["id", "sku", "barcode"] = (
+                "id" if key.id else "sku" if key.sku else "barcode"
+            )
+            value = key.id or key.sku or key.barcode
+            rows = uow.products.with_levels(column, value) if value else []
+            product = checked_product(key, rows[0] if rows else None)
+            return _product_view(product, rows, utcnow().date())
 
     def list(self, page: PageRequest, *, show_inactive: bool = False) -> Page[ProductView]:
         with self.uow_factory(read_only=True) as uow:
