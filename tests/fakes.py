@@ -105,6 +105,10 @@ class FakeProducts(_Repository):
     def row(self, product_id: str, *, lock: str | None = None) -> Product | None:
         return self.db.table(Product).get(product_id)
 
+    def rows(self, product_ids: Sequence[str], *, lock: str | None = None) -> dict[str, Product]:
+        table = self.db.table(Product)
+        return {i: table[i] for i in sorted(product_ids) if i in table}
+
     def by_sku(self, sku: str) -> Product | None:
         return next((p for p in self.db.table(Product).values() if p.sku == sku), None)
 

@@ -55,6 +55,16 @@ _PRODUCT_BY_ID_LOCKED = {
     "share": _PRODUCT_BY_ID.with_for_update(read=True),
     "update": _PRODUCT_BY_ID.with_for_update(),
 }
+# Several products by id, in id order: locked in that order, two calls cannot deadlock.
+_PRODUCTS_BY_IDS = (
+    select(*_products.c)
+    .where(_products.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_products.c.id)
+)
+_PRODUCTS_BY_IDS_LOCKED = {
+    "share": _PRODUCTS_BY_IDS.with_for_update(read=True),
+    "update": _PRODUCTS_BY_IDS.with_for_update(),
+}
 _PRODUCT_WITH_LEVELS_BY = {
     column: _PRODUCT_WITH_LEVELS.where(_products.c[column] == bindparam("key"))
     for column in ("id", "sku", "barcode")
@@ -87,6 +97,14 @@ class ProductRepository:
         None if no product has the id. With lock, its row is locked as in get."""
         stmt = _PRODUCT_BY_ID if lock is None else _PRODUCT_BY_ID_LOCKED[lock]
         return self.session.execute(stmt, {"id": product_id}).first()
+
+    def rows(self, product_ids: Sequence[str], *, lock: Lock = None) -> dict[str, Row[Any]]:
+        """The rows of the products with these ids (those that exist) in one statement; with
+        lock, locked in id order."""
+        if not product_ids:
+            return {}
+        stmt = _PRODUCTS_BY_IDS if lock is None else _PRODUCTS_BY_IDS_LOCKED[lock]
+        return {row.id: row for row in self.session.execute(stmt, {"ids": list(product_ids)})}
 
     def with_levels(self, column: Literal["id", "sku", "barcode"], value: str) -> list[Row[Any]]:
         """The product whose column has value, one row per stock level (the product's columns

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from inventory_service.db.catalog_repository import Lock
@@ -32,6 +33,20 @@ def product_row(
     a result row, no mapped object (cheaper); errors and lock as find_product's by id."""
     found = uow.products.row(product_id, lock=lock) if product_id else None
     return checked_product(ProductKey(id=product_id), found, field_name=field_name)
+
+
+def product_rows(
+    uow: UnitOfWork, product_ids: Sequence[str], *, lock: Lock = None
+) -> dict[str, Any]:
+    """product_row of several products in one statement (locked in id order); NOT_FOUND for
+    the first id, in id order, that names no product."""
+    found = uow.products.rows(product_ids, lock=lock)
+    return {
+        product_id: checked_product(
+            ProductKey(id=product_id), found.get(product_id), field_name="product"
+        )
+        for product_id in sorted(product_ids)
+    }
 
 
 def find_batch(

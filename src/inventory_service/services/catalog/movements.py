@@ -9,6 +9,7 @@ from typing import Any
 
 from inventory_service.db.models import LedgerEntry
 from inventory_service.db.unit_of_work import UnitOfWork
+from inventory_service.domain.catalog_keys import checked_batch
 from inventory_service.domain.catalog_rules import MovementInput, check_movements
 from inventory_service.domain.enums import LedgerSource
 from inventory_service.domain.identity import Caller
@@ -16,7 +17,7 @@ from inventory_service.domain.lot_rules import batch_problem, first_problem
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import LedgerEntryView
-from inventory_service.services.catalog.lookups import find_batch, product_row
+from inventory_service.services.catalog.lookups import find_batch, product_row, product_rows
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.read_models import from_row
 from inventory_service.services.stock_ledger import LedgerCause, StockLedger
@@ -55,15 +56,16 @@ class MovementService(Service):
             ledger = StockLedger(uow)
             # Lock in a fixed order so two calls touching the same levels cannot deadlock.
             keys = sorted({(m.product_id, m.batch_id or "") for m in movements})
-            products = {
-                product_id: product_row(uow, product_id, lock="share")
-                for product_id in sorted({m.product_id for m in movements})
-            }
+            products = product_rows(uow, list({m.product_id for m in movements}), lock="share")
             check_lots(movements, products)
+            batches = uow.batches.by_ids([batch_id for _, batch_id in keys if batch_id])
             levels = {}
             for product_id, batch_id in keys:
                 product = products[product_id]
-                batch = find_batch(uow, product, batch_id=batch_id)
+                found = batches.get(batch_id)
+                batch = checked_batch(
+                    product.id, product.sku, found, batch_id=batch_id, lot_number=""
+                )
                 levels[(product_id, batch_id)] = ledger.lock_level(
                     product.id, batch.id if batch else None
                 )
