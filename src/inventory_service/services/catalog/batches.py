@@ -21,13 +21,9 @@ from inventory_service.services.read_models import from_row
 from inventory_service.services.stock_ledger import StockLedger
 
 
-def _view(uow: UnitOfWork, batch: Batch) -> BatchView:
-    level = uow.stock_levels.get(batch.product_id, batch.id)
+def _view(batch: Batch, quantity: int, today: date) -> BatchView:
     return from_row(
-        BatchView,
-        batch,
-        quantity=level.quantity if level else 0,
-        expired=is_expired(batch.expiry_date, utcnow().date()),
+        BatchView, batch, quantity=quantity, expired=is_expired(batch.expiry_date, today)
     )
 
 
@@ -67,10 +63,16 @@ class BatchService(Service):
     def list(self, product_id: str, page: PageRequest) -> Page[BatchView]:
         with self.uow_factory(read_only=True) as uow:
             product = find_product(uow, ProductKey(id=product_id), field_name="product_id")
-            return uow.batches.list_page(product.id, page).map(lambda b: _view(uow, b))
+            batches = uow.batches.list_page(product.id, page)
+            # The product's levels in one read, not one per batch of the page.
+            levels = uow.stock_levels.for_products([product.id])[product.id]
+            quantities = {level.batch_id: level.quantity for level in levels}
+            today = utcnow().date()
+            return batches.map(lambda b: _view(b, quantities.get(b.id, 0), today))
 
     def _load(self, uow: UnitOfWork, batch_id: str) -> BatchView:
         batch = uow.batches.get(batch_id)
         if batch is None:
             raise NotFound("batch", batch_id)
-        return _view(uow, batch)
+        level = uow.stock_levels.get(batch.product_id, batch.id)
+        return _view(batch, level.quantity if level else 0, utcnow().date())
