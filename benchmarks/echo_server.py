@@ -14,7 +14,6 @@ import argparse
 import asyncio
 import dataclasses
 import logging
-import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -27,6 +26,7 @@ from inventory.v1 import inventory_count_pb2_grpc as counts_grpc
 from inventory_service.api.caller import current_caller
 from inventory_service.api.server import grpc_server, role_table, token_verifier
 from inventory_service.logs import configure_logging
+from inventory_service.serving import until_stop_signal
 from inventory_service.settings import Settings
 
 log = logging.getLogger("inventory_service")
@@ -107,11 +107,7 @@ async def serve(settings: Settings) -> None:
     port = server.add_insecure_port(settings.listen)
     await server.start()
     log.info("serving", extra={"fields": {"listen": settings.listen, "port": port}})
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    await until_stop_signal()
     await server.stop(1.0)
 
 

@@ -104,16 +104,21 @@ def _worker(settings: Settings) -> int:
         return CONFIGURATION_ERROR
 
 
-async def _serve(settings: Settings) -> int:
-    """One server process: serves until SIGTERM or SIGINT, then drains."""
-    app, port = create_server(settings, reuse_port=True)
-    await app.start()
-    log.info("serving", extra={"fields": {"listen": settings.listen, "port": port}})
+async def until_stop_signal() -> None:
+    """Returns when the process gets SIGTERM or SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+
+
+async def _serve(settings: Settings) -> int:
+    """One server process: serves until SIGTERM or SIGINT, then drains."""
+    app, port = create_server(settings, reuse_port=True)
+    await app.start()
+    log.info("serving", extra={"fields": {"listen": settings.listen, "port": port}})
+    await until_stop_signal()
     log.info("draining", extra={"fields": {"grace_seconds": settings.shutdown_grace_seconds}})
     if not await app.stop(settings.shutdown_grace_seconds):
         # A database thread did not come back (a driver that ignored the cancel): nothing it
