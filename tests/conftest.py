@@ -22,6 +22,7 @@ from inventory_service.bootstrap import ServiceLayer, build_services, open_datab
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.migrate import upgrade
 from inventory_service.db.models import Base
+from inventory_service.db.site_repository import seed_default_place
 from inventory_service.logs import JsonFormatter
 from inventory_service.settings import Settings
 from tests.balancer_support import Balancer
@@ -92,6 +93,7 @@ def _truncate_all(url: str) -> None:
     tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        seed_default_place(conn)  # what the migration made: the default site and location
     engine.dispose()
 
 

@@ -19,11 +19,15 @@ from inventory_service.db.models import (
     Base,
     Batch,
     CountItem,
+    CountLocation,
     CountScopeProduct,
     IdempotencyKey,
     InventoryCount,
     LedgerEntry,
+    Location,
+    LocationHold,
     Product,
+    Site,
     StockAdjustment,
     StockLevel,
     StoredCountEntry,
@@ -31,9 +35,10 @@ from inventory_service.db.models import (
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
 from inventory_service.domain.count_entries import CountEntry, CountLine, CountState
 from inventory_service.domain.count_figures import CountStatistics
-from inventory_service.domain.enums import CountStatus, TrackingMode
-from inventory_service.domain.errors import Aborted
+from inventory_service.domain.enums import TrackingMode
+from inventory_service.domain.errors import Aborted, FailedPrecondition
 from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.domain.places import LocationRef, Place
 from inventory_service.domain.recount_rules import (
     COUNTED,
     RECOUNTED,
@@ -61,6 +66,14 @@ class FakeDatabase:
         self.tables: dict[type[Base], dict[Any, Any]] = {}
         self.sequence = itertools.count(1)
         self.commits = 0
+        # The default site and location, as migration 0007 makes them.
+        site = with_defaults(Site(code="MAIN", name="Main site", is_default=True))
+        self.table(Site)[site.id] = site
+        location = with_defaults(
+            Location(site_id=site.id, code="DEFAULT", name="Default location", is_default=True)
+        )
+        self.table(Location)[location.id] = location
+        self.default_place = Place(location.id, site.id)
 
     def table(self, model: type[R]) -> dict[Any, R]:
         return self.tables.setdefault(model, {})
@@ -138,17 +151,41 @@ class FakeBatches(_Repository):
         return {b: batches[b] for b in batch_ids if b in batches}
 
 
+class FakeSites(_Repository):
+    def default_place(self) -> Place:
+        return self.db.default_place
+
+
+class FakeLocations(_Repository):
+    def active_ids(self, site_id: str) -> list[str]:
+        rows = self.db.table(Location).values()
+        return sorted(loc.id for loc in rows if loc.site_id == site_id and loc.active)
+
+
 class FakeStockLevels(_Repository):
     def add(self, level: StockLevel) -> None:
         self.db.table(StockLevel)[with_defaults(level).id] = level
 
     def get(
-        self, product_id: str, batch_id: str | None, *, lock: bool = False
+        self, product_id: str, batch_id: str | None, location_id: str, *, lock: bool = False
     ) -> StockLevel | None:
         levels = self.db.table(StockLevel).values()
+        wanted = (product_id, batch_id, location_id)
         return next(
-            (lv for lv in levels if (lv.product_id, lv.batch_id) == (product_id, batch_id)), None
+            (lv for lv in levels if (lv.product_id, lv.batch_id, lv.location_id) == wanted), None
         )
+
+    def create_missing(self, product_id: str, batch_id: str | None, place: Place) -> None:
+        if self.get(product_id, batch_id, place.location_id) is None:
+            self.add(
+                StockLevel(
+                    product_id=product_id,
+                    batch_id=batch_id,
+                    quantity=0,
+                    location_id=place.location_id,
+                    site_id=place.site_id,
+                )
+            )
 
     def for_products(self, product_ids: Sequence[str]) -> dict[str, list[StockLevel]]:
         found: dict[str, list[StockLevel]] = {pid: [] for pid in product_ids}
@@ -218,9 +255,30 @@ class FakeCounts(_Repository):
     def get(self, count_id: str, *, lock: str | None = None) -> InventoryCount | None:
         return self.db.table(InventoryCount).get(count_id)
 
-    def in_progress(self) -> InventoryCount | None:
-        counts = self.db.table(InventoryCount).values()
-        return next((c for c in counts if c.status == CountStatus.IN_PROGRESS.value), None)
+    def holding(self, location_ids: Sequence[str]) -> dict[str, InventoryCount]:
+        holds = self.db.table(LocationHold)
+        counts = self.db.table(InventoryCount)
+        return {i: counts[holds[i].inventory_count_id] for i in location_ids if i in holds}
+
+    def cover(self, count: InventoryCount, location_ids: Sequence[str]) -> None:
+        holds = self.db.table(LocationHold)
+        for location_id in location_ids:
+            if location_id in holds:  # the primary key
+                raise FailedPrecondition("held", reason="COUNT_IN_PROGRESS")
+            row = {"inventory_count_id": count.id, "location_id": location_id}
+            holds[location_id] = LocationHold(**row, site_id=count.site_id)
+            self.db.table(CountLocation)[(count.id, location_id)] = CountLocation(
+                **row, site_id=count.site_id
+            )
+
+    def release(self, count_id: str) -> None:
+        holds = self.db.table(LocationHold)
+        for location_id in [i for i, h in holds.items() if h.inventory_count_id == count_id]:
+            del holds[location_id]
+
+    def covers(self, count_id: str) -> set[str]:
+        rows = self.db.table(CountLocation).values()
+        return {r.location_id for r in rows if r.inventory_count_id == count_id}
 
     def lines(self, count_id: str) -> list[CountItem]:
         items = self.db.table(CountItem).values()
@@ -236,24 +294,26 @@ class FakeCounts(_Repository):
     def lock_levels_for_completion(self, count_id: str, *, include_uncounted: bool) -> None:
         pass
 
-    def _level(self, product_id: str, batch_id: str | None) -> StockLevel | None:
-        return FakeStockLevels(self.db).get(product_id, batch_id)
-
     def lines_with_levels(self, count_id: str) -> list[tuple[CountItem, StockLevel | None]]:
-        return [(i, self._level(i.product_id, i.batch_id)) for i in self.lines(count_id)]
+        levels = FakeStockLevels(self.db)
+        return [
+            (i, levels.get(i.product_id, i.batch_id, i.location_id)) for i in self.lines(count_id)
+        ]
 
     def uncounted_levels(
         self, count_id: str, *, scoped: bool = False
     ) -> list[tuple[StockLevel, str | None]]:
-        counted = {(i.product_id, i.batch_id) for i in self.lines(count_id)}
+        counted = {(i.product_id, i.batch_id, i.location_id) for i in self.lines(count_id)}
         products = self.db.table(Product)
         batches = self.db.table(Batch)
         scope = FakeCyclePlans(self.db).scope_of(count_id)
+        covered = self.covers(count_id)
         return [
             (lv, batches[lv.batch_id].lot_number if lv.batch_id else None)
             for lv in self.db.table(StockLevel).values()
             if products[lv.product_id].active
-            and (lv.product_id, lv.batch_id) not in counted
+            and lv.location_id in covered
+            and (lv.product_id, lv.batch_id, lv.location_id) not in counted
             and (not scoped or lv.product_id in scope)
         ]
 
@@ -312,6 +372,7 @@ class FakeCountEntries(_Repository):
                 counts[c].blind,
                 counts[c].recount_significant,
                 counts[c].scoped,
+                counts[c].site_id,
             )
             for c in count_ids
             if c in counts
@@ -336,13 +397,43 @@ class FakeCountEntries(_Repository):
             if b.id in ids or (b.product_id, b.lot_number) in lots
         ]
 
-    def lines_for_update(self, keys: Iterable[tuple[str, str, str | None]]) -> dict[Any, CountLine]:
+    def lines_for_update(self, keys: Iterable[Any]) -> dict[Any, CountLine]:
         wanted = set(keys)
         return {
             key: _line(item)
             for item in self.db.table(CountItem).values()
-            if (key := (item.inventory_count_id, item.product_id, item.batch_id)) in wanted
+            if (
+                key := (
+                    item.inventory_count_id,
+                    item.product_id,
+                    item.batch_id,
+                    item.location_id,
+                )
+            )
+            in wanted
         }
+
+    def sole_locations(self, count_ids: Iterable[str]) -> dict[str, str]:
+        counts = FakeCounts(self.db)
+        found = {c: counts.covers(c) for c in count_ids}
+        return {c: next(iter(ids)) for c, ids in found.items() if len(ids) == 1}
+
+    def locations(
+        self, ids: Sequence[str], codes: Sequence[tuple[str, str]], default_of: Sequence[str]
+    ) -> list[LocationRef]:
+        return [
+            LocationRef(loc.id, loc.site_id, loc.code, loc.is_default, loc.active)
+            for loc in self.db.table(Location).values()
+            if loc.id in ids
+            or (loc.site_id, loc.code) in codes
+            or (loc.is_default and loc.site_id in default_of)
+        ]
+
+    def site_ids(self, codes: Sequence[str]) -> dict[str, str]:
+        return {s.code: s.id for s in self.db.table(Site).values() if s.code in codes}
+
+    def covered(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        return set(pairs) & set(self.db.table(CountLocation))
 
     def first_counters(self, lines: Sequence[CountLine]) -> dict[str, frozenset[str]]:
         entries = self.db.table(StoredCountEntry).values()
@@ -376,6 +467,8 @@ class FakeCountEntries(_Repository):
                 inventory_count_id=item.inventory_count_id,
                 product_id=item.product_id,
                 batch_id=item.batch_id,
+                location_id=item.location_id,
+                site_id=item.site_id,
                 system_quantity=row.system_quantity,
                 counted_quantity=row.counted_quantity,
                 variance=row.variance,
@@ -409,10 +502,12 @@ class FakeCountEntries(_Repository):
                 found[request_id] = (_line(item), sku, blind)
         return found
 
-    def level_quantities(self, product_ids: Iterable[str]) -> dict[tuple[str, str | None], int]:
+    def level_quantities(
+        self, product_ids: Iterable[str]
+    ) -> dict[tuple[str, str | None, str], int]:
         ids = set(product_ids)
         return {
-            (lv.product_id, lv.batch_id): lv.quantity
+            (lv.product_id, lv.batch_id, lv.location_id): lv.quantity
             for lv in self.db.table(StockLevel).values()
             if lv.product_id in ids
         }
@@ -494,6 +589,8 @@ class FakeUnitOfWork:
         self.adjustments = FakeAdjustments(db)
         self.recounts = FakeRecounts(db)
         self.cycle_plans = FakeCyclePlans(db)
+        self.sites = FakeSites(db)
+        self.locations = FakeLocations(db)
         self.committed = False
 
     def __enter__(self) -> FakeUnitOfWork:
@@ -530,9 +627,16 @@ def seed_product(
     """A product with an unbatched level, as CreateProduct leaves it (opening ledger left out)."""
     product = with_defaults(Product(sku=sku, name=sku, unit_cost=Decimal(cost), active=active))
     db.table(Product)[product.id] = product
-    level = with_defaults(StockLevel(product_id=product.id, batch_id=None, quantity=on_hand))
+    level = with_defaults(
+        StockLevel(product_id=product.id, batch_id=None, quantity=on_hand, **_placed(db))
+    )
     db.table(StockLevel)[level.id] = level
     return product
+
+
+def _placed(db: FakeDatabase) -> dict[str, str]:
+    """The default place's columns, where seeded rows sit."""
+    return {"location_id": db.default_place.location_id, "site_id": db.default_place.site_id}
 
 
 def seed_batch(db: FakeDatabase, product: Product, lot: str, *, on_hand: int = 0) -> Batch:
@@ -542,6 +646,8 @@ def seed_batch(db: FakeDatabase, product: Product, lot: str, *, on_hand: int = 0
         Batch(product_id=product.id, lot_number=lot, expiry_date=date(2030, 1, 1))
     )
     db.table(Batch)[batch.id] = batch
-    level = with_defaults(StockLevel(product_id=product.id, batch_id=batch.id, quantity=on_hand))
+    level = with_defaults(
+        StockLevel(product_id=product.id, batch_id=batch.id, quantity=on_hand, **_placed(db))
+    )
     db.table(StockLevel)[level.id] = level
     return batch

@@ -33,7 +33,7 @@ SUE = Caller("sue", Role.STAFF)
 SOAP = ProductRef("p-1", "SOAP", "4006381333931", Decimal("2.00"))
 PILLS = ProductRef("p-2", "PILLS", None, Decimal("5.00"))
 LOT = BatchRef("b-1", "p-2", "L-7")
-KEY = ("c-1", "p-1", None)
+KEY = ("c-1", "p-1", None, "loc-1")
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -47,6 +47,7 @@ def line_after(tally: LineTally, system: int = 10) -> CountLine:
     clock = (T0 + timedelta(seconds=s) for s in itertools.count())
     return tally.line(
         KEY,
+        site_id="site-1",
         system_quantity=system,
         unit_cost=SOAP.unit_cost,
         thresholds=Thresholds(),

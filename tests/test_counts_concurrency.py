@@ -7,7 +7,7 @@ import contextlib
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 import grpc
@@ -223,18 +223,20 @@ def test_entries_racing_a_completion_are_all_in_it_or_refused(
 def test_a_start_that_passed_the_check_is_stopped_by_the_database(
     services: ServiceLayer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The losing replica of a race checked before the winner committed; the unique index
-    refuses it, and the error still names the winner."""
+    """The losing replica of a race checked before the winner committed; the primary key of
+    the location holds refuses it, and the error still names the winner."""
     manager = Caller("mia-manager", Role.MANAGER)
     winner = services.counts.start(manager, name="Winner", count_type=CountType.CYCLE)
-    real_in_progress = CountRepository.in_progress
+    real_holding = CountRepository.holding
     calls: list[int] = []
 
-    def blind_first_check(self: CountRepository) -> InventoryCount | None:
+    def blind_first_check(
+        self: CountRepository, location_ids: Sequence[str]
+    ) -> dict[str, InventoryCount]:
         calls.append(1)
-        return None if len(calls) == 1 else real_in_progress(self)
+        return {} if len(calls) == 1 else real_holding(self, location_ids)
 
-    monkeypatch.setattr(CountRepository, "in_progress", blind_first_check)
+    monkeypatch.setattr(CountRepository, "holding", blind_first_check)
     with pytest.raises(FailedPrecondition) as raised:
         services.counts.start(manager, name="Loser", count_type=CountType.SPOT)
     assert raised.value.reason == "COUNT_IN_PROGRESS"

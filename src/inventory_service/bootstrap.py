@@ -124,10 +124,11 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
     server = grpc_server(settings, verifier, roles, reuse_port=reuse_port, tracing=tracing)
     health = add_servicers(
         server,
-        CatalogServicer(
+        # The RPCs of issue 18 are being built: until then they answer UNIMPLEMENTED.
+        CatalogServicer(  # type: ignore[abstract]
             services.products, services.batches, services.movements, runner, lists, currency
         ),
-        CountServicer(
+        CountServicer(  # type: ignore[abstract]
             services.counts,
             services.completion,
             services.reports,

@@ -20,6 +20,7 @@ from inventory_service.api.convert import (
     to_date,
     to_timestamp,
 )
+from inventory_service.api.place_messages import location_key
 from inventory_service.domain.count_entries import CountEntry
 from inventory_service.domain.count_figures import CountStatistics, SummaryFigures
 from inventory_service.domain.count_rules import visible_to
@@ -76,6 +77,7 @@ def _entry(
         reason=message.reason,
         notes=message.notes,
         location=message.location,
+        stock_location=location_key(message.stock_location),
         **more,
     )
 

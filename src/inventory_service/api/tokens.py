@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from inventory_service.domain.errors import Unauthenticated
 from inventory_service.domain.identity import Caller, Role
+from inventory_service.domain.places import ascii_upper
 
 LEEWAY_SECONDS = 30
 # The user id is stored with every record (columns of 200 characters): a longer one, or one
@@ -103,7 +104,26 @@ class TokenVerifier:
             raise Unauthenticated(
                 "token role must be staff, manager or admin", reason="TOKEN_ROLE_INVALID"
             )
-        return Caller(subject, role), float(claims["exp"])
+        return Caller(subject, role, _sites(claims.get("sites", None))), float(claims["exp"])
+
+
+MAX_SITES = 1000
+
+
+def _sites(claim: object) -> frozenset[str] | None:
+    """The `sites` claim: a list of site codes (compared in upper case); absent: every site."""
+    if claim is None:
+        return None
+    if (
+        not isinstance(claim, list)
+        or len(claim) > MAX_SITES
+        or not all(isinstance(code, str) and 0 < len(code) <= 32 for code in claim)
+    ):
+        raise Unauthenticated(
+            f"token sites must be a list of at most {MAX_SITES} site codes",
+            reason="TOKEN_INVALID",
+        )
+    return frozenset(ascii_upper(code) for code in claim)
 
 
 def mint_token(
@@ -115,6 +135,7 @@ def mint_token(
     issuer: str | None = None,
     audience: str | None = None,
     now: float | None = None,
+    sites: list[str] | None = None,
 ) -> str:
     issued = int(now if now is not None else time.time())
     claims: dict[str, object] = {
@@ -127,4 +148,6 @@ def mint_token(
         claims["iss"] = issuer
     if audience:
         claims["aud"] = audience
+    if sites is not None:
+        claims["sites"] = sites
     return jwt.encode(claims, secret, algorithm="HS256")

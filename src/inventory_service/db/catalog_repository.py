@@ -7,6 +7,8 @@ from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import Date, Row, bindparam, func, literal, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from inventory_service.db.keyset import keyset_page
@@ -15,8 +17,10 @@ from inventory_service.db.models import (
     LedgerEntry,
     Product,
     StockLevel,
+    new_id,
 )
 from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.domain.places import Place
 
 # A row lock: "share" (FOR SHARE) or "update" (FOR UPDATE); None for a plain read.
 Lock = Literal["share", "update"] | None
@@ -162,16 +166,34 @@ class StockLevelRepository:
         self.session.add(level)
 
     def get(
-        self, product_id: str, batch_id: str | None, *, lock: bool = False
+        self, product_id: str, batch_id: str | None, location_id: str, *, lock: bool = False
     ) -> StockLevel | None:
-        """The level of (product, batch); with lock, held until the transaction ends."""
-        stmt = select(StockLevel).where(StockLevel.product_id == product_id)
+        """The level of (product, batch, location); with lock, held until the transaction
+        ends (and read afresh)."""
+        stmt = select(StockLevel).where(
+            StockLevel.product_id == product_id, StockLevel.location_id == location_id
+        )
         stmt = stmt.where(
             StockLevel.batch_id.is_(None) if batch_id is None else StockLevel.batch_id == batch_id
         )
         if lock:
-            stmt = stmt.with_for_update()
+            stmt = stmt.with_for_update().execution_options(populate_existing=True)
         return self.session.scalar(stmt)
+
+    def create_missing(self, product_id: str, batch_id: str | None, place: Place) -> None:
+        """Inserts the level at zero unless it exists (ON CONFLICT DO NOTHING: a level made
+        meanwhile by another transaction is no error)."""
+        values = {
+            "id": new_id(),
+            "product_id": product_id,
+            "batch_id": batch_id,
+            "quantity": 0,
+            "location_id": place.location_id,
+            "site_id": place.site_id,
+        }
+        dialect = self.session.get_bind().dialect.name
+        insert_level = pg_insert if dialect == "postgresql" else sqlite_insert
+        self.session.execute(insert_level(StockLevel).values(values).on_conflict_do_nothing())
 
     def for_products(self, product_ids: Sequence[str]) -> dict[str, list[StockLevel]]:
         levels: dict[str, list[StockLevel]] = {pid: [] for pid in product_ids}

@@ -56,9 +56,10 @@ _KNOWN: list[tuple[tuple[str, ...], Callable[[], DomainError]]] = [
         ),
     ),
     (
-        ("uq_inventory_counts_one_in_progress", "inventory_counts.status"),
+        ("pk_location_holds", "location_holds.location_id"),
         lambda: FailedPrecondition(
-            "another inventory count is in progress", reason="COUNT_IN_PROGRESS"
+            "another inventory count in progress covers these locations",
+            reason="COUNT_IN_PROGRESS",
         ),
     ),
     (

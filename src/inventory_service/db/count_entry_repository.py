@@ -14,6 +14,7 @@ from sqlalchemy import (
     any_,
     bindparam,
     case,
+    func,
     insert,
     or_,
     select,
@@ -41,19 +42,22 @@ from inventory_service.db.count_entry_rows import (
 from inventory_service.db.models import (
     Batch,
     CountItem,
+    CountLocation,
     CountScopeProduct,
     IdempotencyKey,
     InventoryCount,
+    Location,
     Product,
+    Site,
     StockLevel,
     StoredCountEntry,
 )
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
-from inventory_service.domain.count_entries import CountEntry, CountLine, CountState
+from inventory_service.domain.count_entries import CountEntry, CountLine, CountState, LineKey
+from inventory_service.domain.places import LocationRef
 from inventory_service.domain.recount_rules import COUNTED, RECOUNTED, REQUESTED, first_counters
 
-LineKey = tuple[str, str, str | None]  # (count, product, batch or None)
-LevelKey = tuple[str, str | None]  # (product, batch or None)
+LevelKey = tuple[str, str | None, str]  # (product, batch or None, location)
 
 
 class CountEntryRepository:
@@ -84,6 +88,7 @@ class CountEntryRepository:
                 InventoryCount.blind,
                 InventoryCount.recount_significant,
                 InventoryCount.scoped,
+                InventoryCount.site_id,
             )
             .where(self._in(InventoryCount.id, count_ids))
             .order_by(InventoryCount.id)
@@ -135,7 +140,7 @@ class CountEntryRepository:
     def lines_for_update(self, keys: Iterable[LineKey]) -> dict[LineKey, CountLine]:
         """The existing lines of these keys, locked FOR UPDATE in id order, so two batches
         never wait on each other in a cycle."""
-        pairs = {(count_id, product_id) for count_id, product_id, _ in keys}
+        pairs = {(count_id, product_id) for count_id, product_id, _, _ in keys}
         if not pairs:
             return {}
         where: ColumnElement[bool]
@@ -148,7 +153,7 @@ class CountEntryRepository:
         stmt = select(*LINE_SELECT).where(where).order_by(LINES.c.id).with_for_update()
         lines = [CountLine(**row._mapping) for row in self.session.execute(stmt)]
         return {
-            (line.inventory_count_id, line.product_id, line.batch_id): line
+            (line.inventory_count_id, line.product_id, line.batch_id, line.location_id): line
             for line in lines
             if (line.inventory_count_id, line.product_id) in pairs
         }
@@ -187,6 +192,8 @@ class CountEntryRepository:
             CountItem.inventory_count_id,
             CountItem.product_id,
             CountItem.batch_id,
+            CountItem.location_id,
+            CountItem.site_id,
             CountItem.unit_cost,
             CountItem.first_counted_at,
             *(ENTRIES.c[key] for key in ACKED),
@@ -235,10 +242,64 @@ class CountEntryRepository:
         ids = set(product_ids)
         if not ids:
             return {}
-        stmt = select(StockLevel.product_id, StockLevel.batch_id, StockLevel.quantity).where(
-            self._in(StockLevel.product_id, ids)
+        stmt = select(
+            StockLevel.product_id, StockLevel.batch_id, StockLevel.location_id, StockLevel.quantity
+        ).where(self._in(StockLevel.product_id, ids))
+        return {
+            (row.product_id, row.batch_id, row.location_id): row.quantity
+            for row in self.session.execute(stmt)
+        }
+
+    # -- locations ------------------------------------------------------------------------
+
+    def sole_locations(self, count_ids: Iterable[str]) -> dict[str, str]:
+        """Count id -> its location, for those of the counts that cover exactly one."""
+        ids = set(count_ids)
+        if not ids:
+            return {}
+        stmt = (
+            select(CountLocation.inventory_count_id, func.min(CountLocation.location_id))
+            .where(self._in(CountLocation.inventory_count_id, ids))
+            .group_by(CountLocation.inventory_count_id)
+            .having(func.count() == 1)
         )
-        return {(row.product_id, row.batch_id): row.quantity for row in self.session.execute(stmt)}
+        return {count_id: location_id for count_id, location_id in self.session.execute(stmt)}
+
+    def locations(
+        self, ids: Sequence[str], codes: Sequence[tuple[str, str]], default_of: Sequence[str]
+    ) -> list[LocationRef]:
+        """Locations by id, by (site id, code), or the default location of sites (by id)."""
+        conditions = []
+        if ids:
+            conditions.append(self._in(Location.id, ids))
+        if codes:
+            conditions.append(tuple_(Location.site_id, Location.code).in_(sorted(set(codes))))
+        if default_of:
+            conditions.append(self._in(Location.site_id, default_of) & Location.is_default)
+        if not conditions:
+            return []
+        stmt = select(
+            Location.id, Location.site_id, Location.code, Location.is_default, Location.active
+        ).where(or_(*conditions))
+        return [LocationRef(*row) for row in self.session.execute(stmt)]
+
+    def site_ids(self, codes: Sequence[str]) -> dict[str, str]:
+        """Site code -> id, for the codes that name a site."""
+        if not codes:
+            return {}
+        stmt = select(Site.code, Site.id).where(self._in(Site.code, codes))
+        return {code: site_id for code, site_id in self.session.execute(stmt)}
+
+    def covered(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Of the (count, location) pairs, those where the count covers the location."""
+        wanted = set(pairs)
+        if not wanted:
+            return set()
+        stmt = select(CountLocation.inventory_count_id, CountLocation.location_id).where(
+            self._in(CountLocation.inventory_count_id, {c for c, _ in wanted}),
+            self._in(CountLocation.location_id, {loc for _, loc in wanted}),
+        )
+        return {(c, loc) for c, loc in self.session.execute(stmt)} & wanted
 
     # -- persist --------------------------------------------------------------------------
 

@@ -32,7 +32,16 @@ LINE_SELECT = [LINES.c[key] for key in LINE_COLUMNS]  # a line's row as its Coun
 LINE_UPDATES = [
     key
     for key in LINE_COLUMNS
-    if key not in ("id", "inventory_count_id", "product_id", "batch_id", "first_counted_at")
+    if key
+    not in (
+        "id",
+        "inventory_count_id",
+        "product_id",
+        "batch_id",
+        "location_id",
+        "site_id",
+        "first_counted_at",
+    )
 ]
 INSERT_LINES = insert(LINES)
 UPDATE_LINES = (
@@ -86,6 +95,7 @@ def entry_row(entry: CountEntry, line: CountLine) -> dict[str, Any]:
         request_id=entry.call_request_id,
         # A batch leaves a line RECOUNTED exactly when its entries were sent after a request.
         recount=line.status == RECOUNTED,
+        site_id=line.site_id,
     )
     return row
 

@@ -7,15 +7,17 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select
 from sqlalchemy.orm import Mapped, Session
 
 from inventory_service.db.keyset import keyset_page
 from inventory_service.db.models import (
     Batch,
     CountItem,
+    CountLocation,
     CountScopeProduct,
     InventoryCount,
+    LocationHold,
     Product,
     StockAdjustment,
     StockLevel,
@@ -37,13 +39,28 @@ def _counted_in(count_id: str) -> ColumnElement[bool]:
     return exists().where(
         CountItem.inventory_count_id == count_id,
         CountItem.product_id == StockLevel.product_id,
+        CountItem.location_id == StockLevel.location_id,
         _same_batch(CountItem.batch_id, StockLevel.batch_id),
     )
 
 
+def _covered_by(count_id: str) -> ColumnElement[bool]:
+    """The stock level sits in a location the count covers (correlated with StockLevel)."""
+    return exists().where(
+        CountLocation.inventory_count_id == count_id,
+        CountLocation.location_id == StockLevel.location_id,
+    )
+
+
 # Levels are locked in the order RecordStockMovements uses (product, then unbatched first, then
-# batch id), so two transactions locking several levels never wait on each other in a cycle.
-_LEVEL_LOCK_ORDER = (StockLevel.product_id, StockLevel.batch_id.is_not(None), StockLevel.batch_id)
+# batch id, then location), so two transactions locking several levels never wait on each other
+# in a cycle.
+_LEVEL_LOCK_ORDER = (
+    StockLevel.product_id,
+    StockLevel.batch_id.is_not(None),
+    StockLevel.batch_id,
+    StockLevel.location_id,
+)
 
 
 class CountRepository:
@@ -65,9 +82,33 @@ class CountRepository:
             )
         return self.session.scalar(stmt)
 
-    def in_progress(self) -> InventoryCount | None:
-        return self.session.scalar(
-            select(InventoryCount).where(InventoryCount.status == CountStatus.IN_PROGRESS.value)
+    def holding(self, location_ids: Sequence[str]) -> dict[str, InventoryCount]:
+        """Location id -> the count in progress holding it, for those of location_ids held."""
+        if not location_ids:
+            return {}
+        stmt = (
+            select(LocationHold.location_id, InventoryCount)
+            .join(InventoryCount, InventoryCount.id == LocationHold.inventory_count_id)
+            .where(LocationHold.location_id.in_(set(location_ids)))
+        )
+        return {location_id: count for location_id, count in self.session.execute(stmt)}
+
+    def cover(self, count: InventoryCount, location_ids: Sequence[str]) -> None:
+        """Records the locations a new count covers and holds them (a location another count
+        holds violates pk_location_holds: COUNT_IN_PROGRESS)."""
+        connection = self.session.connection()
+        rows = [
+            {"inventory_count_id": count.id, "location_id": i, "site_id": count.site_id}
+            for i in location_ids
+        ]
+        if rows:
+            connection.execute(insert(CountLocation), rows)
+            connection.execute(insert(LocationHold), rows)
+
+    def release(self, count_id: str) -> None:
+        """Lets go of the locations a count held (on completion and cancellation)."""
+        self.session.execute(
+            delete(LocationHold).where(LocationHold.inventory_count_id == count_id)
         )
 
     def list_page(
@@ -109,7 +150,7 @@ class CountRepository:
         counted = _counted_in(count_id)
         condition: ColumnElement[bool] = counted
         if include_uncounted:
-            condition = or_(counted, Product.active.is_(True))
+            condition = or_(counted, and_(Product.active.is_(True), _covered_by(count_id)))
         stmt = (
             select(StockLevel)
             .join(Product, Product.id == StockLevel.product_id)
@@ -128,6 +169,7 @@ class CountRepository:
                 StockLevel,
                 and_(
                     StockLevel.product_id == CountItem.product_id,
+                    StockLevel.location_id == CountItem.location_id,
                     _same_batch(StockLevel.batch_id, CountItem.batch_id),
                 ),
             )
@@ -145,7 +187,7 @@ class CountRepository:
             select(StockLevel, Batch.lot_number)
             .join(Product, Product.id == StockLevel.product_id)
             .outerjoin(Batch, Batch.id == StockLevel.batch_id)
-            .where(Product.active.is_(True), ~_counted_in(count_id))
+            .where(Product.active.is_(True), _covered_by(count_id), ~_counted_in(count_id))
             .order_by(*_LEVEL_LOCK_ORDER)
         )
         if scoped:

@@ -29,7 +29,25 @@ def _wait_for_other_migrations(connection: Connection) -> None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     config = alembic_config()
     with engine.connect() as connection:
-        _wait_for_other_migrations(connection)
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
-        connection.commit()
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the old one, which the tables
+            # referencing it would refuse; the references are checked once it is done instead.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+        try:
+            _wait_for_other_migrations(connection)
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+            connection.commit()
+            if sqlite:
+                _check_foreign_keys(connection)
+        finally:
+            if sqlite:
+                connection.connection.driver_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    connection.commit()
+    if broken:
+        raise RuntimeError(f"the migration left rows referencing nothing: {broken[:5]}")

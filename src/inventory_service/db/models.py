@@ -1,5 +1,9 @@
-"""Tables. Cross-process rules live here as constraints (uniqueness, one count in progress,
-levels never negative); the migrations in ../migrations create exactly these."""
+"""Tables. Cross-process rules live here as constraints (uniqueness, a location held by one
+count in progress, levels never negative); the migrations in ../migrations create exactly these.
+
+Every table of a site's rows (levels, ledger, counts and their lines, entries, holds and tasks,
+adjustments, transfers) carries site_id, so a site's work never needs another site's rows
+(docs/operations.md, "Distributing by site")."""
 
 from __future__ import annotations
 
@@ -42,6 +46,61 @@ class Base(DeclarativeBase):
     type_annotation_map = {int: BigInteger}
 
 
+class Site(Base):
+    """A warehouse, store or pharmacy. One is the default site (MAIN on a new installation)."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (
+        # One default site.
+        Index(
+            "uq_sites_default",
+            "is_default",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+    )
+
+
+class Location(Base):
+    """A place inside a site where stock sits. Each site has one default location (DEFAULT),
+    where stock changes naming no location land."""
+
+    __tablename__ = "locations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    code: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    zone: Mapped[str] = mapped_column(String(100), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("site_id", "code"),
+        # One default location per site.
+        Index(
+            "uq_locations_default",
+            "site_id",
+            unique=True,
+            sqlite_where=text("is_default"),
+            postgresql_where=text("is_default"),
+        ),
+        Index("ix_locations_site_id_zone", "site_id", "zone"),
+    )
+
+
 class Product(Base):
     __tablename__ = "products"
 
@@ -72,7 +131,8 @@ class Batch(Base):
 
 
 class StockLevel(Base):
-    """One per (product, batch); batch_id NULL holds unbatched stock."""
+    """One per (product, batch, location); batch_id NULL holds unbatched stock. site_id is the
+    location's site (denormalised: a site's levels without a join)."""
 
     __tablename__ = "stock_levels"
 
@@ -80,18 +140,24 @@ class StockLevel(Base):
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
     batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"))
     quantity: Mapped[int] = mapped_column(default=0)
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
 
     __table_args__ = (
         CheckConstraint("quantity >= 0", name="quantity_not_negative"),
-        UniqueConstraint("product_id", "batch_id"),
+        UniqueConstraint("product_id", "batch_id", "location_id"),
         # NULLs never collide in a unique constraint, so unbatched stock needs its own index.
         Index(
             "uq_stock_levels_unbatched",
             "product_id",
+            "location_id",
             unique=True,
             sqlite_where=text("batch_id IS NULL"),
             postgresql_where=text("batch_id IS NULL"),
         ),
+        # A location's (and a site's) levels: counts, progress, ListStockLevels.
+        Index("ix_stock_levels_location_id", "location_id"),
+        Index("ix_stock_levels_site_id_product_id", "site_id", "product_id"),
     )
 
 
@@ -116,6 +182,10 @@ class LedgerEntry(Base):
     operation_id: Mapped[str | None] = mapped_column(String(36), index=True)
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    # Both entries of one transfer line share it (source TRANSFER).
+    transfer_id: Mapped[str | None] = mapped_column(String(36))
 
     __table_args__ = (
         CheckConstraint("quantity_after = quantity_before + quantity_delta", name="delta_adds_up"),
@@ -131,6 +201,17 @@ class LedgerEntry(Base):
             sqlite_where=text("source = 'MOVEMENT' AND quantity_delta < 0"),
             postgresql_where=text("source = 'MOVEMENT' AND quantity_delta < 0"),
         ),
+        # The same per site: a site's plan classes products by its own consumption.
+        Index(
+            "ix_stock_ledger_site_consumption",
+            "site_id",
+            "product_id",
+            "created_at",
+            "quantity_delta",
+            sqlite_where=text("source = 'MOVEMENT' AND quantity_delta < 0"),
+            postgresql_where=text("source = 'MOVEMENT' AND quantity_delta < 0"),
+        ),
+        Index("ix_stock_ledger_transfer_id", "transfer_id"),
     )
 
 
@@ -166,22 +247,62 @@ class InventoryCount(Base):
     # True when only the products in count_scope_products may be counted.
     scoped: Mapped[bool] = mapped_column(default=False)
     forced_completion_reason: Mapped[str] = mapped_column(Text, default="")
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    # The zones named at start, "\n"-separated (CYCLE and SPOT counts); the locations they
+    # covered are in count_locations.
+    scope_zones: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (
-        # At most one count in progress, across every server sharing the database.
-        Index(
-            "uq_inventory_counts_one_in_progress",
-            "status",
-            unique=True,
-            sqlite_where=text("status = 'IN_PROGRESS'"),
-            postgresql_where=text("status = 'IN_PROGRESS'"),
-        ),
         Index("ix_inventory_counts_started_at", "started_at"),
+        Index("ix_inventory_counts_site_id_started_at", "site_id", "started_at"),
     )
 
 
+class CountLocation(Base):
+    """A location a count covers (kept after the count ends: its history)."""
+
+    __tablename__ = "count_locations"
+
+    inventory_count_id: Mapped[str] = mapped_column(
+        ForeignKey("inventory_counts.id"), primary_key=True
+    )
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+
+
+class LocationHold(Base):
+    """A location held by a count in progress. The primary key on the location is what keeps
+    two counts in progress off one location, across every server sharing the database; the
+    rows go when the count completes or is cancelled."""
+
+    __tablename__ = "location_holds"
+
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    inventory_count_id: Mapped[str] = mapped_column(ForeignKey("inventory_counts.id"))
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+
+    __table_args__ = (Index("ix_location_holds_inventory_count_id", "inventory_count_id"),)
+
+
+class CountTask(Base):
+    """A location of a count assigned to a counter."""
+
+    __tablename__ = "count_tasks"
+
+    inventory_count_id: Mapped[str] = mapped_column(
+        ForeignKey("inventory_counts.id"), primary_key=True
+    )
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"), primary_key=True)
+    assignee: Mapped[str] = mapped_column(String(200), primary_key=True)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    assigned_by: Mapped[str] = mapped_column(String(200))
+    assigned_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_count_tasks_assignee", "assignee"),)
+
+
 class CountItem(Base):
-    """One line per (count, product, batch)."""
+    """One line per (count, product, batch, location)."""
 
     __tablename__ = "count_items"
 
@@ -206,18 +327,24 @@ class CountItem(Base):
     recount_requested_by: Mapped[str | None] = mapped_column(String(200))
     recount_requested_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     recount_reason: Mapped[str] = mapped_column(Text, default="")
+    # The location counted (the level's); the free label above stays as the caller gave it.
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
 
     __table_args__ = (
         CheckConstraint("counted_quantity >= 0", name="counted_not_negative"),
-        UniqueConstraint("inventory_count_id", "product_id", "batch_id"),
+        UniqueConstraint("inventory_count_id", "product_id", "batch_id", "location_id"),
         Index(
             "uq_count_items_unbatched",
             "inventory_count_id",
             "product_id",
+            "location_id",
             unique=True,
             sqlite_where=text("batch_id IS NULL"),
             postgresql_where=text("batch_id IS NULL"),
         ),
+        # A count's progress per location.
+        Index("ix_count_items_inventory_count_id_location_id", "inventory_count_id", "location_id"),
     )
 
 
@@ -243,10 +370,13 @@ class StockAdjustment(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     decision_notes: Mapped[str] = mapped_column(Text, default="")
     inventory_count_id: Mapped[str | None] = mapped_column(ForeignKey("inventory_counts.id"))
+    location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
 
     __table_args__ = (
         CheckConstraint("quantity_change <> 0", name="change_not_zero"),
         Index("ix_stock_adjustments_created_at", "created_at"),
+        Index("ix_stock_adjustments_site_id_created_at", "site_id", "created_at"),
         Index("ix_stock_adjustments_product_id", "product_id"),
         Index("ix_stock_adjustments_status_created_at", "status", "created_at"),
     )
@@ -281,6 +411,7 @@ class StoredCountEntry(Base):
     request_id: Mapped[str] = mapped_column(String(64), default="")
     # Sent while a recount of its line was requested.
     recount: Mapped[bool] = mapped_column(default=False)
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
 
     # A line's history (ListCountItemEntries) and its counters before a recount, by line.
     __table_args__ = (Index(None, "count_item_id", "stored_at", "entry_id"),)
@@ -295,3 +426,28 @@ class CountScopeProduct(Base):
         ForeignKey("inventory_counts.id"), primary_key=True
     )
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id"), primary_key=True)
+
+
+class StockTransfer(Base):
+    """One line of a TransferStock call: its two ledger rows carry its id as transfer_id.
+    site_id is the source's site (to_site_id the destination's)."""
+
+    __tablename__ = "stock_transfers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id"))
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id"))
+    quantity: Mapped[int]
+    from_location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    to_location_id: Mapped[str] = mapped_column(ForeignKey("locations.id"))
+    site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    to_site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
+    # Groups the lines of one TransferStock call (for request_id replays).
+    operation_id: Mapped[str] = mapped_column(String(36), index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("from_location_id <> to_location_id", name="locations_differ"),
+    )

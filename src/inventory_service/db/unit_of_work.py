@@ -24,6 +24,7 @@ from inventory_service.db.engine import SQLITE_BEGIN
 from inventory_service.db.faults import database_fault
 from inventory_service.db.idempotency_repository import IdempotencyRepository
 from inventory_service.db.recount_repository import RecountRepository
+from inventory_service.db.site_repository import LocationRepository, SiteRepository
 
 
 class UnitOfWork:
@@ -44,6 +45,8 @@ class UnitOfWork:
     adjustments: AdjustmentRepository
     recounts: RecountRepository
     cycle_plans: CyclePlanRepository
+    sites: SiteRepository
+    locations: LocationRepository
 
     def __init__(self, session_factory: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._session_factory = session_factory
@@ -69,6 +72,8 @@ class UnitOfWork:
         self.adjustments = AdjustmentRepository(self.session)
         self.recounts = RecountRepository(self.session)
         self.cycle_plans = CyclePlanRepository(self.session)
+        self.sites = SiteRepository(self.session)
+        self.locations = LocationRepository(self.session)
         return self
 
     def __exit__(

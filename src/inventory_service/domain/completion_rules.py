@@ -34,6 +34,8 @@ class LineAtCompletion:
     counted: int
     system_at_count: int
     current: int
+    location_id: str
+    site_id: str
 
     @property
     def moved(self) -> bool:
@@ -48,6 +50,10 @@ class Level(Protocol):
     def batch_id(self) -> str | None: ...
     @property
     def quantity(self) -> int: ...
+    @property
+    def location_id(self) -> str: ...
+    @property
+    def site_id(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,8 @@ class Correction:
     batch_id: str | None
     change: int
     reason: str
+    location_id: str
+    site_id: str
 
 
 def lists_uncounted(count_type: CountType, *, scoped: bool = False) -> bool:
@@ -95,10 +103,23 @@ def corrections(
         )
         if change:
             why = f"inventory count {count_name!r}: counted {line.counted}"
-            changes.append(Correction(line.product_id, line.batch_id, change, why))
+            changes.append(
+                Correction(
+                    line.product_id, line.batch_id, change, why, line.location_id, line.site_id
+                )
+            )
     if options.zero_uncounted:
         for level in uncounted:
             if level.quantity:
                 why = f"inventory count {count_name!r}: not counted, set to zero"
-                changes.append(Correction(level.product_id, level.batch_id, -level.quantity, why))
+                changes.append(
+                    Correction(
+                        level.product_id,
+                        level.batch_id,
+                        -level.quantity,
+                        why,
+                        level.location_id,
+                        level.site_id,
+                    )
+                )
     return changes

@@ -23,6 +23,7 @@ from inventory_service.domain.errors import (
     PreconditionViolation,
 )
 from inventory_service.domain.identity import Caller
+from inventory_service.domain.places import NO_LOCATION, LocationKey, check_location_key
 from inventory_service.domain.quantities import TOO_LARGE, out_of_range
 from inventory_service.domain.thresholds import Thresholds
 
@@ -61,6 +62,8 @@ class CountEntry:
     # The call that sent it (its x-request-id, not AddCountItem's request_id above): kept on its
     # row and named in the lines logged for it, so a scan leads from a log to its row and back.
     call_request_id: str = ""
+    # The location counted (location above is a free label).
+    stock_location: LocationKey = NO_LOCATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +76,13 @@ class CountState:
     recount_significant: bool = False
     # Takes entries only for the products of its scope (domain/count_scope.py).
     scoped: bool = False
+    site_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class CountLine:
-    """One line of a count: the counted quantity of a (product, batch) and its figures."""
+    """One line of a count: the counted quantity of a (product, batch, location) and its
+    figures."""
 
     id: str
     inventory_count_id: str
@@ -100,6 +105,12 @@ class CountLine:
     recount_requested_by: str | None = None
     recount_requested_at: datetime | None = None
     recount_reason: str = ""
+    location_id: str = ""
+    site_id: str = ""
+
+
+# A line's key: (count, product, batch or None, location).
+LineKey = tuple[str, str, str | None, str]
 
 
 def check_entry(entry: CountEntry) -> None:
@@ -121,6 +132,9 @@ def check_entry(entry: CountEntry) -> None:
         errors.add("notes", f"at most {MAX_TEXT} characters")
     if len(entry.location) > MAX_LOCATION:
         errors.add("location", f"at most {MAX_LOCATION} characters")
+    bad_location = check_location_key(entry.stock_location, "stock_location")
+    if bad_location is not None:
+        errors.extend(bad_location.violations)
     errors.raise_if_any()
 
 
@@ -192,8 +206,9 @@ class LineTally:
 
     def line(
         self,
-        key: tuple[str, str, str | None],
+        key: LineKey,
         *,
+        site_id: str,
         system_quantity: int,
         unit_cost: Decimal,
         thresholds: Thresholds,
@@ -247,6 +262,8 @@ class LineTally:
             recount_requested_by=requested_by,
             recount_requested_at=requested_at,
             recount_reason=recount_reason,
+            location_id=key[3],
+            site_id=site_id,
         )
 
 

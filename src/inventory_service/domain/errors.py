@@ -112,6 +112,9 @@ class ErrorCollector:
     def add(self, field_name: str, description: str) -> None:
         self.violations.append(FieldViolation(field_name, description))
 
+    def extend(self, violations: list[FieldViolation]) -> None:
+        self.violations.extend(violations)
+
     def raise_if_any(self) -> None:
         if self.violations:
             raise InvalidArgument(self.violations)

@@ -27,6 +27,12 @@ class Role(enum.IntEnum):
 class Caller:
     user_id: str
     role: Role
+    # The site codes of the token's `sites` claim: the caller reads and writes only there.
+    # None: no claim, every site.
+    sites: frozenset[str] | None = None
 
     def at_least(self, role: Role) -> bool:
         return self.role >= role
+
+    def may_use_site(self, site_code: str) -> bool:
+        return self.sites is None or site_code in self.sites

@@ -8,6 +8,7 @@ from inventory_service.db.models import LedgerEntry, StockAdjustment, StockLevel
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.enums import AdjustmentStatus, LedgerSource
 from inventory_service.domain.errors import NotFound
+from inventory_service.domain.places import Place
 from inventory_service.domain.stock_rules import check_stock_change
 
 
@@ -22,24 +23,39 @@ class LedgerCause:
     stock_adjustment_id: str | None = None
     inventory_count_id: str | None = None
     operation_id: str | None = None
+    transfer_id: str | None = None
 
 
 class StockLedger:
     def __init__(self, uow: UnitOfWork) -> None:
         self.uow = uow
 
-    def lock_level(self, product_id: str, batch_id: str | None) -> StockLevel:
+    def lock_level(self, product_id: str, batch_id: str | None, place: Place) -> StockLevel:
         """The level, locked for this transaction (SELECT ... FOR UPDATE; SQLite's write lock)."""
-        level = self.uow.stock_levels.get(product_id, batch_id, lock=True)
+        level = self.uow.stock_levels.get(product_id, batch_id, place.location_id, lock=True)
         if level is None:
             raise NotFound("stock level", f"{product_id}/{batch_id or 'unbatched'}")
         return level
 
+    def lock_or_create_level(
+        self, product_id: str, batch_id: str | None, place: Place
+    ) -> StockLevel:
+        """The level, locked; created at zero first when the location holds none (a level
+        another transaction creates meanwhile is the one locked)."""
+        self.uow.stock_levels.create_missing(product_id, batch_id, place)
+        return self.lock_level(product_id, batch_id, place)
+
     def open_level(
-        self, product_id: str, batch_id: str | None, quantity: int, *, actor: str
+        self, product_id: str, batch_id: str | None, quantity: int, place: Place, *, actor: str
     ) -> StockLevel:
         """Creates a level with its opening balance (a ledger row when quantity > 0)."""
-        level = StockLevel(product_id=product_id, batch_id=batch_id, quantity=0)
+        level = StockLevel(
+            product_id=product_id,
+            batch_id=batch_id,
+            quantity=0,
+            location_id=place.location_id,
+            site_id=place.site_id,
+        )
         self.uow.stock_levels.add(level)
         self.uow.flush()
         if quantity:
@@ -66,7 +82,10 @@ class StockLedger:
             stock_adjustment_id=cause.stock_adjustment_id,
             inventory_count_id=cause.inventory_count_id,
             operation_id=cause.operation_id,
+            transfer_id=cause.transfer_id,
             actor=cause.actor,
+            location_id=level.location_id,
+            site_id=level.site_id,
         )
         self.uow.ledger.add(entry)
         return entry
@@ -80,7 +99,8 @@ class StockLedger:
     ) -> LedgerEntry:
         """Applies an adjustment now: locks its level, writes the ledger row, and records
         quantity before/after and the APPLIED status on the adjustment. The caller commits."""
-        level = self.lock_level(adjustment.product_id, adjustment.batch_id)
+        place = Place(adjustment.location_id, adjustment.site_id)
+        level = self.lock_or_create_level(adjustment.product_id, adjustment.batch_id, place)
         entry = self.apply(
             level,
             adjustment.quantity_change,

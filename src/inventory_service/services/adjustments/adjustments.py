@@ -80,6 +80,7 @@ class AdjustmentService:
                 field_name="batch_id",
             )
             batch = find_batch(uow, product, batch_id=draft.batch_id)
+            place = uow.sites.default_place()
             cost_impact = line_value(draft.quantity_change, product.unit_cost)
             needs_approval = requires_approval(
                 adjustment_type, draft.quantity_change, cost_impact, self.thresholds
@@ -97,12 +98,16 @@ class AdjustmentService:
                 requires_approval=needs_approval,
                 status=AdjustmentStatus.PENDING.value,
                 created_by=caller.user_id,
+                location_id=place.location_id,
+                site_id=place.site_id,
             )
             uow.adjustments.add(adjustment)
             ledger = StockLedger(uow)
             if needs_approval:
                 # Refused now if it could not be applied now; approval checks again later.
-                level = ledger.lock_level(adjustment.product_id, adjustment.batch_id)
+                level = ledger.lock_or_create_level(
+                    adjustment.product_id, adjustment.batch_id, place
+                )
                 check_stock_change(
                     level.product_id, level.batch_id, level.quantity, adjustment.quantity_change
                 )

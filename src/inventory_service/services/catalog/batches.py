@@ -54,7 +54,11 @@ class BatchService(Service):
             uow.batches.add(batch)
             uow.flush()
             StockLedger(uow).open_level(
-                product.id, batch.id, opening_quantity, actor=caller.user_id
+                product.id,
+                batch.id,
+                opening_quantity,
+                uow.sites.default_place(),
+                actor=caller.user_id,
             )
             return batch.id
 
@@ -66,7 +70,9 @@ class BatchService(Service):
             batches = uow.batches.list_page(product.id, page)
             # The product's levels in one read, not one per batch of the page.
             levels = uow.stock_levels.for_products([product.id])[product.id]
-            quantities = {level.batch_id: level.quantity for level in levels}
+            quantities: dict[str | None, int] = {}
+            for level in levels:  # a batch's stock over its locations
+                quantities[level.batch_id] = quantities.get(level.batch_id, 0) + level.quantity
             today = utcnow().date()
             return batches.map(lambda b: _view(b, quantities.get(b.id, 0), today))
 
@@ -74,5 +80,6 @@ class BatchService(Service):
         batch = uow.batches.get(batch_id)
         if batch is None:
             raise NotFound("batch", batch_id)
-        level = uow.stock_levels.get(batch.product_id, batch.id)
-        return _view(batch, level.quantity if level else 0, utcnow().date())
+        levels = uow.stock_levels.for_products([batch.product_id])[batch.product_id]
+        quantity = sum(level.quantity for level in levels if level.batch_id == batch.id)
+        return _view(batch, quantity, utcnow().date())

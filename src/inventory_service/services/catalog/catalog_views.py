@@ -17,6 +17,12 @@ class StockLevelView:
     quantity: int
     expiry_date: date | None = None
     expired: bool = False
+    # Empty when summed over locations.
+    location_id: str = ""
+    site_id: str = ""
+    location_code: str = ""
+    site_code: str = ""
+    zone: str = ""
 
 
 @dataclass(frozen=True)
@@ -63,3 +69,6 @@ class LedgerEntryView:
     inventory_count_id: str | None
     actor: str
     created_at: datetime
+    location_id: str = ""
+    site_id: str = ""
+    transfer_id: str | None = None

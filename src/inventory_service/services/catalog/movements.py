@@ -59,6 +59,7 @@ class MovementService(Service):
             products = product_rows(uow, list({m.product_id for m in movements}), lock="share")
             check_lots(movements, products)
             batches = uow.batches.by_ids([batch_id for _, batch_id in keys if batch_id])
+            place = uow.sites.default_place()
             levels = {}
             for product_id, batch_id in keys:
                 product = products[product_id]
@@ -66,8 +67,8 @@ class MovementService(Service):
                 batch = checked_batch(
                     product.id, product.sku, found, batch_id=batch_id, lot_number=""
                 )
-                levels[(product_id, batch_id)] = ledger.lock_level(
-                    product.id, batch.id if batch else None
+                levels[(product_id, batch_id)] = ledger.lock_or_create_level(
+                    product.id, batch.id if batch else None, place
                 )
             for m in movements:
                 cause = LedgerCause(

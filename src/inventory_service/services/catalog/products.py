@@ -20,6 +20,7 @@ from inventory_service.domain.errors import ErrorCollector
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.lot_rules import check_batch_named, check_tracking_change, is_expired
 from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.domain.places import Place
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import ProductView, StockLevelView
 from inventory_service.services.catalog.lookups import find_product
@@ -91,7 +92,11 @@ class ProductService(Service):
             uow.flush()
             if tracking == TrackingMode.NONE:  # a LOT product holds no unbatched level
                 StockLedger(uow).open_level(
-                    product.id, None, opening_quantity, actor=caller.user_id
+                    product.id,
+                    None,
+                    opening_quantity,
+                    uow.sites.default_place(),
+                    actor=caller.user_id,
                 )
             return product.id
 
@@ -153,7 +158,10 @@ def _change_tracking(
     in between the check and the change."""
     levels = uow.stock_levels.for_products([product.id])[product.id]
     ledger = StockLedger(uow)
-    locked = [ledger.lock_level(product.id, level.batch_id) for level in levels]
+    locked = [
+        ledger.lock_level(product.id, level.batch_id, Place(level.location_id, level.site_id))
+        for level in levels
+    ]
     check_tracking_change(
         product.id,
         product.tracking,
@@ -162,5 +170,5 @@ def _change_tracking(
         batched=sum(level.quantity for level in locked if level.batch_id is not None),
     )
     if wanted == TrackingMode.NONE and not any(level.batch_id is None for level in locked):
-        ledger.open_level(product.id, None, 0, actor=actor)
+        ledger.open_level(product.id, None, 0, uow.sites.default_place(), actor=actor)
     product.tracking = wanted.value

@@ -113,6 +113,8 @@ def complete_count(
                 counted=item.counted_quantity,
                 system_at_count=item.system_quantity,
                 current=level.quantity if level else 0,
+                location_id=item.location_id,
+                site_id=item.site_id,
             ),
         )
         for item, level in uow.counts.lines_with_levels(count.id)
@@ -120,7 +122,14 @@ def complete_count(
     uncounted = []
     if lists_uncounted(count_type, scoped=count.scoped):
         uncounted = [
-            StockLevelView(level.product_id, level.batch_id, lot or "", level.quantity)
+            StockLevelView(
+                level.product_id,
+                level.batch_id,
+                lot or "",
+                level.quantity,
+                location_id=level.location_id,
+                site_id=level.site_id,
+            )
             for level, lot in uow.counts.uncounted_levels(count.id, scoped=count.scoped)
         ]
 
@@ -133,6 +142,7 @@ def complete_count(
     count.completed_at = now
     count.completed_by = caller.user_id
     count.close_notes = options.notes
+    uow.counts.release(count.id)
     uow.flush()
     moved = [(item, line.current) for item, line in lines if line.moved]
     return CompletionOutcome(moved, uncounted)
@@ -169,6 +179,8 @@ def _apply_corrections(
             decided_at=now,
             decision_notes=notes,
             inventory_count_id=count.id,
+            location_id=c.location_id,
+            site_id=c.site_id,
         )
         uow.adjustments.add(adjustment)
         ledger.apply_adjustment(adjustment, actor=caller.user_id, source=LedgerSource.COUNT)

@@ -100,9 +100,11 @@ class CountService(Service):
         assert count_type is not None
 
         def perform(uow: UnitOfWork) -> str:
-            current = uow.counts.in_progress()
-            if current is not None:  # the friendly check; the unique index holds under races
-                raise count_in_progress_error(current)
+            place = uow.sites.default_place()
+            location_ids = uow.locations.active_ids(place.site_id)
+            held = uow.counts.holding(location_ids)
+            if held:  # the friendly check; pk_location_holds holds under races
+                raise count_in_progress_error(next(iter(held.values())))
             count = InventoryCount(
                 id=new_id(),
                 name=name,
@@ -115,9 +117,11 @@ class CountService(Service):
                 started_by=caller.user_id,
                 close_notes="",
                 scoped=scope.scoped,
+                site_id=place.site_id,
             )
             uow.counts.add(count)
             uow.flush()
+            uow.counts.cover(count, location_ids)
             if scope.scoped:
                 attach_scope(uow, count.id, scope, self.plan, count.started_at)
             return count.id
@@ -129,12 +133,13 @@ class CountService(Service):
         except FailedPrecondition as error:
             if error.reason != "COUNT_IN_PROGRESS" or error.violations:
                 raise
-            # Lost the race on the unique index: name the winner.
+            # Lost the race on the holds: name the winner.
             with self.uow_factory(read_only=True) as uow:
-                winner = uow.counts.in_progress()
-            if winner is None:
+                place = uow.sites.default_place()
+                held = uow.counts.holding(uow.locations.active_ids(place.site_id))
+            if not held:
                 raise
-            raise count_in_progress_error(winner) from error
+            raise count_in_progress_error(next(iter(held.values()))) from error
 
     def get(self, count_id: str) -> CountView:
         with self.uow_factory(read_only=True) as uow:
@@ -156,6 +161,7 @@ class CountService(Service):
             count.cancelled_at = utcnow()
             count.cancelled_by = caller.user_id
             count.close_notes = notes
+            uow.counts.release(count.id)
             uow.flush()
             view = load_count(uow, count.id)
             uow.commit()

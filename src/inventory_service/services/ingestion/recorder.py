@@ -23,13 +23,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inventory_service.db.constraints import ENTRY_STORED_MEANWHILE, LINE_CREATED_MEANWHILE
-from inventory_service.db.count_entry_repository import CountEntryRepository, LineKey
+from inventory_service.db.count_entry_repository import CountEntryRepository
 from inventory_service.db.models import new_id
 from inventory_service.db.types import utcnow
 from inventory_service.db.unit_of_work import UnitOfWorkFactory
 from inventory_service.domain.count_entries import (
     CountEntry,
     CountLine,
+    LineKey,
     LineTally,
     check_entry,
 )
@@ -217,7 +218,8 @@ class _Batch:
             key, product = w.first.key, w.first.product
             line = w.tally.line(
                 key,
-                system_quantity=levels.get((key[1], key[2]), 0),
+                site_id=w.first.count.site_id,
+                system_quantity=levels.get((key[1], key[2], key[3]), 0),
                 unit_cost=product.unit_cost,
                 thresholds=self.thresholds,
                 clock=utcnow,

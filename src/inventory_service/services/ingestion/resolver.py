@@ -1,24 +1,33 @@
-"""The recorder's first step: the counts (rows FOR SHARE), products and batches a batch of
-entries names, found with a few set-based reads; each entry resolved or refused on its own
-(unknown or closed count, unknown product or batch, a batch missing or not allowed, a product
-outside a scoped count)."""
+"""The recorder's first step: the counts (rows FOR SHARE), products, batches and locations a
+batch of entries names, found with a few set-based reads; each entry resolved or refused on its
+own (unknown or closed count, unknown product, batch or location, a batch missing or not
+allowed, a product or location outside the count's scope, a location left out where the count
+covers several)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inventory_service.db.count_entry_repository import CountEntryRepository, LineKey
+from inventory_service.db.count_entry_repository import CountEntryRepository
 from inventory_service.domain.catalog_keys import BatchIndex, BatchRef, ProductIndex, ProductRef
 from inventory_service.domain.count_entries import (
     CountEntry,
     CountState,
+    LineKey,
     count_not_found,
     ensure_in_progress,
 )
 from inventory_service.domain.count_scope import out_of_scope_error
 from inventory_service.domain.errors import DomainError
 from inventory_service.domain.lot_rules import check_batch_named
+from inventory_service.domain.places import (
+    LocationKey,
+    LocationRef,
+    location_not_found,
+    location_out_of_scope,
+    location_required,
+)
 
 
 @dataclass(slots=True)
@@ -57,6 +66,7 @@ def resolve_entries(
     ]
     batches = BatchIndex(repo.batches([e.batch_id for e in named if e.batch_id], lots))
     in_scope = _in_scope(repo, named, counts, products)
+    places = _Places(repo, named, counts)
 
     resolved: list[ResolvedEntry] = []
     rejected: list[tuple[int, DomainError]] = []
@@ -76,10 +86,11 @@ def resolve_entries(
             batch = batches.find(product, entry.batch_id, entry.lot_number)
             if count.scoped and (count.id, product.id) not in in_scope:
                 raise out_of_scope_error(count.id, product.id, product.sku)
+            location_id = places.find(count, entry.stock_location)
         except DomainError as error:
             rejected.append((i, error))
             continue
-        key = (count.id, product.id, batch.id if batch else None)
+        key = (count.id, product.id, batch.id if batch else None, location_id)
         resolved.append(ResolvedEntry(i, count, product, batch, key))
     return resolved, rejected
 
@@ -100,3 +111,72 @@ def _in_scope(
         if product is not None
     }
     return repo.in_scope(pairs) if pairs else set()
+
+
+class _Places:
+    """The locations the entries of a batch name, loaded in a few reads: each entry's location
+    by its key, or its count's only location when it names none."""
+
+    def __init__(
+        self,
+        repo: CountEntryRepository,
+        named: Sequence[CountEntry],
+        counts: dict[str, CountState],
+    ) -> None:
+        keys = [(e.stock_location, counts.get(e.inventory_count_id)) for e in named]
+        unnamed = {count.id for key, count in keys if count is not None and not key.given}
+        self.sole = repo.sole_locations(unnamed) if unnamed else {}
+        site_codes = [key.site_code for key, _ in keys if key.site_code and not key.id]
+        self.site_ids = repo.site_ids(site_codes) if site_codes else {}
+        ids = [key.id for key, _ in keys if key.id]
+        codes = [
+            (site_id, key.code)
+            for key, count in keys
+            if key.code and not key.id
+            for site_id in [self._site_of(key, count)]
+            if site_id
+        ]
+        defaults = [
+            self.site_ids[key.site_code]
+            for key, _ in keys
+            if key.site_code and not key.code and not key.id and key.site_code in self.site_ids
+        ]
+        found = repo.locations(ids, codes, defaults) if ids or codes or defaults else []
+        self.by_id: dict[str, LocationRef] = {ref.id: ref for ref in found}
+        self.by_code = {(ref.site_id, ref.code): ref for ref in found}
+        self.default_of = {ref.site_id: ref for ref in found if ref.is_default}
+        pairs = {
+            (count.id, ref.id)
+            for key, count in keys
+            if count is not None and key.given
+            for ref in [self._lookup(key, count)]
+            if ref is not None
+        }
+        self.covered = repo.covered(pairs) if pairs else set()
+
+    def _site_of(self, key: LocationKey, count: CountState | None) -> str:
+        if key.site_code:
+            return self.site_ids.get(key.site_code, "")
+        return count.site_id if count is not None else ""
+
+    def _lookup(self, key: LocationKey, count: CountState) -> LocationRef | None:
+        if key.id:
+            return self.by_id.get(key.id)
+        site_id = self._site_of(key, count)
+        if key.code:
+            return self.by_code.get((site_id, key.code))
+        return self.default_of.get(site_id)
+
+    def find(self, count: CountState, key: LocationKey) -> str:
+        """The id of the location an entry of count names (or implies)."""
+        if not key.given:
+            sole = self.sole.get(count.id)
+            if sole is None:
+                raise location_required(count.id)
+            return sole
+        ref = self._lookup(key, count)
+        if ref is None:
+            raise location_not_found(key)
+        if (count.id, ref.id) not in self.covered:
+            raise location_out_of_scope(count.id, ref.id, key.label())
+        return ref.id
