@@ -38,7 +38,7 @@ from inventory_service.domain.count_figures import CountStatistics
 from inventory_service.domain.enums import TrackingMode
 from inventory_service.domain.errors import Aborted, FailedPrecondition
 from inventory_service.domain.paging import Page, PageRequest
-from inventory_service.domain.places import LocationRef, Place
+from inventory_service.domain.places import LocationRef, Place, SiteRef
 from inventory_service.domain.recount_rules import (
     COUNTED,
     RECOUNTED,
@@ -155,8 +155,37 @@ class FakeSites(_Repository):
     def default_place(self) -> Place:
         return self.db.default_place
 
+    def _ref(self, site: Site | None) -> SiteRef | None:
+        return SiteRef(site.id, site.code, site.is_default, site.active) if site else None
+
+    def default_ref(self) -> SiteRef:
+        ref = self._ref(self.db.table(Site)[self.db.default_place.site_id])
+        assert ref is not None
+        return ref
+
+    def ref_by_id(self, site_id: str) -> SiteRef | None:
+        return self._ref(self.db.table(Site).get(site_id))
+
+    def ref_by_code(self, code: str) -> SiteRef | None:
+        return self._ref(next((s for s in self.db.table(Site).values() if s.code == code), None))
+
 
 class FakeLocations(_Repository):
+    def _find(self, match: Callable[[Location], bool]) -> LocationRef | None:
+        found = next((loc for loc in self.db.table(Location).values() if match(loc)), None)
+        if found is None:
+            return None
+        return LocationRef(found.id, found.site_id, found.code, found.is_default, found.active)
+
+    def ref_by_id(self, location_id: str) -> LocationRef | None:
+        return self._find(lambda loc: loc.id == location_id)
+
+    def ref_by_code(self, site_id: str, code: str) -> LocationRef | None:
+        return self._find(lambda loc: (loc.site_id, loc.code) == (site_id, code))
+
+    def default_ref(self, site_id: str) -> LocationRef | None:
+        return self._find(lambda loc: loc.site_id == site_id and loc.is_default)
+
     def active_ids(self, site_id: str) -> list[str]:
         rows = self.db.table(Location).values()
         return sorted(loc.id for loc in rows if loc.site_id == site_id and loc.active)

@@ -9,7 +9,18 @@ from sqlalchemy.orm import Session
 
 from inventory_service.db.models import Location, Site, new_id
 from inventory_service.db.types import utcnow
-from inventory_service.domain.places import DEFAULT_LOCATION_CODE, DEFAULT_SITE_CODE, Place
+from inventory_service.domain.places import (
+    DEFAULT_LOCATION_CODE,
+    DEFAULT_SITE_CODE,
+    LocationRef,
+    Place,
+    SiteRef,
+)
+
+_SITE_REF = select(Site.id, Site.code, Site.is_default, Site.active)
+_LOCATION_REF = select(
+    Location.id, Location.site_id, Location.code, Location.is_default, Location.active
+)
 
 _DEFAULT_PLACE = (
     select(Location.id, Location.site_id)
@@ -33,6 +44,17 @@ class SiteRepository:
         row = self.session.execute(_DEFAULT_PLACE).one()
         return Place(row.id, row.site_id)
 
+    def default_ref(self) -> SiteRef:
+        return SiteRef(*self.session.execute(_SITE_REF.where(Site.is_default.is_(True))).one())
+
+    def ref_by_id(self, site_id: str) -> SiteRef | None:
+        row = self.session.execute(_SITE_REF.where(Site.id == site_id)).first()
+        return SiteRef(*row) if row else None
+
+    def ref_by_code(self, code: str) -> SiteRef | None:
+        row = self.session.execute(_SITE_REF.where(Site.code == code)).first()
+        return SiteRef(*row) if row else None
+
 
 class LocationRepository:
     def __init__(self, session: Session) -> None:
@@ -43,6 +65,20 @@ class LocationRepository:
 
     def get(self, location_id: str) -> Location | None:
         return self.session.get(Location, location_id)
+
+    def ref_by_id(self, location_id: str) -> LocationRef | None:
+        row = self.session.execute(_LOCATION_REF.where(Location.id == location_id)).first()
+        return LocationRef(*row) if row else None
+
+    def ref_by_code(self, site_id: str, code: str) -> LocationRef | None:
+        stmt = _LOCATION_REF.where(Location.site_id == site_id, Location.code == code)
+        row = self.session.execute(stmt).first()
+        return LocationRef(*row) if row else None
+
+    def default_ref(self, site_id: str) -> LocationRef | None:
+        stmt = _LOCATION_REF.where(Location.site_id == site_id, Location.is_default.is_(True))
+        row = self.session.execute(stmt).first()
+        return LocationRef(*row) if row else None
 
     def active_ids(self, site_id: str) -> Sequence[str]:
         """The ids of the site's active locations, in id order."""

@@ -59,6 +59,32 @@ NO_LOCATION = LocationKey()
 
 
 @dataclass(frozen=True, slots=True)
+class SiteKey:
+    """How a caller names a site (the contract's SiteSelector): id or code; neither: the
+    default site."""
+
+    id: str = ""
+    code: str = ""
+
+    @property
+    def given(self) -> bool:
+        return bool(self.id or self.code)
+
+
+DEFAULT_SITE = SiteKey()
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRef:
+    """What a stock change or a count needs of a site."""
+
+    id: str
+    code: str
+    is_default: bool = False
+    active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class LocationRef:
     """What an entry or a stock change needs of a location."""
 
@@ -67,6 +93,14 @@ class LocationRef:
     code: str
     is_default: bool = False
     active: bool = True
+
+    @property
+    def place(self) -> Place:
+        return Place(self.id, self.site_id)
+
+
+def site_not_found(key: SiteKey) -> NotFound:
+    return NotFound("site", key.id or key.code, reason="SITE_NOT_FOUND")
 
 
 def check_location_key(key: LocationKey, field_name: str) -> InvalidArgument | None:
