@@ -28,6 +28,7 @@ from inventory.v1 import (
     catalog_pb2,
     catalog_pb2_grpc,
     inventory_count_pb2_grpc,
+    site_pb2_grpc,
     stock_adjustment_pb2,
     stock_adjustment_pb2_grpc,
 )
@@ -139,6 +140,7 @@ class Clients:
     catalog: catalog_pb2_grpc.CatalogServiceStub
     counts: inventory_count_pb2_grpc.InventoryCountServiceStub
     adjustments: stock_adjustment_pb2_grpc.StockAdjustmentServiceStub
+    sites: site_pb2_grpc.SiteServiceStub
 
 
 @contextmanager
@@ -150,6 +152,7 @@ def clients(port: int) -> Iterator[Clients]:
             catalog_pb2_grpc.CatalogServiceStub(channel),
             inventory_count_pb2_grpc.InventoryCountServiceStub(channel),
             stock_adjustment_pb2_grpc.StockAdjustmentServiceStub(channel),
+            site_pb2_grpc.SiteServiceStub(channel),
         )
     finally:
         channel.close()
