@@ -13,7 +13,7 @@ up data in any site."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import grpc
@@ -88,8 +88,8 @@ def _site(api: Clients, code: str) -> SitePlaces:
 
 
 @pytest.fixture
-def site_world(api: Clients) -> Iterator[SiteWorld]:
-    yield SiteWorld(
+def site_world(api: Clients) -> SiteWorld:
+    return SiteWorld(
         api=api,
         here=_site(api, "NORTH"),
         there=_site(api, "SOUTH"),

@@ -27,6 +27,7 @@ from inventory_service.api.server import (
     server_tracing,
     token_verifier,
 )
+from inventory_service.api.site_servicer import SiteServicer
 from inventory_service.db.cutoff import DatabaseCutoff
 from inventory_service.db.engine import (
     create_db_engine,
@@ -49,6 +50,8 @@ from inventory_service.services.counts.reports import CountReports
 from inventory_service.services.ingestion.committer import EntryCommitter
 from inventory_service.services.ingestion.recorder import EntryRecorder
 from inventory_service.services.ingestion.streams import EntryStreams
+from inventory_service.services.sites.locations import LocationService
+from inventory_service.services.sites.sites import SiteService
 from inventory_service.settings import Settings
 
 
@@ -66,6 +69,8 @@ class ServiceLayer:
     recorder: EntryRecorder
     recounts: RecountService
     plans: CyclePlans
+    sites: SiteService
+    locations: LocationService
 
 
 def build_services(uow_factory: UnitOfWorkFactory, settings: Settings) -> ServiceLayer:
@@ -81,6 +86,8 @@ def build_services(uow_factory: UnitOfWorkFactory, settings: Settings) -> Servic
         recorder=EntryRecorder(uow_factory, settings.thresholds),
         recounts=RecountService(uow_factory),
         plans=CyclePlans(uow_factory, settings.cycle_plan),
+        sites=SiteService(uow_factory),
+        locations=LocationService(uow_factory),
     )
 
 
@@ -141,6 +148,7 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
             recounts=services.recounts,
         ),
         AdjustmentServicer(services.adjustments, runner, lists, currency),
+        SiteServicer(services.sites, services.locations, runner, lists),
     )
     port = bind(server, settings)
     readiness = ReadinessMonitor(

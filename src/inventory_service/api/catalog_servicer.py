@@ -19,6 +19,7 @@ from inventory_service.api.catalog_messages import (
     product_message,
 )
 from inventory_service.api.convert import from_date
+from inventory_service.api.field_masks import update_paths
 from inventory_service.api.page_tokens import ListPages
 from inventory_service.domain.errors import InvalidArgument
 from inventory_service.services.catalog.batches import BatchService
@@ -71,15 +72,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def UpdateProduct(
         self, request: catalog_pb2.UpdateProductRequest, context: Context
     ) -> catalog_pb2.UpdateProductResponse:
-        paths = set(request.update_mask.paths)
-        if not paths:
-            raise InvalidArgument.one("update_mask", f"required; any of {sorted(UPDATABLE_FIELDS)}")
-        unknown = paths - UPDATABLE_FIELDS
-        if unknown:
-            raise InvalidArgument.one(
-                "update_mask",
-                f"cannot update {sorted(unknown)}; updatable: {sorted(UPDATABLE_FIELDS)}",
-            )
+        paths = update_paths(request.update_mask, UPDATABLE_FIELDS)
         if not request.product.id:
             raise InvalidArgument.one("product.id", "required")
         if "unit_cost" in paths and not request.product.HasField("unit_cost"):

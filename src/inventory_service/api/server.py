@@ -18,6 +18,8 @@ from inventory.v1 import (
     catalog_pb2_grpc,
     inventory_count_pb2,
     inventory_count_pb2_grpc,
+    site_pb2,
+    site_pb2_grpc,
     stock_adjustment_pb2,
     stock_adjustment_pb2_grpc,
 )
@@ -35,6 +37,7 @@ from inventory_service.api.interceptors import (
 from inventory_service.api.method_roles import MissingRoleError, method_roles
 from inventory_service.api.readiness import ReadinessMonitor
 from inventory_service.api.request_guard import RequestGuardInterceptor
+from inventory_service.api.site_servicer import SiteServicer
 from inventory_service.api.tokens import TokenVerifier
 from inventory_service.api.tracing import Tracing, TracingUnavailable, start_tracing
 from inventory_service.domain.cycle_plan import CyclePlan
@@ -46,6 +49,7 @@ SERVICES = [
     catalog_pb2.DESCRIPTOR.services_by_name["CatalogService"],
     inventory_count_pb2.DESCRIPTOR.services_by_name["InventoryCountService"],
     stock_adjustment_pb2.DESCRIPTOR.services_by_name["StockAdjustmentService"],
+    site_pb2.DESCRIPTOR.services_by_name["SiteService"],
 ]
 SERVICE_NAMES = [service.full_name for service in SERVICES]
 
@@ -229,12 +233,14 @@ def add_servicers(
     catalog: CatalogServicer,
     counts: CountServicer,
     adjustments: AdjustmentServicer,
+    sites: SiteServicer,
 ) -> Any:
-    """The three services of the contract, health checking and server reflection; returns the
+    """The four services of the contract, health checking and server reflection; returns the
     health servicer."""
     catalog_pb2_grpc.add_CatalogServiceServicer_to_server(catalog, server)
     inventory_count_pb2_grpc.add_InventoryCountServiceServicer_to_server(counts, server)
     stock_adjustment_pb2_grpc.add_StockAdjustmentServiceServicer_to_server(adjustments, server)
+    site_pb2_grpc.add_SiteServiceServicer_to_server(sites, server)
     health_aio: Any = health.aio  # type: ignore[attr-defined]
     health_servicer = health_aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

@@ -56,6 +56,20 @@ _KNOWN: list[tuple[tuple[str, ...], Callable[[], DomainError]]] = [
         ),
     ),
     (
+        ("uq_sites_code", "sites.code"),
+        lambda: AlreadyExists(
+            "a site with this code already exists", reason="SITE_CODE_TAKEN", field_name="code"
+        ),
+    ),
+    (
+        ("uq_locations_site_id_code", "locations.site_id, locations.code"),
+        lambda: AlreadyExists(
+            "this site already has a location with this code",
+            reason="LOCATION_CODE_TAKEN",
+            field_name="code",
+        ),
+    ),
+    (
         ("pk_location_holds", "location_holds.location_id"),
         lambda: FailedPrecondition(
             "another inventory count in progress covers these locations",

@@ -1,0 +1,32 @@
+"""Which sites a read covers: the one the request names (which the caller's `sites` claim must
+allow: SITE_NOT_ALLOWED otherwise), else every site the claim allows (every site without one)."""
+
+from __future__ import annotations
+
+from inventory_service.db.unit_of_work import UnitOfWork
+from inventory_service.domain.identity import Caller
+from inventory_service.domain.places import SiteKey
+from inventory_service.domain.site_access import ensure_site_allowed
+from inventory_service.services.places import find_site
+
+# The ids of the sites a read covers; None: every site.
+SiteIds = frozenset[str] | None
+
+
+def readable_sites(uow: UnitOfWork, caller: Caller, named: SiteKey | None = None) -> SiteIds:
+    """named (when given): only that site, NOT_FOUND or SITE_NOT_ALLOWED otherwise."""
+    if named is not None and named.given:
+        site = find_site(uow, named)
+        ensure_site_allowed(caller, site.code)
+        return frozenset({site.id})
+    if caller.sites is None:
+        return None
+    return frozenset(uow.sites.ids_by_code(caller.sites).values())
+
+
+def ensure_site_readable(uow: UnitOfWork, caller: Caller, site_id: str) -> None:
+    """A record of site_id (an adjustment, a location) that the request names: refused with
+    SITE_NOT_ALLOWED when the caller's claim does not allow its site."""
+    if caller.sites is not None:
+        code = uow.sites.codes_by_id([site_id]).get(site_id, "")
+        ensure_site_allowed(caller, code)

@@ -1,0 +1,1 @@
+"""Sites and the locations inside them: the admin's side (create, list, update, deactivate)."""
