@@ -7,7 +7,7 @@ end-to-end tests' job, on a real database)."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from types import SimpleNamespace, TracebackType
@@ -30,6 +30,7 @@ from inventory_service.db.models import (
     Site,
     StockAdjustment,
     StockLevel,
+    StockTransfer,
     StoredCountEntry,
 )
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
@@ -38,7 +39,7 @@ from inventory_service.domain.count_figures import CountStatistics
 from inventory_service.domain.enums import TrackingMode
 from inventory_service.domain.errors import Aborted, FailedPrecondition
 from inventory_service.domain.paging import Page, PageRequest
-from inventory_service.domain.places import LocationRef, Place, SiteRef
+from inventory_service.domain.places import LocationKey, LocationRef, Place, SiteRef
 from inventory_service.domain.recount_rules import (
     COUNTED,
     RECOUNTED,
@@ -128,13 +129,15 @@ class FakeProducts(_Repository):
     def by_barcode(self, barcode: str) -> Product | None:
         return next((p for p in self.db.table(Product).values() if p.barcode == barcode), None)
 
-    def with_levels(self, column: str, value: str) -> list[Any]:
+    def with_levels(
+        self, column: str, value: str, site_ids: Collection[str] | None = None
+    ) -> list[Any]:
         product = next(
             (p for p in self.db.table(Product).values() if getattr(p, column) == value), None
         )
         if product is None:
             return []
-        levels = FakeStockLevels(self.db).with_batches([product.id])[product.id]
+        levels = FakeStockLevels(self.db).with_batches([product.id], site_ids)[product.id]
         no_level = SimpleNamespace(level_id=None)
         return [SimpleNamespace(**_values(product), **vars(lv)) for lv in levels or [no_level]]
 
@@ -169,6 +172,12 @@ class FakeSites(_Repository):
     def ref_by_code(self, code: str) -> SiteRef | None:
         return self._ref(next((s for s in self.db.table(Site).values() if s.code == code), None))
 
+    def ids_by_code(self, codes: Collection[str]) -> dict[str, str]:
+        return {s.code: s.id for s in self.db.table(Site).values() if s.code in codes}
+
+    def codes_by_id(self, site_ids: Collection[str]) -> dict[str, str]:
+        return {s.id: s.code for s in self.db.table(Site).values() if s.id in site_ids}
+
 
 class FakeLocations(_Repository):
     def _find(self, match: Callable[[Location], bool]) -> LocationRef | None:
@@ -189,6 +198,42 @@ class FakeLocations(_Repository):
     def active_ids(self, site_id: str) -> list[str]:
         rows = self.db.table(Location).values()
         return sorted(loc.id for loc in rows if loc.site_id == site_id and loc.active)
+
+    def place(self, key: LocationKey, *, lock: bool = False) -> tuple[LocationRef, SiteRef] | None:
+        sites = self.db.table(Site)
+        if key.id:
+            found = self._find(lambda loc: loc.id == key.id)
+        else:
+            site = next(
+                (
+                    s
+                    for s in sites.values()
+                    if (s.code == key.site_code if key.site_code else s.is_default)
+                ),
+                None,
+            )
+            if site is None:
+                return None
+            found = self.ref_by_code(site.id, key.code) if key.code else self.default_ref(site.id)
+        if found is None:
+            return None
+        site_ref = FakeSites(self.db).ref_by_id(found.site_id)
+        assert site_ref is not None
+        return found, site_ref
+
+    def names(self, location_ids: Collection[str]) -> dict[str, Any]:
+        sites = self.db.table(Site)
+        return {
+            loc.id: SimpleNamespace(
+                id=loc.id,
+                code=loc.code,
+                zone=loc.zone,
+                site_id=loc.site_id,
+                site_code=sites[loc.site_id].code,
+            )
+            for loc in self.db.table(Location).values()
+            if loc.id in location_ids
+        }
 
 
 class FakeStockLevels(_Repository):
@@ -216,23 +261,36 @@ class FakeStockLevels(_Repository):
                 )
             )
 
-    def for_products(self, product_ids: Sequence[str]) -> dict[str, list[StockLevel]]:
+    def for_products(
+        self, product_ids: Sequence[str], site_ids: Collection[str] | None = None
+    ) -> dict[str, list[StockLevel]]:
         found: dict[str, list[StockLevel]] = {pid: [] for pid in product_ids}
         for level in self.db.table(StockLevel).values():
-            if level.product_id in found:
+            if level.product_id in found and (site_ids is None or level.site_id in site_ids):
                 found[level.product_id].append(level)
         return found
 
-    def with_batches(self, product_ids: Sequence[str]) -> dict[str, list[Any]]:
+    def with_batches(
+        self, product_ids: Sequence[str], site_ids: Collection[str] | None = None
+    ) -> dict[str, list[Any]]:
         batches = self.db.table(Batch)
+        names = FakeLocations(self.db).names(
+            {lv.location_id for lv in self.db.table(StockLevel).values()}
+        )
         found: dict[str, list[Any]] = {pid: [] for pid in product_ids}
         levels = sorted(
             self.db.table(StockLevel).values(),
-            key=lambda lv: (lv.batch_id is not None, lv.batch_id or ""),
+            key=lambda lv: (
+                lv.batch_id is not None,
+                lv.batch_id or "",
+                names[lv.location_id].site_code,
+                names[lv.location_id].code,
+            ),
         )
         for level in levels:
-            if level.product_id in found:
+            if level.product_id in found and (site_ids is None or level.site_id in site_ids):
                 batch = batches.get(level.batch_id)
+                place = names[level.location_id]
                 found[level.product_id].append(
                     SimpleNamespace(
                         product_id=level.product_id,
@@ -241,6 +299,11 @@ class FakeStockLevels(_Repository):
                         quantity=level.quantity,
                         lot_number=batch.lot_number if batch else None,
                         expiry_date=batch.expiry_date if batch else None,
+                        location_id=level.location_id,
+                        site_id=level.site_id,
+                        location_code=place.code,
+                        zone=place.zone,
+                        site_code=place.site_code,
                     )
                 )
         return found
@@ -256,6 +319,11 @@ class FakeLedger(_Repository):
 
     def rows(self) -> list[LedgerEntry]:
         return sorted(self.db.table(LedgerEntry).values(), key=lambda e: e.sequence)
+
+
+class FakeTransfers(_Repository):
+    def add(self, transfer: StockTransfer) -> None:
+        self.db.table(StockTransfer)[with_defaults(transfer).id] = transfer
 
 
 class FakeIdempotency(_Repository):
@@ -620,6 +688,7 @@ class FakeUnitOfWork:
         self.cycle_plans = FakeCyclePlans(db)
         self.sites = FakeSites(db)
         self.locations = FakeLocations(db)
+        self.transfers = FakeTransfers(db)
         self.committed = False
 
     def __enter__(self) -> FakeUnitOfWork:

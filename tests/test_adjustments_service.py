@@ -96,7 +96,7 @@ def test_an_approval_that_would_go_below_zero_changes_nothing(
     with pytest.raises(FailedPrecondition) as short:
         fake_services.adjustments.approve(MIA, pending.id)
     assert short.value.reason == "INSUFFICIENT_STOCK"
-    assert fake_services.adjustments.get(pending.id).status is AdjustmentStatus.PENDING
+    assert fake_services.adjustments.get(SAM, pending.id).status is AdjustmentStatus.PENDING
     assert on_hand(fake_db, soap.id) == 50
     assert ledger(fake_db) == [(100, -50, 50)]
 

@@ -40,8 +40,10 @@ from inventory_service.db.unit_of_work import UnitOfWorkFactory, sql_unit_of_wor
 from inventory_service.services.adjustments.adjustment_views import PendingApprovals
 from inventory_service.services.adjustments.adjustments import AdjustmentService
 from inventory_service.services.catalog.batches import BatchService
+from inventory_service.services.catalog.levels import StockLevelService
 from inventory_service.services.catalog.movements import MovementService
 from inventory_service.services.catalog.products import ProductService
+from inventory_service.services.catalog.transfers import TransferService
 from inventory_service.services.counts.completion import CountCompletion
 from inventory_service.services.counts.cycle_plans import CyclePlans
 from inventory_service.services.counts.lifecycle import CountService
@@ -62,6 +64,8 @@ class ServiceLayer:
     products: ProductService
     batches: BatchService
     movements: MovementService
+    levels: StockLevelService
+    transfers: TransferService
     counts: CountService
     completion: CountCompletion
     reports: CountReports
@@ -79,6 +83,8 @@ def build_services(uow_factory: UnitOfWorkFactory, settings: Settings) -> Servic
         products=ProductService(uow_factory),
         batches=BatchService(uow_factory),
         movements=MovementService(uow_factory),
+        levels=StockLevelService(uow_factory),
+        transfers=TransferService(uow_factory),
         counts=CountService(uow_factory, settings.cycle_plan),
         completion=CountCompletion(uow_factory),
         reports=CountReports(uow_factory, settings.cycle_plan),
@@ -131,10 +137,17 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
     server = grpc_server(settings, verifier, roles, reuse_port=reuse_port, tracing=tracing)
     health = add_servicers(
         server,
-        # The RPCs of issue 18 are being built: until then they answer UNIMPLEMENTED.
-        CatalogServicer(  # type: ignore[abstract]
-            services.products, services.batches, services.movements, runner, lists, currency
+        CatalogServicer(
+            services.products,
+            services.batches,
+            services.movements,
+            services.levels,
+            services.transfers,
+            runner,
+            lists,
+            currency,
         ),
+        # The count RPCs of issue 18 are being built: until then they answer UNIMPLEMENTED.
         CountServicer(  # type: ignore[abstract]
             services.counts,
             services.completion,

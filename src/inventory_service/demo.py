@@ -35,7 +35,7 @@ DEMO_PRODUCTS: list[tuple[str, str, str, int, list[tuple[str, date, int]]]] = [
 
 def load_demo_catalog(products: ProductService, batches: BatchService) -> int:
     """Creates the demo products unless the catalog already has products; returns how many."""
-    if products.list(PageRequest(size=1), show_inactive=True).items:
+    if products.list(DEMO_CALLER, PageRequest(size=1), show_inactive=True).items:
         return 0
     for i, (sku, name, cost, opening, lots) in enumerate(DEMO_PRODUCTS):
         view = products.create(

@@ -10,6 +10,8 @@ from inventory_service.api.convert import (
     optional_timestamp,
     to_timestamp,
 )
+from inventory_service.api.place_messages import location_key
+from inventory_service.api.site_messages import site_key
 from inventory_service.domain.adjustment_rules import AdjustmentDraft
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
 from inventory_service.services.adjustments.adjustment_views import AdjustmentView
@@ -33,6 +35,7 @@ def adjustment_draft(request: pb.CreateStockAdjustmentRequest) -> AdjustmentDraf
         reason=request.reason,
         notes=request.notes,
         reference_number=request.reference_number,
+        location=location_key(request.location),
     )
 
 
@@ -45,6 +48,7 @@ def adjustment_filter(request: pb.ListStockAdjustmentsRequest) -> AdjustmentFilt
         status=optional_enum_filter(
             request.status, pb.StockAdjustmentStatus, STATUS_PREFIX, AdjustmentStatus, "status"
         ),
+        site=site_key(request.site),
     )
 
 
@@ -68,6 +72,10 @@ def adjustment_message(a: AdjustmentView, currency: str) -> pb.StockAdjustment:
         decide_time=to_timestamp(a.decided_at),
         decision_notes=a.decision_notes,
         inventory_count_id=a.inventory_count_id or "",
+        location_id=a.location_id,
+        location_code=a.location_code,
+        site_id=a.site_id,
+        site_code=a.site_code,
     )
     # Optional fields: present only once the adjustment has been applied.
     if a.quantity_before is not None:

@@ -18,6 +18,7 @@ from inventory_service.api.adjustment_messages import (
 from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.caller import current_caller
 from inventory_service.api.page_tokens import ListPages
+from inventory_service.api.site_messages import site_key
 from inventory_service.domain.identity import Caller
 from inventory_service.services.adjustments.adjustment_views import AdjustmentView
 from inventory_service.services.adjustments.adjustments import AdjustmentService
@@ -49,14 +50,19 @@ class AdjustmentServicer(stock_adjustment_pb2_grpc.StockAdjustmentServiceService
     async def GetStockAdjustment(
         self, request: pb.GetStockAdjustmentRequest, context: Context
     ) -> pb.GetStockAdjustmentResponse:
-        adjustment = await self.run(self.adjustments.get, request.stock_adjustment_id)
+        adjustment = await self.run(
+            self.adjustments.get, current_caller(), request.stock_adjustment_id
+        )
         return pb.GetStockAdjustmentResponse(stock_adjustment=self._message(adjustment))
 
     async def ListStockAdjustments(
         self, request: pb.ListStockAdjustmentsRequest, context: Context
     ) -> pb.ListStockAdjustmentsResponse:
         where = adjustment_filter(request)
-        found, token = await self.lists(request, lambda page: self.adjustments.list(where, page))
+        caller = current_caller()
+        found, token = await self.lists(
+            request, lambda page: self.adjustments.list(caller, where, page)
+        )
         return pb.ListStockAdjustmentsResponse(
             stock_adjustments=[self._message(a) for a in found], next_page_token=token
         )
@@ -64,7 +70,10 @@ class AdjustmentServicer(stock_adjustment_pb2_grpc.StockAdjustmentServiceService
     async def ListPendingApprovals(
         self, request: pb.ListPendingApprovalsRequest, context: Context
     ) -> pb.ListPendingApprovalsResponse:
-        found, token = await self.lists(request, self.adjustments.list_pending)
+        caller, site = current_caller(), site_key(request.site)
+        found, token = await self.lists(
+            request, lambda page: self.adjustments.list_pending(caller, page, site=site)
+        )
         return pb.ListPendingApprovalsResponse(
             stock_adjustments=[self._message(a) for a in found], next_page_token=token
         )
@@ -94,8 +103,10 @@ class AdjustmentServicer(stock_adjustment_pb2_grpc.StockAdjustmentServiceService
     async def ListProductAdjustments(
         self, request: pb.ListProductAdjustmentsRequest, context: Context
     ) -> pb.ListProductAdjustmentsResponse:
+        caller = current_caller()
         found, token = await self.lists(
-            request, lambda page: self.adjustments.list_for_product(request.product_id, page)
+            request,
+            lambda page: self.adjustments.list_for_product(caller, request.product_id, page),
         )
         return pb.ListProductAdjustmentsResponse(
             stock_adjustments=[self._message(a) for a in found], next_page_token=token

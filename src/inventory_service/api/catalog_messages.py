@@ -11,14 +11,18 @@ from inventory_service.api.convert import (
     to_date,
     to_timestamp,
 )
+from inventory_service.api.place_messages import location_key
 from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.domain.catalog_rules import MovementInput, ProductDraft
 from inventory_service.domain.enums import TrackingMode
+from inventory_service.domain.transfer_rules import TransferLine
 from inventory_service.services.catalog.catalog_views import (
     BatchView,
     LedgerEntryView,
     ProductView,
+    SiteStockView,
     StockLevelView,
+    TransferView,
 )
 
 TRACKING_PREFIX = "TRACKING_MODE_"
@@ -70,9 +74,32 @@ def movement_inputs(request: catalog_pb2.RecordStockMovementsRequest) -> list[Mo
             quantity_delta=m.quantity_delta,
             source_reference=m.source_reference,
             reason=m.reason,
+            location=location_key(m.location),
         )
         for m in request.movements
     ]
+
+
+def transfer_lines(request: catalog_pb2.TransferStockRequest) -> list[TransferLine]:
+    return [
+        TransferLine(
+            product_id=line.product_id,
+            batch_id=line.batch_id or None,
+            from_location=location_key(line.from_location),
+            to_location=location_key(line.to_location),
+            quantity=line.quantity,
+        )
+        for line in request.lines
+    ]
+
+
+def optional_product_key(
+    request: catalog_pb2.ListStockLevelsRequest,
+) -> ProductKey | None:
+    """The product a list is limited to; None when the request names none."""
+    if not request.HasField("product") or request.product.WhichOneof("selector") is None:
+        return None
+    return product_key(request.product)
 
 
 def stock_level_message(level: StockLevelView) -> catalog_pb2.StockLevel:
@@ -83,6 +110,18 @@ def stock_level_message(level: StockLevelView) -> catalog_pb2.StockLevel:
         quantity=level.quantity,
         expiry_date=to_date(level.expiry_date),
         expired=level.expired,
+        location_id=level.location_id,
+        location_code=level.location_code,
+        site_id=level.site_id,
+        site_code=level.site_code,
+        zone=level.zone,
+        sku=level.sku,
+    )
+
+
+def site_stock_message(stock: SiteStockView) -> catalog_pb2.SiteStock:
+    return catalog_pb2.SiteStock(
+        site_id=stock.site_id, site_code=stock.site_code, quantity=stock.quantity
     )
 
 
@@ -99,6 +138,8 @@ def product_message(view: ProductView, currency: str) -> catalog_pb2.Product:
         stock_levels=[stock_level_message(level) for level in view.levels],
         create_time=to_timestamp(view.created_at),
         update_time=to_timestamp(view.updated_at),
+        location_levels=[stock_level_message(level) for level in view.location_levels],
+        site_stocks=[site_stock_message(stock) for stock in view.site_stocks],
     )
 
 
@@ -129,4 +170,17 @@ def ledger_entry_message(entry: LedgerEntryView) -> catalog_pb2.LedgerEntry:
         inventory_count_id=entry.inventory_count_id or "",
         actor=entry.actor,
         create_time=to_timestamp(entry.created_at),
+        location_id=entry.location_id,
+        location_code=entry.location_code,
+        site_id=entry.site_id,
+        site_code=entry.site_code,
+        transfer_id=entry.transfer_id or "",
+    )
+
+
+def transfer_message(view: TransferView) -> catalog_pb2.StockTransfer:
+    return catalog_pb2.StockTransfer(
+        id=view.id,
+        from_entry=ledger_entry_message(view.from_entry),
+        to_entry=ledger_entry_message(view.to_entry),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -43,11 +44,14 @@ class AdjustmentRepository:
         product_id: str | None = None,
         type: AdjustmentType | None = None,
         status: AdjustmentStatus | None = None,
+        site_ids: Collection[str] | None = None,
     ) -> Page[Row[Any]]:
         """Adjustments (rows of the table's columns) matching every condition given (times
-        inclusive), newest first."""
+        inclusive; sites: those of site_ids), newest first."""
         columns = _adjustments.c
         stmt = select(*columns)
+        if site_ids is not None:
+            stmt = stmt.where(columns.site_id.in_(set(site_ids)))
         if created_from is not None:
             stmt = stmt.where(columns.created_at >= created_from)
         if created_to is not None:
@@ -60,11 +64,15 @@ class AdjustmentRepository:
             stmt = stmt.where(columns.status == status.value)
         return keyset_page(self.session, stmt, _ORDER, page, descending=True, rows=True)
 
-    def pending_page(self, page: PageRequest) -> Page[Row[Any]]:
+    def pending_page(
+        self, page: PageRequest, *, site_ids: Collection[str] | None = None
+    ) -> Page[Row[Any]]:
         """Adjustments (rows) awaiting a decision, oldest first (the queue a manager works
-        through)."""
+        through); in the sites of site_ids when given."""
         pending = _adjustments.c.status == AdjustmentStatus.PENDING.value
         stmt = select(*_adjustments.c).where(pending)
+        if site_ids is not None:
+            stmt = stmt.where(_adjustments.c.site_id.in_(set(site_ids)))
         return keyset_page(self.session, stmt, _ORDER, page, rows=True)
 
     def pending_summary(self) -> tuple[int, datetime | None]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import Date, Row, bindparam, func, literal, select
+from sqlalchemy import Date, Row, and_, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -15,7 +15,9 @@ from inventory_service.db.keyset import keyset_page
 from inventory_service.db.models import (
     Batch,
     LedgerEntry,
+    Location,
     Product,
+    Site,
     StockLevel,
     new_id,
 )
@@ -30,30 +32,62 @@ Lock = Literal["share", "update"] | None
 _products = Product.__table__
 _levels = StockLevel.__table__
 _batches = Batch.__table__
-# A level with its batch's lot and expiry (NULL for unbatched stock); level_id NULL: no level.
+_locations = Location.__table__
+_sites = Site.__table__
+# A level with its batch's lot and expiry (NULL for unbatched stock) and its place; level_id
+# NULL: no level.
 _LEVEL_COLUMNS = (
     _levels.c.id.label("level_id"),
     _levels.c.batch_id,
     _levels.c.quantity,
     _batches.c.lot_number,
     _batches.c.expiry_date,
+    _levels.c.location_id,
+    _levels.c.site_id,
+    _locations.c.code.label("location_code"),
+    _locations.c.zone,
+    _sites.c.code.label("site_code"),
 )
-_LEVEL_ORDER = (_levels.c.batch_id.is_not(None), _levels.c.batch_id)
-_LEVELS_OF_PRODUCTS = (
-    select(_levels.c.product_id, *_LEVEL_COLUMNS)
-    .select_from(_levels.outerjoin(_batches, _batches.c.id == _levels.c.batch_id))
+_LEVEL_ORDER = (
+    _levels.c.batch_id.is_not(None),
+    _levels.c.batch_id,
+    _sites.c.code,
+    _locations.c.code,
+)
+
+
+def _with_places(levels: Any) -> Any:
+    """levels (a join holding stock_levels) with each level's batch, location and site."""
+    return (
+        levels.outerjoin(_batches, _batches.c.id == _levels.c.batch_id)
+        .outerjoin(_locations, _locations.c.id == _levels.c.location_id)
+        .outerjoin(_sites, _sites.c.id == _levels.c.site_id)
+    )
+
+
+# Reads of levels come in two variants: every site, or only the sites in :site_ids.
+_IN_SITES = _levels.c.site_id.in_(bindparam("site_ids", expanding=True))
+_LEVELS_OF_PRODUCTS = {
+    in_sites: select(_levels.c.product_id, *_LEVEL_COLUMNS)
+    .select_from(_with_places(_levels))
     .where(_levels.c.product_id.in_(bindparam("product_ids", expanding=True)))
+    .where(*([_IN_SITES] if in_sites else []))
     .order_by(_levels.c.product_id, *_LEVEL_ORDER)
-)
-_PRODUCT_WITH_LEVELS = (
-    select(*_products.c, *_LEVEL_COLUMNS)
+    for in_sites in (False, True)
+}
+_PRODUCT_WITH_LEVELS = {
+    in_sites: select(*_products.c, *_LEVEL_COLUMNS)
     .select_from(
-        _products.outerjoin(_levels, _levels.c.product_id == _products.c.id).outerjoin(
-            _batches, _batches.c.id == _levels.c.batch_id
+        _with_places(
+            _products.outerjoin(
+                _levels,
+                and_(_levels.c.product_id == _products.c.id, *([_IN_SITES] if in_sites else [])),
+            )
         )
     )
     .order_by(*_LEVEL_ORDER)
-)
+    for in_sites in (False, True)
+}
 _PRODUCT_BY_ID = select(*_products.c).where(_products.c.id == bindparam("id"))
 _PRODUCT_BY_ID_LOCKED = {
     "share": _PRODUCT_BY_ID.with_for_update(read=True),
@@ -70,9 +104,14 @@ _PRODUCTS_BY_IDS_LOCKED = {
     "update": _PRODUCTS_BY_IDS.with_for_update(),
 }
 _PRODUCT_WITH_LEVELS_BY = {
-    column: _PRODUCT_WITH_LEVELS.where(_products.c[column] == bindparam("key"))
+    (column, in_sites): stmt.where(_products.c[column] == bindparam("key"))
     for column in ("id", "sku", "barcode")
+    for in_sites, stmt in _PRODUCT_WITH_LEVELS.items()
 }
+
+
+def _site_params(site_ids: Collection[str] | None) -> dict[str, Any]:
+    return {} if site_ids is None else {"site_ids": sorted(site_ids)}
 
 
 class ProductRepository:
@@ -110,11 +149,17 @@ class ProductRepository:
         stmt = _PRODUCTS_BY_IDS if lock is None else _PRODUCTS_BY_IDS_LOCKED[lock]
         return {row.id: row for row in self.session.execute(stmt, {"ids": list(product_ids)})}
 
-    def with_levels(self, column: Literal["id", "sku", "barcode"], value: str) -> list[Row[Any]]:
-        """The product whose column has value, one row per stock level (the product's columns
-        and _LEVEL_COLUMNS; one row with level_id NULL when it holds none); [] when none has."""
-        stmt = _PRODUCT_WITH_LEVELS_BY[column]
-        return list(self.session.execute(stmt, {"key": value}))
+    def with_levels(
+        self,
+        column: Literal["id", "sku", "barcode"],
+        value: str,
+        site_ids: Collection[str] | None = None,
+    ) -> list[Row[Any]]:
+        """The product whose column has value, one row per stock level in the sites of
+        site_ids (every site: None) (the product's columns and _LEVEL_COLUMNS; one row with
+        level_id NULL when it holds none there); [] when no product has."""
+        stmt = _PRODUCT_WITH_LEVELS_BY[(column, site_ids is not None)]
+        return list(self.session.execute(stmt, {"key": value, **_site_params(site_ids)}))
 
     def list_page(self, page: PageRequest, *, show_inactive: bool) -> Page[Row[Any]]:
         """A page of product rows (the table's columns), by SKU."""
@@ -195,7 +240,10 @@ class StockLevelRepository:
         insert_level = pg_insert if dialect == "postgresql" else sqlite_insert
         self.session.execute(insert_level(StockLevel).values(values).on_conflict_do_nothing())
 
-    def for_products(self, product_ids: Sequence[str]) -> dict[str, list[StockLevel]]:
+    def for_products(
+        self, product_ids: Sequence[str], site_ids: Collection[str] | None = None
+    ) -> dict[str, list[StockLevel]]:
+        """Each product's levels (in the sites of site_ids; every site: None)."""
         levels: dict[str, list[StockLevel]] = {pid: [] for pid in product_ids}
         if not product_ids:
             return levels
@@ -204,18 +252,62 @@ class StockLevelRepository:
             .where(StockLevel.product_id.in_(product_ids))
             .order_by(StockLevel.product_id, StockLevel.batch_id.is_not(None), StockLevel.batch_id)
         )
+        if site_ids is not None:
+            stmt = stmt.where(StockLevel.site_id.in_(set(site_ids)))
         for level in self.session.scalars(stmt):
             levels[level.product_id].append(level)
         return levels
 
-    def with_batches(self, product_ids: Sequence[str]) -> dict[str, list[Any]]:
-        """Each product's levels as rows of product_id and _LEVEL_COLUMNS, unbatched first."""
+    def with_batches(
+        self, product_ids: Sequence[str], site_ids: Collection[str] | None = None
+    ) -> dict[str, list[Any]]:
+        """Each product's levels (in the sites of site_ids; every site: None) as rows of
+        product_id and _LEVEL_COLUMNS, unbatched first."""
         levels: dict[str, list[Any]] = {pid: [] for pid in product_ids}
         if product_ids:
-            rows = self.session.execute(_LEVELS_OF_PRODUCTS, {"product_ids": list(product_ids)})
+            rows = self.session.execute(
+                _LEVELS_OF_PRODUCTS[site_ids is not None],
+                {"product_ids": list(product_ids), **_site_params(site_ids)},
+            )
             for row in rows:
                 levels[row.product_id].append(row)
         return levels
+
+    def list_page(
+        self,
+        page: PageRequest,
+        *,
+        site_ids: Collection[str] | None,
+        location_id: str | None,
+        zone: str | None,
+        product_id: str | None,
+        include_empty: bool,
+    ) -> Page[Row[Any]]:
+        """Levels (product_id, sku and _LEVEL_COLUMNS) matching every filter given, by site
+        code, location code, SKU, then lot number (unbatched first); those holding nothing
+        only with include_empty."""
+        lot = func.coalesce(_batches.c.lot_number, "")
+        stmt = select(_levels.c.product_id, _products.c.sku, *_LEVEL_COLUMNS).select_from(
+            _with_places(_levels.join(_products, _products.c.id == _levels.c.product_id))
+        )
+        if site_ids is not None:
+            stmt = stmt.where(_levels.c.site_id.in_(set(site_ids)))
+        if location_id is not None:
+            stmt = stmt.where(_levels.c.location_id == location_id)
+        if zone is not None:
+            stmt = stmt.where(_locations.c.zone == zone)
+        if product_id is not None:
+            stmt = stmt.where(_levels.c.product_id == product_id)
+        if not include_empty:
+            stmt = stmt.where(_levels.c.quantity > 0)
+        return keyset_page(
+            self.session,
+            stmt,
+            [_sites.c.code, _locations.c.code, _products.c.sku, lot],
+            page,
+            key_of=lambda r: (r.site_code, r.location_code, r.sku, r.lot_number or ""),
+            rows=True,
+        )
 
     def lot_numbers(self, batch_ids: Sequence[str]) -> dict[str, str]:
         if not batch_ids:
@@ -241,11 +333,23 @@ class LedgerRepository:
         )
         return list(self.session.scalars(stmt))
 
-    def list_page(self, product_id: str, batch_id: str | None, page: PageRequest) -> Page[Row[Any]]:
+    def list_page(
+        self,
+        product_id: str,
+        batch_id: str | None,
+        page: PageRequest,
+        *,
+        site_ids: Collection[str] | None = None,
+        location_id: str | None = None,
+    ) -> Page[Row[Any]]:
         """A page of a product's (or one batch's) ledger rows (the table's columns), oldest
-        first."""
+        first; only those of one location, or of the sites of site_ids, when given."""
         ledger = LedgerEntry.__table__
         stmt = select(*ledger.c).where(ledger.c.product_id == product_id)
         if batch_id is not None:
             stmt = stmt.where(ledger.c.batch_id == batch_id)
+        if site_ids is not None:
+            stmt = stmt.where(ledger.c.site_id.in_(set(site_ids)))
+        if location_id is not None:
+            stmt = stmt.where(ledger.c.location_id == location_id)
         return keyset_page(self.session, stmt, [ledger.c.sequence], page, rows=True)

@@ -25,6 +25,7 @@ from inventory_service.db.faults import database_fault
 from inventory_service.db.idempotency_repository import IdempotencyRepository
 from inventory_service.db.recount_repository import RecountRepository
 from inventory_service.db.site_repository import LocationRepository, SiteRepository
+from inventory_service.db.transfer_repository import TransferRepository
 
 
 class UnitOfWork:
@@ -47,6 +48,7 @@ class UnitOfWork:
     cycle_plans: CyclePlanRepository
     sites: SiteRepository
     locations: LocationRepository
+    transfers: TransferRepository
 
     def __init__(self, session_factory: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._session_factory = session_factory
@@ -74,6 +76,7 @@ class UnitOfWork:
         self.cycle_plans = CyclePlanRepository(self.session)
         self.sites = SiteRepository(self.session)
         self.locations = LocationRepository(self.session)
+        self.transfers = TransferRepository(self.session)
         return self
 
     def __exit__(

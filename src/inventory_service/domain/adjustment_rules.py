@@ -17,6 +17,7 @@ from inventory_service.domain.errors import (
     PreconditionViolation,
 )
 from inventory_service.domain.identity import Caller
+from inventory_service.domain.places import NO_LOCATION, LocationKey
 from inventory_service.domain.quantities import TOO_LARGE, out_of_range
 from inventory_service.domain.thresholds import Thresholds
 
@@ -58,6 +59,8 @@ class AdjustmentDraft:
     batch_id: str = ""
     notes: str = ""
     reference_number: str = ""
+    # Where the stock is (the default place when none is named).
+    location: LocationKey = NO_LOCATION
 
 
 def sign_problem(adjustment_type: AdjustmentType, quantity_change: int) -> str | None:

@@ -11,6 +11,7 @@ from inventory_service.domain.enums import TrackingMode
 from inventory_service.domain.errors import ErrorCollector
 from inventory_service.domain.gtin import gtin_problem
 from inventory_service.domain.money import is_micro_exact
+from inventory_service.domain.places import NO_LOCATION, LocationKey
 from inventory_service.domain.quantities import TOO_LARGE, out_of_range
 
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
@@ -40,6 +41,8 @@ class MovementInput:
     quantity_delta: int
     source_reference: str
     reason: str
+    # Where the stock comes in or goes out (the default place when none is named).
+    location: LocationKey = NO_LOCATION
 
 
 def check_product(draft: ProductDraft, errors: ErrorCollector, *, creating: bool) -> None:

@@ -11,6 +11,7 @@ class LedgerSource(enum.StrEnum):
     ADJUSTMENT = "ADJUSTMENT"
     COUNT = "COUNT"
     MIGRATION = "MIGRATION"
+    TRANSFER = "TRANSFER"
 
 
 class TrackingMode(enum.StrEnum):

@@ -13,13 +13,15 @@ from inventory_service.services.places import find_site
 SiteIds = frozenset[str] | None
 
 
-def readable_sites(uow: UnitOfWork, caller: Caller, named: SiteKey | None = None) -> SiteIds:
-    """named (when given): only that site, NOT_FOUND or SITE_NOT_ALLOWED otherwise."""
+def readable_sites(uow: UnitOfWork, caller: Caller | None, named: SiteKey | None = None) -> SiteIds:
+    """named (when given): only that site, NOT_FOUND or SITE_NOT_ALLOWED otherwise. caller
+    None: a reader without a claim (the service layer's own callers)."""
     if named is not None and named.given:
         site = find_site(uow, named)
-        ensure_site_allowed(caller, site.code)
+        if caller is not None:
+            ensure_site_allowed(caller, site.code)
         return frozenset({site.id})
-    if caller.sites is None:
+    if caller is None or caller.sites is None:
         return None
     return frozenset(uow.sites.ids_by_code(caller.sites).values())
 

@@ -25,16 +25,19 @@ from inventory_service.domain.identity import Caller
 from inventory_service.domain.lot_rules import check_batch_named
 from inventory_service.domain.money import line_value
 from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.domain.places import DEFAULT_SITE, LocationKey, SiteKey
 from inventory_service.domain.stock_rules import check_stock_change
 from inventory_service.domain.thresholds import Thresholds
 from inventory_service.services.adjustments.adjustment_views import (
     AdjustmentView,
     PendingApprovals,
-    adjustment_view,
+    adjustment_views,
 )
 from inventory_service.services.catalog.lookups import find_batch, product_row
 from inventory_service.services.idempotency import run_once
+from inventory_service.services.site_scope import ensure_site_readable, readable_sites
 from inventory_service.services.stock_ledger import StockLedger
+from inventory_service.services.stock_places import StockPlaces
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,7 @@ class AdjustmentFilter:
     product_id: str | None = None
     type: AdjustmentType | None = None
     status: AdjustmentStatus | None = None
+    site: SiteKey = DEFAULT_SITE
 
 
 def find_adjustment(uow: UnitOfWork, adjustment_id: str, *, lock: bool = False) -> StockAdjustment:
@@ -80,7 +84,7 @@ class AdjustmentService:
                 field_name="batch_id",
             )
             batch = find_batch(uow, product, batch_id=draft.batch_id)
-            place = uow.sites.default_place()
+            place = StockPlaces(uow, caller).of(draft.location, "location").place
             cost_impact = line_value(draft.quantity_change, product.unit_cost)
             needs_approval = requires_approval(
                 adjustment_type, draft.quantity_change, cost_impact, self.thresholds
@@ -117,64 +121,87 @@ class AdjustmentService:
             return adjustment.id
 
         def load(uow: UnitOfWork, adjustment_id: str) -> AdjustmentView:
-            return adjustment_view(find_adjustment(uow, adjustment_id))
+            return adjustment_views(uow, [find_adjustment(uow, adjustment_id)])[0]
 
         operation = "CreateStockAdjustment"
         return run_once(self.uow_factory, operation, request_id, caller, perform, load)
 
-    def get(self, adjustment_id: str) -> AdjustmentView:
+    def get(self, caller: Caller, adjustment_id: str) -> AdjustmentView:
+        """SITE_NOT_ALLOWED for an adjustment of a site the caller's claim does not allow."""
         with self.uow_factory(read_only=True) as uow:
-            return adjustment_view(find_adjustment(uow, adjustment_id))
+            adjustment = find_adjustment(uow, adjustment_id)
+            ensure_site_readable(uow, caller, adjustment.site_id)
+            return adjustment_views(uow, [adjustment])[0]
 
-    def list(self, where: AdjustmentFilter, page: PageRequest) -> Page[AdjustmentView]:
-        """Newest first."""
+    def list(
+        self, caller: Caller, where: AdjustmentFilter, page: PageRequest
+    ) -> Page[AdjustmentView]:
+        """Newest first, in the site named or those the caller may see."""
         if where.created_from and where.created_to and where.created_from > where.created_to:
             raise InvalidArgument.one("create_time_from", "must not be after create_time_to")
         with self.uow_factory(read_only=True) as uow:
-            return uow.adjustments.list_page(page, **asdict(where)).map(adjustment_view)
+            site_ids = readable_sites(uow, caller, where.site)
+            conditions = {k: v for k, v in asdict(where).items() if k != "site"}
+            found = uow.adjustments.list_page(page, site_ids=site_ids, **conditions)
+            return Page(adjustment_views(uow, found.items), found.next_key)
 
-    def list_pending(self, page: PageRequest) -> Page[AdjustmentView]:
-        """Oldest first."""
+    def list_pending(
+        self, caller: Caller, page: PageRequest, *, site: SiteKey = DEFAULT_SITE
+    ) -> Page[AdjustmentView]:
+        """Oldest first, in the site named or those the caller may see."""
         with self.uow_factory(read_only=True) as uow:
-            return uow.adjustments.pending_page(page).map(adjustment_view)
+            site_ids = readable_sites(uow, caller, site)
+            found = uow.adjustments.pending_page(page, site_ids=site_ids)
+            return Page(adjustment_views(uow, found.items), found.next_key)
 
     def pending_approvals(self) -> PendingApprovals:
         """How many adjustments wait for a decision, and since when the oldest."""
         with self.uow_factory(read_only=True) as uow:
             return PendingApprovals(*uow.adjustments.pending_summary())
 
-    def list_for_product(self, product_id: str, page: PageRequest) -> Page[AdjustmentView]:
-        """One product's adjustments, newest first; NOT_FOUND for an unknown product."""
+    def list_for_product(
+        self, caller: Caller, product_id: str, page: PageRequest
+    ) -> Page[AdjustmentView]:
+        """One product's adjustments in the sites the caller may see, newest first;
+        NOT_FOUND for an unknown product."""
         if not product_id:
             raise InvalidArgument.one("product_id", "required")
         with self.uow_factory(read_only=True) as uow:
             product = product_row(uow, product_id, field_name="product_id")
-            return uow.adjustments.list_page(page, product_id=product.id).map(adjustment_view)
+            site_ids = readable_sites(uow, caller)
+            found = uow.adjustments.list_page(page, product_id=product.id, site_ids=site_ids)
+            return Page(adjustment_views(uow, found.items), found.next_key)
 
     def approve(self, caller: Caller, adjustment_id: str, notes: str = "") -> AdjustmentView:
-        """Applies a PENDING adjustment now, with before/after taken at this moment."""
+        """Applies a PENDING adjustment now, with before/after taken at this moment, at its
+        location (which must still take stock changes)."""
         check_notes(notes, required=False)
         with self.uow_factory() as uow:
             # The row lock makes a racing second approval wait, then see APPLIED.
             adjustment = find_adjustment(uow, adjustment_id, lock=True)
+            ensure_site_readable(uow, caller, adjustment.site_id)
             ensure_decidable(adjustment, caller, Decision.APPROVE)
+            StockPlaces(uow, caller).of(LocationKey(id=adjustment.location_id), "location")
             StockLedger(uow).apply_adjustment(adjustment, actor=caller.user_id)
             self._record_decision(adjustment, caller, notes)
             uow.flush()
+            view = adjustment_views(uow, [adjustment])[0]
             uow.commit()
-            return adjustment_view(adjustment)
+            return view
 
     def reject(self, caller: Caller, adjustment_id: str, notes: str) -> AdjustmentView:
         """Closes a PENDING adjustment without touching stock; notes say why."""
         check_notes(notes, required=True)
         with self.uow_factory() as uow:
             adjustment = find_adjustment(uow, adjustment_id, lock=True)
+            ensure_site_readable(uow, caller, adjustment.site_id)
             ensure_decidable(adjustment, caller, Decision.REJECT)
             adjustment.status = AdjustmentStatus.REJECTED.value
             self._record_decision(adjustment, caller, notes)
             uow.flush()
+            view = adjustment_views(uow, [adjustment])[0]
             uow.commit()
-            return adjustment_view(adjustment)
+            return view
 
     @staticmethod
     def _record_decision(adjustment: StockAdjustment, caller: Caller, notes: str) -> None:

@@ -23,6 +23,17 @@ class StockLevelView:
     location_code: str = ""
     site_code: str = ""
     zone: str = ""
+    # For display where levels of many products are listed (ListStockLevels).
+    sku: str = ""
+
+
+@dataclass(frozen=True)
+class SiteStockView:
+    """A product's stock in one site."""
+
+    site_id: str
+    site_code: str
+    quantity: int
 
 
 @dataclass(frozen=True)
@@ -36,7 +47,11 @@ class ProductView:
     tracking: TrackingMode
     created_at: datetime
     updated_at: datetime
+    # One per batch (and one unbatched), summed over the locations of the sites read.
     levels: tuple[StockLevelView, ...]
+    # Per location (GetProduct only).
+    location_levels: tuple[StockLevelView, ...] = ()
+    site_stocks: tuple[SiteStockView, ...] = ()
 
     @property
     def stock_quantity(self) -> int:
@@ -72,3 +87,15 @@ class LedgerEntryView:
     location_id: str = ""
     site_id: str = ""
     transfer_id: str | None = None
+    location_code: str = ""
+    site_code: str = ""
+
+
+@dataclass(frozen=True)
+class TransferView:
+    """One line of a transfer as applied: the entry out of the source, the one into the
+    destination (both carry the transfer's id)."""
+
+    id: str
+    from_entry: LedgerEntryView
+    to_entry: LedgerEntryView

@@ -7,7 +7,6 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from inventory_service.db.models import LedgerEntry
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.catalog_keys import checked_batch
 from inventory_service.domain.catalog_rules import MovementInput, check_movements
@@ -15,17 +14,22 @@ from inventory_service.domain.enums import LedgerSource
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.lot_rules import batch_problem, first_problem
 from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.domain.places import (
+    DEFAULT_SITE,
+    NO_LOCATION,
+    LocationKey,
+    SiteKey,
+    check_location_key,
+)
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import LedgerEntryView
+from inventory_service.services.catalog.ledger_entries import ledger_entry_views
 from inventory_service.services.catalog.lookups import find_batch, product_row, product_rows
 from inventory_service.services.idempotency import run_once
-from inventory_service.services.read_models import from_row
+from inventory_service.services.places import allowed_location
+from inventory_service.services.site_scope import readable_sites
 from inventory_service.services.stock_ledger import LedgerCause, StockLedger
-
-
-def _view(entry: LedgerEntry | Any) -> LedgerEntryView:
-    """entry: a mapped ledger row or a result row with its columns."""
-    return from_row(LedgerEntryView, entry, source=LedgerSource(entry.source))
+from inventory_service.services.stock_places import StockPlaces
 
 
 def check_lots(movements: Sequence[MovementInput], products: dict[str, Any]) -> None:
@@ -54,23 +58,31 @@ class MovementService(Service):
         def perform(uow: UnitOfWork) -> str:
             operation_id = str(uuid.uuid4())
             ledger = StockLedger(uow)
-            # Lock in a fixed order so two calls touching the same levels cannot deadlock.
-            keys = sorted({(m.product_id, m.batch_id or "") for m in movements})
             products = product_rows(uow, list({m.product_id for m in movements}), lock="share")
             check_lots(movements, products)
-            batches = uow.batches.by_ids([batch_id for _, batch_id in keys if batch_id])
-            place = uow.sites.default_place()
+            places = StockPlaces(uow, caller)
+            located = [
+                places.of(m.location, f"movements[{i}].location") for i, m in enumerate(movements)
+            ]
+            # Lock in a fixed order so two calls touching the same levels cannot deadlock.
+            keys = sorted(
+                {
+                    (m.product_id, m.batch_id or "", at.id)
+                    for m, at in zip(movements, located, strict=True)
+                }
+            )
+            batches = uow.batches.by_ids([batch_id for _, batch_id, _ in keys if batch_id])
+            places_by_id = {at.id: at.place for at in located}
             levels = {}
-            for product_id, batch_id in keys:
+            for product_id, batch_id, location_id in keys:
                 product = products[product_id]
-                found = batches.get(batch_id)
                 batch = checked_batch(
-                    product.id, product.sku, found, batch_id=batch_id, lot_number=""
+                    product.id, product.sku, batches.get(batch_id), batch_id=batch_id, lot_number=""
                 )
-                levels[(product_id, batch_id)] = ledger.lock_or_create_level(
-                    product.id, batch.id if batch else None, place
+                levels[(product_id, batch_id, location_id)] = ledger.lock_or_create_level(
+                    product.id, batch.id if batch else None, places_by_id[location_id]
                 )
-            for m in movements:
+            for m, at in zip(movements, located, strict=True):
                 cause = LedgerCause(
                     LedgerSource.MOVEMENT,
                     caller.user_id,
@@ -78,17 +90,44 @@ class MovementService(Service):
                     source_reference=m.source_reference,
                     operation_id=operation_id,
                 )
-                ledger.apply(levels[(m.product_id, m.batch_id or "")], m.quantity_delta, cause)
+                ledger.apply(
+                    levels[(m.product_id, m.batch_id or "", at.id)], m.quantity_delta, cause
+                )
             uow.flush()
             return operation_id
 
         def load(uow: UnitOfWork, operation_id: str) -> list[LedgerEntryView]:
-            return [_view(e) for e in uow.ledger.by_operation(operation_id)]
+            return ledger_entry_views(uow, uow.ledger.by_operation(operation_id))
 
         return run_once(self.uow_factory, "RecordStockMovements", request_id, caller, perform, load)
 
-    def list(self, product_id: str, batch_id: str, page: PageRequest) -> Page[LedgerEntryView]:
+    def list(
+        self,
+        caller: Caller,
+        product_id: str,
+        batch_id: str,
+        page: PageRequest,
+        *,
+        location: LocationKey = NO_LOCATION,
+        site: SiteKey = DEFAULT_SITE,
+    ) -> Page[LedgerEntryView]:
+        """The product's (or one batch's) ledger, oldest first, in the sites the caller may
+        see; only one site's, or one location's, when named."""
         with self.uow_factory(read_only=True) as uow:
             product = product_row(uow, product_id, field_name="product_id")
             batch = find_batch(uow, product, batch_id=batch_id)
-            return uow.ledger.list_page(product.id, batch.id if batch else None, page).map(_view)
+            site_ids = readable_sites(uow, caller, site)
+            location_id = None
+            if location.given:
+                problem = check_location_key(location, "location")
+                if problem is not None:
+                    raise problem
+                location_id = allowed_location(uow, caller, location).id
+            found = uow.ledger.list_page(
+                product.id,
+                batch.id if batch else None,
+                page,
+                site_ids=site_ids,
+                location_id=location_id,
+            )
+            return Page(ledger_entry_views(uow, found.items), found.next_key)
