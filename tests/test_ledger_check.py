@@ -15,7 +15,11 @@ from sqlalchemy import text
 
 from deploy.processes import clean_env
 from inventory_service.db.engine import create_db_engine
-from inventory_service.db.ledger_audit import LEDGER_CHAINS_UNBROKEN, LEVELS_EQUAL_LEDGER_SUMS
+from inventory_service.db.ledger_audit import (
+    LEDGER_CHAINS_UNBROKEN,
+    LEVELS_EQUAL_LEDGER_SUMS,
+    TRANSFERS_WHOLE,
+)
 from tests.conftest import POSTGRES_URL
 from tests.helpers import (
     DAMAGE,
@@ -28,6 +32,7 @@ from tests.helpers import (
     create_product,
     move,
 )
+from tests.place_helpers import at, create_location, line, transfer
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECK = [sys.executable, "-m", "inventory_service.cli", "check-ledger"]
@@ -63,7 +68,9 @@ def test_a_consistent_ledger_passes(api: Clients, database_url: str) -> None:
     some_history(api)
     result = check_ledger(database_url)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert result.stdout.strip().endswith("ledger ok: 2 stock levels, 5 ledger entries")
+    assert result.stdout.strip().endswith(
+        "ledger ok: 2 stock levels, 5 ledger entries, 0 transfers"
+    )
 
 
 def test_a_level_that_differs_from_its_ledger_is_reported(api: Clients, database_url: str) -> None:
@@ -93,10 +100,30 @@ def test_a_ledger_entry_missing_from_the_middle_is_reported(
     assert "ledger deltas sum to 45" in result.stdout
 
 
+def test_a_transfer_that_lost_one_of_its_entries_is_reported(
+    api: Clients, database_url: str
+) -> None:
+    create_location(api, "MAIN", "SHELF-1")
+    product = create_product(api, "LEDGER-T", opening=10)
+    [moved] = transfer(api, line(product.id, at("MAIN"), at("MAIN", "SHELF-1"), 4))
+    assert "1 transfers" in check_ledger(database_url).stdout
+    execute(
+        database_url,
+        f"UPDATE stock_ledger SET transfer_id = NULL WHERE sequence = {moved.to_entry.sequence}",
+    )
+    result = check_ledger(database_url)
+    assert result.returncode == 1
+    assert (
+        f"transfer {moved.id}: 1 ledger entries, 1 out of its source and 0 into its destination"
+        in result.stdout
+    )
+
+
 def test_the_operations_guide_quotes_the_queries_the_command_runs() -> None:
     guide = (ROOT / "docs" / "operations.md").read_text()
     assert LEVELS_EQUAL_LEDGER_SUMS in guide
     assert LEDGER_CHAINS_UNBROKEN in guide
+    assert TRANSFERS_WHOLE in guide
 
 
 def test_a_backup_restored_into_another_database_passes_the_check(
@@ -124,7 +151,7 @@ def test_a_backup_restored_into_another_database_passes_the_check(
         )
         result = check_ledger(f"{base}/{restored}?options=-csearch_path%3D{schema.group(1)}")
         assert result.returncode == 0, result.stdout + result.stderr
-        assert "ledger ok: 2 stock levels, 5 ledger entries" in result.stdout
+        assert "ledger ok: 2 stock levels, 5 ledger entries, 0 transfers" in result.stdout
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{restored}" WITH (FORCE)')

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import grpc
-from google.protobuf import field_mask_pb2
 
 from inventory.v1 import inventory_count_pb2, site_pb2
 from tests.helpers import (
@@ -24,24 +23,7 @@ from tests.helpers import (
     precondition_violations,
     start_count,
 )
-
-
-def create_site(api: Clients, code: str, name: str = "", **fields: Any) -> site_pb2.Site:
-    return api.sites.CreateSite(
-        site_pb2.CreateSiteRequest(site=site_pb2.Site(code=code, name=name or code), **fields),
-        metadata=ADMIN,
-    ).site
-
-
-def create_location(
-    api: Clients, site_code: str, code: str, *, zone: str = "", name: str = ""
-) -> site_pb2.Location:
-    return api.sites.CreateLocation(
-        site_pb2.CreateLocationRequest(
-            location=site_pb2.Location(site_code=site_code, code=code, zone=zone, name=name)
-        ),
-        metadata=ADMIN,
-    ).location
+from tests.place_helpers import create_location, create_site, update_location, update_site
 
 
 def list_sites(api: Clients, **fields: Any) -> list[site_pb2.Site]:
@@ -55,28 +37,6 @@ def list_locations(api: Clients, **fields: Any) -> list[site_pb2.Location]:
 
 def codes(locations: list[site_pb2.Location]) -> list[str]:
     return [f"{loc.site_code}/{loc.code}" for loc in locations]
-
-
-def update_location(
-    api: Clients, location_id: str, paths: list[str], **fields: Any
-) -> site_pb2.Location:
-    return api.sites.UpdateLocation(
-        site_pb2.UpdateLocationRequest(
-            location=site_pb2.Location(id=location_id, **fields),
-            update_mask=field_mask_pb2.FieldMask(paths=paths),
-        ),
-        metadata=ADMIN,
-    ).location
-
-
-def update_site(api: Clients, site_id: str, paths: list[str], **fields: Any) -> site_pb2.Site:
-    return api.sites.UpdateSite(
-        site_pb2.UpdateSiteRequest(
-            site=site_pb2.Site(id=site_id, **fields),
-            update_mask=field_mask_pb2.FieldMask(paths=paths),
-        ),
-        metadata=ADMIN,
-    ).site
 
 
 def test_a_new_installation_has_main_with_its_default_location(api: Clients) -> None:

@@ -100,7 +100,10 @@ def cmd_check_ledger(args: argparse.Namespace) -> int:
     for problem in audit.problems:
         print(problem)
     verdict = "ok" if audit.ok else f"{len(audit.problems)} problem(s)"
-    print(f"ledger {verdict}: {audit.levels} stock levels, {audit.entries} ledger entries")
+    print(
+        f"ledger {verdict}: {audit.levels} stock levels, {audit.entries} ledger entries, "
+        f"{audit.transfers} transfers"
+    )
     return 0 if audit.ok else 1
 
 
