@@ -10,8 +10,7 @@ from inventory_service.api.convert import (
     optional_timestamp,
     to_timestamp,
 )
-from inventory_service.api.place_messages import location_key
-from inventory_service.api.site_messages import site_key
+from inventory_service.api.place_messages import location_key, site_key
 from inventory_service.domain.adjustment_rules import AdjustmentDraft
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
 from inventory_service.services.adjustments.adjustment_views import AdjustmentView

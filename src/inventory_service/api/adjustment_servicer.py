@@ -18,7 +18,7 @@ from inventory_service.api.adjustment_messages import (
 from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.caller import current_caller
 from inventory_service.api.page_tokens import ListPages
-from inventory_service.api.site_messages import site_key
+from inventory_service.api.place_messages import site_key
 from inventory_service.domain.identity import Caller
 from inventory_service.services.adjustments.adjustment_views import AdjustmentView
 from inventory_service.services.adjustments.adjustments import AdjustmentService

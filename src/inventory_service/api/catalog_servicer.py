@@ -25,8 +25,7 @@ from inventory_service.api.catalog_messages import (
 from inventory_service.api.convert import from_date
 from inventory_service.api.field_masks import update_paths
 from inventory_service.api.page_tokens import ListPages
-from inventory_service.api.place_messages import location_key
-from inventory_service.api.site_messages import site_key
+from inventory_service.api.place_messages import location_key, site_key
 from inventory_service.domain.errors import InvalidArgument
 from inventory_service.services.catalog.batches import BatchService
 from inventory_service.services.catalog.levels import StockLevelService

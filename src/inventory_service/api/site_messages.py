@@ -6,19 +6,9 @@ from collections.abc import Set
 
 from inventory.v1 import site_pb2
 from inventory_service.api.convert import to_timestamp
-from inventory_service.domain.places import SiteKey, ascii_upper
+from inventory_service.domain.places import ascii_upper
 from inventory_service.domain.site_rules import LocationDraft, SiteDraft
 from inventory_service.services.sites.site_views import LocationView, SiteView
-
-
-def site_key(selector: site_pb2.SiteSelector) -> SiteKey:
-    """The key a SiteSelector gives (the code compared in upper case); empty: none named."""
-    which = selector.WhichOneof("selector")
-    if which == "id":
-        return SiteKey(id=selector.id)
-    if which == "code":
-        return SiteKey(code=ascii_upper(selector.code))
-    return SiteKey()
 
 
 def site_draft(site: site_pb2.Site, fields: Set[str]) -> SiteDraft:

@@ -12,11 +12,11 @@ from inventory_service.api.blocking import BlockingRunner
 from inventory_service.api.caller import current_caller
 from inventory_service.api.field_masks import update_paths
 from inventory_service.api.page_tokens import ListPages
+from inventory_service.api.place_messages import site_key
 from inventory_service.api.site_messages import (
     location_draft,
     location_message,
     site_draft,
-    site_key,
     site_message,
 )
 from inventory_service.domain.errors import InvalidArgument
