@@ -50,6 +50,7 @@ def call(api: Clients, method: MethodDescriptor) -> object:
         "CatalogService": api.catalog,
         "InventoryCountService": api.counts,
         "StockAdjustmentService": api.adjustments,
+        "SiteService": api.sites,
     }[method.containing_service.name]
     request = GetMessageClass(method.input_type)()
     return getattr(stub, method.name)(request, metadata=auth(Role.ADMIN))

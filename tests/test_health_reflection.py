@@ -40,6 +40,7 @@ def test_reflection_lists_services_and_files(api: Clients) -> None:
         "inventory.v1.CatalogService",
         "inventory.v1.InventoryCountService",
         "inventory.v1.StockAdjustmentService",
+        "inventory.v1.SiteService",
         "grpc.health.v1.Health",
     } <= names
     assert responses[1].file_descriptor_response.file_descriptor_proto

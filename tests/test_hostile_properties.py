@@ -21,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import Engine, select
 
-from inventory.v1 import catalog_pb2, inventory_count_pb2, stock_adjustment_pb2
+from inventory.v1 import catalog_pb2, inventory_count_pb2, site_pb2, stock_adjustment_pb2
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.models import Base
 from tests.helpers import (
@@ -37,7 +37,7 @@ from tests.helpers import (
 
 METHODS: list[MethodDescriptor] = [
     method
-    for module in (catalog_pb2, inventory_count_pb2, stock_adjustment_pb2)
+    for module in (catalog_pb2, inventory_count_pb2, stock_adjustment_pb2, site_pb2)
     for service in module.DESCRIPTOR.services_by_name.values()
     for method in service.methods
 ]
@@ -172,7 +172,14 @@ def known(api: Clients) -> list[str]:
     batch = create_batch(api, lot_product.id, "LOT-1", opening=5)
     count_id = start_count(api).id
     adjustment = adjust(api, product.id, DAMAGE, -60, reason="big loss")  # pending approval
+    location = api.sites.CreateLocation(
+        site_pb2.CreateLocationRequest(location=site_pb2.Location(code="SHELF-1")), metadata=ADMIN
+    ).location
     return [
+        location.id,
+        location.site_id,
+        "MAIN",
+        "SHELF-1",
         product.id,
         product.sku,
         lot_product.id,

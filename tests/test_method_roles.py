@@ -15,7 +15,13 @@ from google.protobuf import descriptor_pb2, descriptor_pool, empty_pb2
 from google.protobuf.descriptor import ServiceDescriptor
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from inventory.v1 import annotations_pb2, catalog_pb2, inventory_count_pb2, stock_adjustment_pb2
+from inventory.v1 import (
+    annotations_pb2,
+    catalog_pb2,
+    inventory_count_pb2,
+    site_pb2,
+    stock_adjustment_pb2,
+)
 from inventory_service.api import server
 from inventory_service.api.method_roles import MissingRoleError, method_roles
 from inventory_service.domain.identity import Role
@@ -51,7 +57,7 @@ def test_the_server_table_is_what_the_protos_declare() -> None:
 def test_every_rpc_of_every_service_in_the_contract_has_a_role() -> None:
     contract = {
         f"/{service.full_name}/{method.name}"
-        for module in (catalog_pb2, inventory_count_pb2, stock_adjustment_pb2)
+        for module in (catalog_pb2, inventory_count_pb2, stock_adjustment_pb2, site_pb2)
         for service in module.DESCRIPTOR.services_by_name.values()
         for method in service.methods
     }
