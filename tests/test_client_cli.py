@@ -309,13 +309,25 @@ def test_the_console_script_documents_its_commands_and_exit_codes() -> None:
         return result.stdout
 
     top = help_of()
-    for words in ("counts", "adjustments", "products", "health", "simulate", "8  partly done"):
+    for words in (
+        "counts",
+        "adjustments",
+        "products",
+        "sites",
+        "locations",
+        "transfer",
+        "health",
+        "simulate",
+        "8  partly done",
+    ):
         assert words in top
     commands = {
         "counts": "start list show items add scan recount history discrepancies complete cancel"
         " summary",
         "adjustments": "create list pending approve reject",
-        "products": "list show create import movements",
+        "products": "list show create import movements levels",
+        "sites": "list create update",
+        "locations": "list create update import",
     }
     for group, names in commands.items():
         listing = help_of(group)

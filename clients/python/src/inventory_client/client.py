@@ -1,4 +1,4 @@
-"""InventoryClient: every unary RPC of the three services, typed, with a deadline on each call,
+"""InventoryClient: every unary RPC of the four services, typed, with a deadline on each call,
 safe retries, rich errors and iterators over paged lists.
 
     from inventory_client import InventoryClient
@@ -31,6 +31,8 @@ from inventory.v1 import (
     catalog_pb2_grpc,
     inventory_count_pb2,
     inventory_count_pb2_grpc,
+    site_pb2,
+    site_pb2_grpc,
     stock_adjustment_pb2,
     stock_adjustment_pb2_grpc,
 )
@@ -104,6 +106,7 @@ class InventoryClient:
         self._catalog = catalog_pb2_grpc.CatalogServiceStub(self.channel)
         self._counts = inventory_count_pb2_grpc.InventoryCountServiceStub(self.channel)
         self._adjustments = stock_adjustment_pb2_grpc.StockAdjustmentServiceStub(self.channel)
+        self._sites = site_pb2_grpc.SiteServiceStub(self.channel)
 
     def close(self) -> None:
         self.channel.close()
@@ -268,6 +271,37 @@ class InventoryClient:
             lambda page: page.entries,
             timeout,
         )
+
+    def list_stock_levels(
+        self,
+        request: catalog_pb2.ListStockLevelsRequest | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> catalog_pb2.ListStockLevelsResponse:
+        """One page of stock levels with their locations (filters in the request)."""
+        return self._repeatable(
+            self._catalog.ListStockLevels, request or catalog_pb2.ListStockLevelsRequest(), timeout
+        )
+
+    def iter_stock_levels(
+        self,
+        request: catalog_pb2.ListStockLevelsRequest | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Iterator[catalog_pb2.StockLevel]:
+        """Every stock level matching the request's filters, by site, location, SKU and lot."""
+        return self._iterate(
+            lambda r, t: self.list_stock_levels(r, timeout=t),
+            request or catalog_pb2.ListStockLevelsRequest(),
+            lambda page: page.stock_levels,
+            timeout,
+        )
+
+    def transfer_stock(
+        self, request: catalog_pb2.TransferStockRequest, *, timeout: float | None = None
+    ) -> catalog_pb2.TransferStockResponse:
+        """Moves stock between locations, all lines in one transaction. Across sites: managers."""
+        return self._repeatable(self._catalog.TransferStock, with_request_id(request), timeout)
 
     # -- InventoryCountService ----------------------------------------------------------------
 
@@ -566,3 +600,74 @@ class InventoryClient:
             lambda page: page.stock_adjustments,
             timeout,
         )
+
+    # -- SiteService --------------------------------------------------------------------------
+
+    def create_site(
+        self, request: site_pb2.CreateSiteRequest, *, timeout: float | None = None
+    ) -> site_pb2.CreateSiteResponse:
+        """Creates a site with its default location DEFAULT. Admins only."""
+        return self._repeatable(self._sites.CreateSite, with_request_id(request), timeout)
+
+    def list_sites(
+        self, request: site_pb2.ListSitesRequest | None = None, *, timeout: float | None = None
+    ) -> site_pb2.ListSitesResponse:
+        """One page of sites, by code."""
+        return self._repeatable(
+            self._sites.ListSites, request or site_pb2.ListSitesRequest(), timeout
+        )
+
+    def iter_sites(
+        self, request: site_pb2.ListSitesRequest | None = None, *, timeout: float | None = None
+    ) -> Iterator[site_pb2.Site]:
+        """Every site the token may see, by code."""
+        return self._iterate(
+            lambda r, t: self.list_sites(r, timeout=t),
+            request or site_pb2.ListSitesRequest(),
+            lambda page: page.sites,
+            timeout,
+        )
+
+    def update_site(
+        self, request: site_pb2.UpdateSiteRequest, *, timeout: float | None = None
+    ) -> site_pb2.UpdateSiteResponse:
+        """Updates the fields named in the update mask (code, name, active). Admins only."""
+        return self._once(self._sites.UpdateSite, request, timeout)
+
+    def create_location(
+        self, request: site_pb2.CreateLocationRequest, *, timeout: float | None = None
+    ) -> site_pb2.CreateLocationResponse:
+        """Creates a location in a site. Admins only."""
+        return self._repeatable(self._sites.CreateLocation, with_request_id(request), timeout)
+
+    def list_locations(
+        self,
+        request: site_pb2.ListLocationsRequest | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> site_pb2.ListLocationsResponse:
+        """One page of locations, by site code then code (filters in the request)."""
+        return self._repeatable(
+            self._sites.ListLocations, request or site_pb2.ListLocationsRequest(), timeout
+        )
+
+    def iter_locations(
+        self,
+        request: site_pb2.ListLocationsRequest | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Iterator[site_pb2.Location]:
+        """Every location matching the request's filters."""
+        return self._iterate(
+            lambda r, t: self.list_locations(r, timeout=t),
+            request or site_pb2.ListLocationsRequest(),
+            lambda page: page.locations,
+            timeout,
+        )
+
+    def update_location(
+        self, request: site_pb2.UpdateLocationRequest, *, timeout: float | None = None
+    ) -> site_pb2.UpdateLocationResponse:
+        """Updates the fields named in the update mask (code, name, zone, active). Admins
+        only."""
+        return self._once(self._sites.UpdateLocation, request, timeout)

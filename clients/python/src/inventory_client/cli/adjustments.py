@@ -6,11 +6,13 @@ import click
 
 from inventory.v1 import stock_adjustment_pb2 as adjustments_pb2
 from inventory_client.cli.context import (
+    PLACE_HELP,
     PRODUCT_HELP,
     App,
     choice_of,
     json_option,
     limit_options,
+    location_selector,
     page_size,
     pass_app,
     product_id,
@@ -45,7 +47,7 @@ def _show(app: App, adjustment: adjustments_pb2.StockAdjustment) -> None:
     app.output.result(adjustment, lambda: app.output.fields(title, adjustment_fields(adjustment)))
 
 
-@adjustments.command("create", epilog=PRODUCT_HELP)
+@adjustments.command("create", epilog=f"{PRODUCT_HELP} {PLACE_HELP}")
 @click.argument("product")
 @click.option("--type", "kind", type=choice_of(TYPES), required=True)
 @click.option(
@@ -59,6 +61,7 @@ def _show(app: App, adjustment: adjustments_pb2.StockAdjustment) -> None:
 @click.option("--batch-id", default="", help="The batch id (instead of --lot).")
 @click.option("--notes", default="")
 @click.option("--reference", default="", help="External reference (damage report id).")
+@click.option("--at", "place", metavar="PLACE", help="Where (default: the default location).")
 @json_option
 @pass_app
 def create(
@@ -71,6 +74,7 @@ def create(
     batch_id: str,
     notes: str,
     reference: str,
+    place: str | None,
 ) -> None:
     """Adjusts a product's stock: applied at once, or pending until a manager approves it."""
     pid, batch = batch_option(app, product, lot, batch_id)
@@ -82,6 +86,7 @@ def create(
         reason=reason,
         notes=notes,
         reference_number=reference,
+        location=location_selector(place),
     )
     _show(app, app.client.create_stock_adjustment(request).stock_adjustment)
 
@@ -102,6 +107,7 @@ def show(app: App, adjustment_id: str) -> None:
 @click.option("--status", type=choice_of(STATUSES), help="Only this status.")
 @click.option("--from", "start", help="Created on or after (YYYY-MM-DD[THH:MM]).")
 @click.option("--to", "end", help="Created on or before (a date means its whole day).")
+@click.option("--site", help="Only this site's (its code).")
 @limit_options
 @json_option
 @pass_app
@@ -112,6 +118,7 @@ def list_adjustments(
     status: str | None,
     start: str | None,
     end: str | None,
+    site: str | None,
     limit: int,
     all_pages: bool,
 ) -> None:
@@ -126,17 +133,22 @@ def list_adjustments(
         create_time_to=timestamp(end, end_of_day=True),
         page_size=page_size(limit, all_pages),
     )
+    if site:
+        request.site.code = site
     found = app.client.iter_stock_adjustments(request)
     show_list(app, found, ADJUSTMENT_COLUMNS, title="Adjustments", limit=limit, all_pages=all_pages)
 
 
 @adjustments.command("pending")
+@click.option("--site", help="Only this site's (its code).")
 @limit_options
 @json_option
 @pass_app
-def pending(app: App, limit: int, all_pages: bool) -> None:
+def pending(app: App, site: str | None, limit: int, all_pages: bool) -> None:
     """Adjustments waiting for a manager's decision, oldest first."""
     request = adjustments_pb2.ListPendingApprovalsRequest(page_size=page_size(limit, all_pages))
+    if site:
+        request.site.code = site
     found = app.client.iter_pending_approvals(request)
     title = "Pending approval"
     show_list(app, found, ADJUSTMENT_COLUMNS, title=title, limit=limit, all_pages=all_pages)

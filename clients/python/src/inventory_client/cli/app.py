@@ -22,6 +22,8 @@ from inventory_client.cli.counts import counts
 from inventory_client.cli.lots import LOT_COMMANDS
 from inventory_client.cli.products import products
 from inventory_client.cli.scanning import health, simulate
+from inventory_client.cli.sites import locations, sites
+from inventory_client.cli.transfers import transfer
 from inventory_client.client import DEFAULT_DEADLINE
 from inventory_client.connection import (
     ADDRESS_ENV,
@@ -102,7 +104,7 @@ def cli(
     ctx.call_on_close(app.close)
 
 
-for command in (counts, adjustments, products, health, simulate):
+for command in (counts, adjustments, products, sites, locations, transfer, health, simulate):
     cli.add_command(command)
 for command in LOT_COMMANDS:
     products.add_command(command)

@@ -15,7 +15,7 @@ import grpc
 from google.protobuf import timestamp_pb2
 from google.protobuf.message import Message
 
-from inventory.v1 import catalog_pb2
+from inventory.v1 import catalog_pb2, site_pb2
 from inventory_client.cli.render import Column, Output
 from inventory_client.client import DEFAULT_DEADLINE, InventoryClient
 from inventory_client.connection import Endpoint
@@ -168,6 +168,21 @@ def product_id(app: App, ref: str) -> str:
 
 
 PRODUCT_HELP = "PRODUCT is a SKU, or id:<product id>, or barcode:<GTIN>."
+PLACE_HELP = (
+    "A PLACE is SITE:LOCATION (STORE-12:FRIDGE-1), SITE: for the site's default location, or "
+    "LOCATION alone in the default site."
+)
+
+
+def location_selector(ref: str | None) -> site_pb2.LocationSelector:
+    """A location as typed on a command line (PLACE_HELP); none: the default place. Codes
+    hold no ':', so the first one splits the site from the location."""
+    if not ref:
+        return site_pb2.LocationSelector()
+    site, colon, code = ref.partition(":")
+    if not colon:
+        return site_pb2.LocationSelector(code=ref)
+    return site_pb2.LocationSelector(site_code=site, code=code)
 
 
 def timestamp(text: str | None, *, end_of_day: bool = False) -> timestamp_pb2.Timestamp | None:

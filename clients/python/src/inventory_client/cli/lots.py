@@ -11,11 +11,13 @@ from google.type import date_pb2
 
 from inventory.v1 import catalog_pb2
 from inventory_client.cli.context import (
+    PLACE_HELP,
     PRODUCT_HELP,
     App,
     InputError,
     json_option,
     limit_options,
+    location_selector,
     page_size,
     pass_app,
     product_id,
@@ -58,20 +60,25 @@ def _expiry(text: str | None) -> date_pb2.Date | None:
     return date_pb2.Date(year=day.year, month=day.month, day=day.day)
 
 
-@click.command("batch", epilog=PRODUCT_HELP)
+@click.command("batch", epilog=f"{PRODUCT_HELP} {PLACE_HELP}")
 @click.argument("product")
 @click.option("--lot", required=True, help="The lot number.")
 @click.option("--expiry", help="Expiry date, YYYY-MM-DD.")
 @click.option("--opening", default=0, type=click.IntRange(min=0), help="Units on hand now.")
+@click.option("--at", "place", metavar="PLACE", help="Where the opening stock sits.")
 @json_option
 @pass_app
-def create_batch(app: App, product: str, lot: str, expiry: str | None, opening: int) -> None:
+def create_batch(
+    app: App, product: str, lot: str, expiry: str | None, opening: int, place: str | None
+) -> None:
     """Creates a batch (lot) of a lot-tracked product with its stock (admins)."""
     batch = catalog_pb2.Batch(product_id=product_id(app, product), lot_number=lot)
     day = _expiry(expiry)
     if day is not None:
         batch.expiry_date.CopyFrom(day)
-    request = catalog_pb2.CreateBatchRequest(batch=batch, opening_quantity=opening)
+    request = catalog_pb2.CreateBatchRequest(
+        batch=batch, opening_quantity=opening, opening_location=location_selector(place)
+    )
     created = app.client.create_batch(request).batch
     app.output.result(created, lambda: app.output.fields(f"Batch {lot}", batch_fields(created)))
 
@@ -91,17 +98,25 @@ def list_batches(app: App, product: str, limit: int, all_pages: bool) -> None:
     show_list(app, found, BATCH_COLUMNS, title=title, limit=limit, all_pages=all_pages)
 
 
-@click.command("move", epilog=PRODUCT_HELP)
+@click.command("move", epilog=f"{PRODUCT_HELP} {PLACE_HELP}")
 @click.argument("product")
 @click.option("--change", type=int, required=True, help="+N received, -N sold or used.")
 @click.option("--reference", required=True, help="The document: delivery note, sale id.")
 @click.option("--lot", default="", help="The lot (lot-tracked products).")
 @click.option("--batch-id", default="", help="The batch id (instead of --lot).")
 @click.option("--reason", default="")
+@click.option("--at", "place", metavar="PLACE", help="Where (default: the default location).")
 @json_option
 @pass_app
 def move(
-    app: App, product: str, change: int, reference: str, lot: str, batch_id: str, reason: str
+    app: App,
+    product: str,
+    change: int,
+    reference: str,
+    lot: str,
+    batch_id: str,
+    reason: str,
+    place: str | None,
 ) -> None:
     """Records a stock movement (a receipt or a sale) in the ledger."""
     pid, batch = batch_option(app, product, lot, batch_id)
@@ -111,6 +126,7 @@ def move(
         quantity_delta=change,
         source_reference=reference,
         reason=reason,
+        location=location_selector(place),
     )
     request = catalog_pb2.RecordStockMovementsRequest(movements=[movement])
     entries = app.client.record_stock_movements(request).entries

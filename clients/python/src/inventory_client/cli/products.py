@@ -15,11 +15,13 @@ from inventory.v1 import catalog_pb2
 from inventory_client.cli.context import (
     EXIT_OK,
     EXIT_PARTIAL,
+    PLACE_HELP,
     PRODUCT_HELP,
     App,
     InputError,
     json_option,
     limit_options,
+    location_selector,
     page_size,
     pass_app,
     product_id,
@@ -29,7 +31,9 @@ from inventory_client.cli.context import (
 from inventory_client.cli.render import (
     LEDGER_COLUMNS,
     LEVEL_COLUMNS,
+    PLACED_LEVEL_COLUMNS,
     PRODUCT_COLUMNS,
+    SITE_STOCK_COLUMNS,
     money,
     to_json,
     tracking,
@@ -81,6 +85,12 @@ def _show_product(app: App, product: catalog_pb2.Product) -> None:
             ],
         )
         app.output.table(product.stock_levels, LEVEL_COLUMNS, title="Stock levels")
+        if product.site_stocks:
+            app.output.table(product.site_stocks, SITE_STOCK_COLUMNS, title="Stock by site")
+        if product.location_levels:
+            app.output.table(
+                product.location_levels, PLACED_LEVEL_COLUMNS, title="Stock by location"
+            )
 
     app.output.result(product, show)
 
@@ -101,12 +111,50 @@ def list_products(app: App, inactive: bool, limit: int, all_pages: bool) -> None
 
 @products.command("show", epilog=PRODUCT_HELP)
 @click.argument("product")
+@click.option("--site", help="Only this site's stock (its code).")
 @json_option
 @pass_app
-def show_product(app: App, product: str) -> None:
-    """One product with its stock levels."""
+def show_product(app: App, product: str, site: str | None) -> None:
+    """One product with its stock: per lot, per site and per location."""
     request = catalog_pb2.GetProductRequest(product=product_selector(product))
+    if site:
+        request.site.code = site
     _show_product(app, app.client.get_product(request).product)
+
+
+@products.command("levels", epilog=f"{PRODUCT_HELP} {PLACE_HELP}")
+@click.argument("product", required=False)
+@click.option("--site", help="Only this site's levels (its code).")
+@click.option("--at", "place", metavar="PLACE", help="Only this location's levels.")
+@click.option("--zone", help="Only levels in locations of this zone.")
+@click.option("--empty", is_flag=True, help="Include levels holding nothing.")
+@limit_options
+@json_option
+@pass_app
+def levels(
+    app: App,
+    product: str | None,
+    site: str | None,
+    place: str | None,
+    zone: str | None,
+    empty: bool,
+    limit: int,
+    all_pages: bool,
+) -> None:
+    """Stock by location: every level (of one product, when named) with its site and location,
+    by site, location, SKU and lot."""
+    request = catalog_pb2.ListStockLevelsRequest(
+        zone=zone or "", include_empty=empty, page_size=min(page_size(limit, all_pages), 1000)
+    )
+    if product:
+        request.product.CopyFrom(product_selector(product))
+    if site:
+        request.site.code = site
+    if place:
+        request.location.CopyFrom(location_selector(place))
+    found = app.client.iter_stock_levels(request)
+    title = f"Stock levels of {product}" if product else "Stock levels"
+    show_list(app, found, PLACED_LEVEL_COLUMNS, title=title, limit=limit, all_pages=all_pages)
 
 
 @products.command("create")
@@ -125,10 +173,18 @@ def show_product(app: App, product: str) -> None:
     show_default=True,
     help="lot: every unit in a batch (create them with their stock: no --opening).",
 )
+@click.option("--at", "place", metavar="PLACE", help="Where the opening stock sits.")
 @json_option
 @pass_app
 def create_product(
-    app: App, sku: str, name: str, cost: str, barcode: str, opening: int, tracking_name: str
+    app: App,
+    sku: str,
+    name: str,
+    cost: str,
+    barcode: str,
+    opening: int,
+    tracking_name: str,
+    place: str | None,
 ) -> None:
     """Creates a product (admins)."""
     try:
@@ -144,6 +200,7 @@ def create_product(
             tracking=TRACKING[tracking_name],
         ),
         opening_quantity=opening,
+        opening_location=location_selector(place),
     )
     _show_product(app, app.client.create_product(request).product)
 
@@ -236,19 +293,33 @@ def import_products(app: App, file: Path) -> int:
     return EXIT_PARTIAL if rejected else EXIT_OK
 
 
-@products.command("movements", epilog=PRODUCT_HELP)
+@products.command("movements", epilog=f"{PRODUCT_HELP} {PLACE_HELP}")
 @click.argument("product")
 @click.option("--batch-id", default="", help="Only this batch's entries.")
+@click.option("--site", help="Only this site's entries (its code).")
+@click.option("--at", "place", metavar="PLACE", help="Only this location's entries.")
 @limit_options
 @json_option
 @pass_app
-def movements(app: App, product: str, batch_id: str, limit: int, all_pages: bool) -> None:
-    """A product's stock ledger, oldest first: every change of its stock and why."""
+def movements(
+    app: App,
+    product: str,
+    batch_id: str,
+    site: str | None,
+    place: str | None,
+    limit: int,
+    all_pages: bool,
+) -> None:
+    """A product's stock ledger, oldest first: every change of its stock, where and why."""
     request = catalog_pb2.ListStockMovementsRequest(
         product_id=product_id(app, product),
         batch_id=batch_id,
         page_size=page_size(limit, all_pages),
     )
+    if site:
+        request.site.code = site
+    if place:
+        request.location.CopyFrom(location_selector(place))
     entries = app.client.iter_stock_movements(request)
     title = f"Ledger of {product}"
     show_list(app, entries, LEDGER_COLUMNS, title=title, limit=limit, all_pages=all_pages)

@@ -16,7 +16,7 @@ from google.type import date_pb2, money_pb2
 from rich.console import Console
 from rich.table import Table
 
-from inventory.v1 import catalog_pb2, inventory_count_pb2, stock_adjustment_pb2
+from inventory.v1 import catalog_pb2, inventory_count_pb2, site_pb2, stock_adjustment_pb2
 from inventory_client.errors import InventoryError
 
 T = TypeVar("T")
@@ -148,6 +148,45 @@ LEVEL_COLUMNS: list[Column[catalog_pb2.StockLevel]] = [
     ("Batch id", lambda s: s.batch_id or "-"),
 ]
 
+
+def place(message: Any) -> str:
+    """SITE:LOCATION of anything with site_code and location_code ("-" when it has none)."""
+    return f"{message.site_code}:{message.location_code}" if message.location_code else "-"
+
+
+# A level in one location (GetProduct's location_levels, ListStockLevels).
+PLACED_LEVEL_COLUMNS: list[Column[catalog_pb2.StockLevel]] = [
+    ("Site", lambda s: s.site_code),
+    ("Location", lambda s: s.location_code),
+    ("Zone", lambda s: s.zone or "-"),
+    ("SKU", lambda s: s.sku or s.product_id),
+    ("Lot", lambda s: s.lot_number or "(unbatched)"),
+    ("Quantity", lambda s: s.quantity),
+    ("Expiry", lambda s: day(s.expiry_date)),
+    ("Expired", expired),
+]
+
+SITE_STOCK_COLUMNS: list[Column[catalog_pb2.SiteStock]] = [
+    ("Site", lambda s: s.site_code),
+    ("Quantity", lambda s: s.quantity),
+]
+
+SITE_COLUMNS: list[Column[site_pb2.Site]] = [
+    ("Code", lambda s: s.code + (" (default)" if s.default_site else "")),
+    ("Name", lambda s: s.name),
+    ("Active", lambda s: yes_no(s.active)),
+    ("Id", lambda s: s.id),
+]
+
+LOCATION_COLUMNS: list[Column[site_pb2.Location]] = [
+    ("Site", lambda loc: loc.site_code),
+    ("Code", lambda loc: loc.code + (" (default)" if loc.default_location else "")),
+    ("Name", lambda loc: loc.name or "-"),
+    ("Zone", lambda loc: loc.zone or "-"),
+    ("Active", lambda loc: yes_no(loc.active)),
+    ("Id", lambda loc: loc.id),
+]
+
 BATCH_COLUMNS: list[Column[catalog_pb2.Batch]] = [
     ("Lot", lambda b: b.lot_number),
     ("Quantity", lambda b: b.quantity),
@@ -168,9 +207,15 @@ LEDGER_COLUMNS: list[Column[catalog_pb2.LedgerEntry]] = [
     ("Change", lambda e: f"{e.quantity_delta:+d}"),
     ("Before", lambda e: e.quantity_before),
     ("After", lambda e: e.quantity_after),
+    ("Location", place),
     ("Batch", lambda e: e.batch_id or "-"),
     ("Reason", lambda e: e.reason or "-"),
-    ("Reference", lambda e: e.source_reference or e.stock_adjustment_id or e.inventory_count_id),
+    (
+        "Reference",
+        lambda e: (
+            e.source_reference or e.stock_adjustment_id or e.inventory_count_id or e.transfer_id
+        ),
+    ),
     ("By", lambda e: e.actor),
 ]
 
@@ -290,6 +335,7 @@ def adjustment_fields(adjustment: stock_adjustment_pb2.StockAdjustment) -> list[
         ("Id", a.id),
         ("Product", a.product_id),
         ("Batch", a.batch_id or "-"),
+        ("Location", place(a)),
         ("Type", adjustment_type(a.type)),
         ("Status", adjustment_status(a.status)),
         ("Change", f"{a.quantity_change:+d}"),
