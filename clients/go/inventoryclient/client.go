@@ -1,4 +1,4 @@
-// Package inventoryclient connects to the inventory service: the generated stubs of the three
+// Package inventoryclient connects to the inventory service: the generated stubs of the four
 // services behind one connection that sends a bearer token on every call and gives calls
 // without a deadline a default one.
 package inventoryclient
@@ -46,6 +46,7 @@ type Client struct {
 	Catalog     inventoryv1.CatalogServiceClient
 	Counts      inventoryv1.InventoryCountServiceClient
 	Adjustments inventoryv1.StockAdjustmentServiceClient
+	Sites       inventoryv1.SiteServiceClient
 }
 
 // Dial connects lazily: the first call opens the connection.
@@ -82,6 +83,7 @@ func Dial(options Options) (*Client, error) {
 		Catalog:     inventoryv1.NewCatalogServiceClient(conn),
 		Counts:      inventoryv1.NewInventoryCountServiceClient(conn),
 		Adjustments: inventoryv1.NewStockAdjustmentServiceClient(conn),
+		Sites:       inventoryv1.NewSiteServiceClient(conn),
 	}, nil
 }
 

@@ -17,6 +17,7 @@ func TestEveryRPCDeclaresTheRoleItNeeds(t *testing.T) {
 		inventoryv1.File_inventory_v1_catalog_proto,
 		inventoryv1.File_inventory_v1_inventory_count_proto,
 		inventoryv1.File_inventory_v1_stock_adjustment_proto,
+		inventoryv1.File_inventory_v1_site_proto,
 	} {
 		for i := 0; i < file.Services().Len(); i++ {
 			methods := file.Services().Get(i).Methods()
@@ -34,6 +35,7 @@ func TestEveryRPCDeclaresTheRoleItNeeds(t *testing.T) {
 		"CreateProduct":          inventoryv1.Role_ROLE_ADMIN,
 		"ApproveStockAdjustment": inventoryv1.Role_ROLE_MANAGER,
 		"StreamCountItems":       inventoryv1.Role_ROLE_STAFF,
+		"CreateSite":             inventoryv1.Role_ROLE_ADMIN,
 	} {
 		if roles[method] != want {
 			t.Errorf("%s needs %v, want %v", method, roles[method], want)

@@ -5,6 +5,7 @@ import { createClient, type Client, type Interceptor, type Transport } from "@co
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { CatalogService } from "./gen/inventory/v1/catalog_pb.js";
 import { InventoryCountService } from "./gen/inventory/v1/inventory_count_pb.js";
+import { SiteService } from "./gen/inventory/v1/site_pb.js";
 import { StockAdjustmentService } from "./gen/inventory/v1/stock_adjustment_pb.js";
 
 export const DEFAULT_ADDRESS = "127.0.0.1:50051";
@@ -31,6 +32,7 @@ export interface InventoryClient {
   readonly catalog: Client<typeof CatalogService>;
   readonly counts: Client<typeof InventoryCountService>;
   readonly adjustments: Client<typeof StockAdjustmentService>;
+  readonly sites: Client<typeof SiteService>;
   readonly transport: Transport;
 }
 
@@ -64,6 +66,7 @@ export function createInventoryClient(options: ConnectOptions = {}): InventoryCl
     catalog: createClient(CatalogService, transport),
     counts: createClient(InventoryCountService, transport),
     adjustments: createClient(StockAdjustmentService, transport),
+    sites: createClient(SiteService, transport),
     transport,
   };
 }

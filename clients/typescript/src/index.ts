@@ -8,4 +8,5 @@ export * from "./selectors.js";
 export * from "./gen/inventory/v1/annotations_pb.js";
 export * from "./gen/inventory/v1/catalog_pb.js";
 export * from "./gen/inventory/v1/inventory_count_pb.js";
+export * from "./gen/inventory/v1/site_pb.js";
 export * from "./gen/inventory/v1/stock_adjustment_pb.js";

@@ -10,11 +10,12 @@ import {
   ProductSchema,
   required_role,
   Role,
+  SiteService,
   StockAdjustmentService,
 } from "../src/index.js";
 
 test("every RPC declares the role it needs", () => {
-  for (const service of [CatalogService, InventoryCountService, StockAdjustmentService]) {
+  for (const service of [CatalogService, InventoryCountService, StockAdjustmentService, SiteService]) {
     for (const method of service.methods) {
       assert.ok(hasOption(method, required_role), `${service.typeName}.${method.name} declares no role`);
     }
@@ -22,6 +23,7 @@ test("every RPC declares the role it needs", () => {
   assert.equal(getOption(CatalogService.method.createProduct, required_role), Role.ADMIN);
   assert.equal(getOption(StockAdjustmentService.method.approveStockAdjustment, required_role), Role.MANAGER);
   assert.equal(getOption(InventoryCountService.method.streamCountItems, required_role), Role.STAFF);
+  assert.equal(getOption(SiteService.method.createSite, required_role), Role.ADMIN);
 });
 
 test("field behaviour is machine-readable", () => {
