@@ -320,6 +320,9 @@ class FakeLedger(_Repository):
     def rows(self) -> list[LedgerEntry]:
         return sorted(self.db.table(LedgerEntry).values(), key=lambda e: e.sequence)
 
+    def by_operation(self, operation_id: str) -> list[LedgerEntry]:
+        return [e for e in self.rows() if e.operation_id == operation_id]
+
 
 class FakeTransfers(_Repository):
     def add(self, transfer: StockTransfer) -> None:
