@@ -95,6 +95,13 @@ class FakeDatabase:
                 table[pk] = row
 
 
+def with_codes(db: FakeDatabase, row: Any) -> SimpleNamespace:
+    """A row's columns with its location's and site's codes, as the SQL repositories read it."""
+    location = db.table(Location)[row.location_id]
+    site = db.table(Site)[row.site_id]
+    return SimpleNamespace(**_values(row), location_code=location.code, site_code=site.code)
+
+
 def _values(row: Any) -> dict[str, Any]:
     return {column.key: getattr(row, column.key) for column in row.__table__.columns}
 
@@ -320,8 +327,8 @@ class FakeLedger(_Repository):
     def rows(self) -> list[LedgerEntry]:
         return sorted(self.db.table(LedgerEntry).values(), key=lambda e: e.sequence)
 
-    def by_operation(self, operation_id: str) -> list[LedgerEntry]:
-        return [e for e in self.rows() if e.operation_id == operation_id]
+    def by_operation(self, operation_id: str) -> list[Any]:
+        return [with_codes(self.db, e) for e in self.rows() if e.operation_id == operation_id]
 
 
 class FakeTransfers(_Repository):
@@ -346,6 +353,10 @@ class FakeAdjustments(_Repository):
 
     def get(self, adjustment_id: str, *, lock: bool = False) -> StockAdjustment | None:
         return self.db.table(StockAdjustment).get(adjustment_id)
+
+    def row(self, adjustment_id: str) -> Any:
+        found = self.get(adjustment_id)
+        return with_codes(self.db, found) if found else None
 
 
 class FakeCounts(_Repository):

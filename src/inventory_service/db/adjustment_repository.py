@@ -6,16 +6,28 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from inventory_service.db.keyset import keyset_page
-from inventory_service.db.models import StockAdjustment
+from inventory_service.db.models import Location, Site, StockAdjustment
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
 from inventory_service.domain.paging import Page, PageRequest
 
 # Lists are Core statements over the table: rows, no ORM instances.
 _adjustments = StockAdjustment.__table__
+_locations = Location.__table__
+_sites = Site.__table__
+# Adjustments as they are read: the table's columns and the codes of their location and site.
+_ROWS: Select[Any] = select(
+    *_adjustments.c,
+    _locations.c.code.label("location_code"),
+    _sites.c.code.label("site_code"),
+).select_from(
+    _adjustments.join(_locations, _locations.c.id == _adjustments.c.location_id).join(
+        _sites, _sites.c.id == _adjustments.c.site_id
+    )
+)
 # Keyset order: creation time, then id to break ties between rows created in one instant.
 _ORDER = [_adjustments.c.created_at, _adjustments.c.id]
 
@@ -35,6 +47,11 @@ class AdjustmentRepository:
             stmt = stmt.with_for_update()
         return self.session.scalar(stmt)
 
+    def row(self, adjustment_id: str) -> Row[Any] | None:
+        """One adjustment as the lists give it (with its place's codes). Pending changes must
+        be flushed first."""
+        return self.session.execute(_ROWS.where(_adjustments.c.id == adjustment_id)).first()
+
     def list_page(
         self,
         page: PageRequest,
@@ -46,10 +63,10 @@ class AdjustmentRepository:
         status: AdjustmentStatus | None = None,
         site_ids: Collection[str] | None = None,
     ) -> Page[Row[Any]]:
-        """Adjustments (rows of the table's columns) matching every condition given (times
+        """Adjustments (rows as row() gives them) matching every condition given (times
         inclusive; sites: those of site_ids), newest first."""
         columns = _adjustments.c
-        stmt = select(*columns)
+        stmt = _ROWS
         if site_ids is not None:
             stmt = stmt.where(columns.site_id.in_(set(site_ids)))
         if created_from is not None:
@@ -70,7 +87,7 @@ class AdjustmentRepository:
         """Adjustments (rows) awaiting a decision, oldest first (the queue a manager works
         through); in the sites of site_ids when given."""
         pending = _adjustments.c.status == AdjustmentStatus.PENDING.value
-        stmt = select(*_adjustments.c).where(pending)
+        stmt = _ROWS.where(pending)
         if site_ids is not None:
             stmt = stmt.where(_adjustments.c.site_id.in_(set(site_ids)))
         return keyset_page(self.session, stmt, _ORDER, page, rows=True)

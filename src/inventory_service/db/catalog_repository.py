@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import Date, Row, and_, bindparam, func, literal, select
+from sqlalchemy import Date, Row, Select, and_, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -318,6 +318,19 @@ class StockLevelRepository:
         return {row.id: row.lot_number for row in rows}
 
 
+_ledger = LedgerEntry.__table__
+# Ledger rows as they are read: the table's columns and the codes of their location and site.
+_LEDGER_ROWS: Select[Any] = select(
+    *_ledger.c,
+    _locations.c.code.label("location_code"),
+    _sites.c.code.label("site_code"),
+).select_from(
+    _ledger.join(_locations, _locations.c.id == _ledger.c.location_id).join(
+        _sites, _sites.c.id == _ledger.c.site_id
+    )
+)
+
+
 class LedgerRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -325,13 +338,11 @@ class LedgerRepository:
     def add(self, entry: LedgerEntry) -> None:
         self.session.add(entry)
 
-    def by_operation(self, operation_id: str) -> list[LedgerEntry]:
-        stmt = (
-            select(LedgerEntry)
-            .where(LedgerEntry.operation_id == operation_id)
-            .order_by(LedgerEntry.sequence)
-        )
-        return list(self.session.scalars(stmt))
+    def by_operation(self, operation_id: str) -> list[Row[Any]]:
+        """The rows one call wrote (RecordStockMovements, TransferStock), in order, with
+        their place's codes. Pending rows must be flushed first."""
+        stmt = _LEDGER_ROWS.where(_ledger.c.operation_id == operation_id)
+        return list(self.session.execute(stmt.order_by(_ledger.c.sequence)))
 
     def list_page(
         self,
@@ -342,14 +353,13 @@ class LedgerRepository:
         site_ids: Collection[str] | None = None,
         location_id: str | None = None,
     ) -> Page[Row[Any]]:
-        """A page of a product's (or one batch's) ledger rows (the table's columns), oldest
-        first; only those of one location, or of the sites of site_ids, when given."""
-        ledger = LedgerEntry.__table__
-        stmt = select(*ledger.c).where(ledger.c.product_id == product_id)
+        """A page of a product's (or one batch's) ledger rows (as by_operation gives them),
+        oldest first; only those of one location, or of the sites of site_ids, when given."""
+        stmt = _LEDGER_ROWS.where(_ledger.c.product_id == product_id)
         if batch_id is not None:
-            stmt = stmt.where(ledger.c.batch_id == batch_id)
+            stmt = stmt.where(_ledger.c.batch_id == batch_id)
         if site_ids is not None:
-            stmt = stmt.where(ledger.c.site_id.in_(set(site_ids)))
+            stmt = stmt.where(_ledger.c.site_id.in_(set(site_ids)))
         if location_id is not None:
-            stmt = stmt.where(ledger.c.location_id == location_id)
-        return keyset_page(self.session, stmt, [ledger.c.sequence], page, rows=True)
+            stmt = stmt.where(_ledger.c.location_id == location_id)
+        return keyset_page(self.session, stmt, [_ledger.c.sequence], page, rows=True)

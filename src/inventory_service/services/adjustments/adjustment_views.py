@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from inventory_service.db.models import StockAdjustment
-from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
 from inventory_service.services.read_models import from_row
 
@@ -50,25 +48,15 @@ class PendingApprovals:
     oldest_created_at: datetime | None  # None when none waits
 
 
-def adjustment_view(
-    row: StockAdjustment | Any, names: Mapping[str, Any] | None = None
-) -> AdjustmentView:
-    """row: a mapped adjustment or a result row with its columns; names: its location's codes
-    (LocationRepository.names; without them the codes are left empty)."""
-    place = names.get(row.location_id) if names is not None else None
+def adjustment_view(row: StockAdjustment | Any) -> AdjustmentView:
+    """row: an adjustment as AdjustmentRepository reads it (with its location's and site's
+    codes), or a mapped adjustment, which has no codes (they are left empty)."""
+    codes = ("", "") if isinstance(row, StockAdjustment) else (row.location_code, row.site_code)
     return from_row(
         AdjustmentView,
         row,
         type=AdjustmentType(row.type),
         status=AdjustmentStatus(row.status),
-        location_code=place.code if place else "",
-        site_code=place.site_code if place else "",
+        location_code=codes[0],
+        site_code=codes[1],
     )
-
-
-def adjustment_views(
-    uow: UnitOfWork, rows: Sequence[StockAdjustment | Any]
-) -> list[AdjustmentView]:
-    """adjustment_view of each row, with the codes of their locations (one query)."""
-    names = uow.locations.names({row.location_id for row in rows})
-    return [adjustment_view(row, names) for row in rows]

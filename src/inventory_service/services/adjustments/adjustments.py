@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from inventory_service.db.models import StockAdjustment, new_id
 from inventory_service.db.types import utcnow
@@ -31,13 +32,15 @@ from inventory_service.domain.thresholds import Thresholds
 from inventory_service.services.adjustments.adjustment_views import (
     AdjustmentView,
     PendingApprovals,
-    adjustment_views,
+    adjustment_view,
 )
 from inventory_service.services.catalog.lookups import find_batch, product_row
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.site_scope import ensure_site_readable, readable_sites
 from inventory_service.services.stock_ledger import StockLedger
 from inventory_service.services.stock_places import StockPlaces
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,24 @@ class AdjustmentFilter:
     site: SiteKey = DEFAULT_SITE
 
 
-def find_adjustment(uow: UnitOfWork, adjustment_id: str, *, lock: bool = False) -> StockAdjustment:
+def _found(adjustment_id: str, found: T | None) -> T:
     if not adjustment_id:
         raise InvalidArgument.one("stock_adjustment_id", "required")
-    adjustment = uow.adjustments.get(adjustment_id, lock=lock)
-    if adjustment is None:
+    if found is None:
         raise NotFound("stock adjustment", adjustment_id, reason="STOCK_ADJUSTMENT_NOT_FOUND")
-    return adjustment
+    return found
+
+
+def find_adjustment(uow: UnitOfWork, adjustment_id: str, *, lock: bool = False) -> StockAdjustment:
+    """The mapped adjustment, to change it (with lock, its row locked)."""
+    found = uow.adjustments.get(adjustment_id, lock=lock) if adjustment_id else None
+    return _found(adjustment_id, found)
+
+
+def _load(uow: UnitOfWork, adjustment_id: str) -> AdjustmentView:
+    """The adjustment as its lists show it; pending changes must be flushed first."""
+    found = uow.adjustments.row(adjustment_id) if adjustment_id else None
+    return adjustment_view(_found(adjustment_id, found))
 
 
 class AdjustmentService:
@@ -121,7 +135,7 @@ class AdjustmentService:
             return adjustment.id
 
         def load(uow: UnitOfWork, adjustment_id: str) -> AdjustmentView:
-            return adjustment_views(uow, [find_adjustment(uow, adjustment_id)])[0]
+            return _load(uow, adjustment_id)
 
         operation = "CreateStockAdjustment"
         return run_once(self.uow_factory, operation, request_id, caller, perform, load)
@@ -129,9 +143,9 @@ class AdjustmentService:
     def get(self, caller: Caller, adjustment_id: str) -> AdjustmentView:
         """SITE_NOT_ALLOWED for an adjustment of a site the caller's claim does not allow."""
         with self.uow_factory(read_only=True) as uow:
-            adjustment = find_adjustment(uow, adjustment_id)
-            ensure_site_readable(uow, caller, adjustment.site_id)
-            return adjustment_views(uow, [adjustment])[0]
+            found = _load(uow, adjustment_id)
+            ensure_site_readable(uow, caller, found.site_id)
+            return found
 
     def list(
         self, caller: Caller, where: AdjustmentFilter, page: PageRequest
@@ -143,7 +157,7 @@ class AdjustmentService:
             site_ids = readable_sites(uow, caller, where.site)
             conditions = {k: v for k, v in asdict(where).items() if k != "site"}
             found = uow.adjustments.list_page(page, site_ids=site_ids, **conditions)
-            return Page(adjustment_views(uow, found.items), found.next_key)
+            return found.map(adjustment_view)
 
     def list_pending(
         self, caller: Caller, page: PageRequest, *, site: SiteKey = DEFAULT_SITE
@@ -152,7 +166,7 @@ class AdjustmentService:
         with self.uow_factory(read_only=True) as uow:
             site_ids = readable_sites(uow, caller, site)
             found = uow.adjustments.pending_page(page, site_ids=site_ids)
-            return Page(adjustment_views(uow, found.items), found.next_key)
+            return found.map(adjustment_view)
 
     def pending_approvals(self) -> PendingApprovals:
         """How many adjustments wait for a decision, and since when the oldest."""
@@ -170,7 +184,7 @@ class AdjustmentService:
             product = product_row(uow, product_id, field_name="product_id")
             site_ids = readable_sites(uow, caller)
             found = uow.adjustments.list_page(page, product_id=product.id, site_ids=site_ids)
-            return Page(adjustment_views(uow, found.items), found.next_key)
+            return found.map(adjustment_view)
 
     def approve(self, caller: Caller, adjustment_id: str, notes: str = "") -> AdjustmentView:
         """Applies a PENDING adjustment now, with before/after taken at this moment, at its
@@ -185,7 +199,7 @@ class AdjustmentService:
             StockLedger(uow).apply_adjustment(adjustment, actor=caller.user_id)
             self._record_decision(adjustment, caller, notes)
             uow.flush()
-            view = adjustment_views(uow, [adjustment])[0]
+            view = _load(uow, adjustment.id)
             uow.commit()
             return view
 
@@ -199,7 +213,7 @@ class AdjustmentService:
             adjustment.status = AdjustmentStatus.REJECTED.value
             self._record_decision(adjustment, caller, notes)
             uow.flush()
-            view = adjustment_views(uow, [adjustment])[0]
+            view = _load(uow, adjustment.id)
             uow.commit()
             return view
 

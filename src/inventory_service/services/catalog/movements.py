@@ -23,7 +23,7 @@ from inventory_service.domain.places import (
 )
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import LedgerEntryView
-from inventory_service.services.catalog.ledger_entries import ledger_entry_views
+from inventory_service.services.catalog.ledger_entries import ledger_entry_view
 from inventory_service.services.catalog.lookups import find_batch, product_row, product_rows
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.places import allowed_location
@@ -97,7 +97,7 @@ class MovementService(Service):
             return operation_id
 
         def load(uow: UnitOfWork, operation_id: str) -> list[LedgerEntryView]:
-            return ledger_entry_views(uow, uow.ledger.by_operation(operation_id))
+            return [ledger_entry_view(row) for row in uow.ledger.by_operation(operation_id)]
 
         return run_once(self.uow_factory, "RecordStockMovements", request_id, caller, perform, load)
 
@@ -130,4 +130,4 @@ class MovementService(Service):
                 site_ids=site_ids,
                 location_id=location_id,
             )
-            return Page(ledger_entry_views(uow, found.items), found.next_key)
+            return found.map(ledger_entry_view)

@@ -23,7 +23,7 @@ from inventory_service.domain.transfer_rules import (
 )
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import TransferView
-from inventory_service.services.catalog.ledger_entries import ledger_entry_views
+from inventory_service.services.catalog.ledger_entries import ledger_entry_view
 from inventory_service.services.catalog.lookups import product_rows
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.stock_ledger import LedgerCause, StockLedger
@@ -139,7 +139,7 @@ def _ends(
 def _load(uow: UnitOfWork, operation_id: str) -> list[TransferView]:
     """The transfers of one call in request order: its ledger rows are written line by line,
     source before destination."""
-    entries = ledger_entry_views(uow, uow.ledger.by_operation(operation_id))
+    entries = [ledger_entry_view(row) for row in uow.ledger.by_operation(operation_id)]
     transfers = []
     for transfer_id, pair in groupby(entries, key=lambda entry: entry.transfer_id):
         source, destination = sorted(pair, key=lambda entry: entry.quantity_delta)
