@@ -96,7 +96,7 @@ class SiteRepository:
         return SiteRef(*row) if row else None
 
     def get_for_update(self, site_id: str) -> Site | None:
-        """The site, its row locked until the transaction ends (a stock change share-locks
+        """The site, its row locked until the transaction ends (a stock change key-share-locks
         it, so deactivating waits for changes in flight and they see it inactive after)."""
         stmt = select(Site).where(Site.id == site_id).with_for_update()
         return self.session.scalar(stmt.execution_options(populate_existing=True))
@@ -158,7 +158,7 @@ class LocationRepository:
     def place(self, key: LocationKey, *, lock: bool = False) -> tuple[LocationRef, SiteRef] | None:
         """The location a key names with its site in one statement; a key without id or site
         code looks in the default site, one without code takes the site's default location.
-        With lock, both rows are share-locked until the transaction ends: a stock change
+        With lock, both rows are locked FOR KEY SHARE until the transaction ends: a stock change
         holds them so the location or site cannot be deactivated under it."""
         stmt = _PLACE
         if key.id:
@@ -172,7 +172,7 @@ class LocationRepository:
             )
             stmt = stmt.where(site, location)
         if lock:
-            stmt = stmt.with_for_update(read=True, of=[_locations, _sites])
+            stmt = stmt.with_for_update(read=True, key_share=True, of=[_locations, _sites])
         row = self.session.execute(stmt).first()
         if row is None:
             return None

@@ -2,8 +2,10 @@
 default site when it names none), which must be in a site the caller's `sites` claim allows
 (SITE_NOT_ALLOWED), active, in an active site (LOCATION_INACTIVE, SITE_INACTIVE).
 
-Each place is found once per transaction and share-locked with its site until the transaction
-ends, so deactivating it waits for the change in flight, and sees the stock it left."""
+Each place is found once per transaction and its row and its site's locked FOR KEY SHARE until
+the transaction ends, so deactivating it (FOR UPDATE) waits for the change in flight, and sees
+the stock it left. KEY SHARE is what the ledger row's foreign-key checks take on those rows
+anyway: the lock costs the transaction nothing more than taking it earlier."""
 
 from __future__ import annotations
 
