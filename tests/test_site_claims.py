@@ -22,6 +22,8 @@ that is not in it); test_the_sites_claim runs each case."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
@@ -33,6 +35,7 @@ from inventory_service.api.server import SERVICES
 from inventory_service.domain.identity import Role
 from tests import site_claim_count_cases
 from tests.helpers import (
+    ADMIN,
     DAMAGE,
     LOT,
     PENDING,
@@ -493,6 +496,85 @@ def test_a_token_naming_no_existing_site_sees_nothing_and_writes_nowhere(
     # An unrestricted token still sees every site.
     seen = api.catalog.ListStockLevels(catalog_pb2.ListStockLevelsRequest(), metadata=STAFF)
     assert {lv.site_code for lv in seen.stock_levels} == {"MAIN", "NORTH", "SOUTH"}
+
+
+def test_a_retried_write_answers_only_a_token_that_may_see_what_it_made(
+    site_world: SiteWorld,
+) -> None:
+    """A request_id names what its first call made; a limited token repeating another caller's
+    id (its own request naming its own site) must not get another site's record back."""
+    world, api = site_world, site_world.api
+    product_id = stocked(world)
+    there, here = world.there.location(), world.here.location()
+    there_default = site_pb2.LocationSelector(site_code=world.there.code)
+    here_default = site_pb2.LocationSelector(site_code=world.here.code)
+
+    def movement(place: site_pb2.LocationSelector) -> catalog_pb2.RecordStockMovementsRequest:
+        return catalog_pb2.RecordStockMovementsRequest(
+            movements=[
+                catalog_pb2.StockMovement(
+                    product_id=product_id, quantity_delta=1, source_reference="R", location=place
+                )
+            ],
+            request_id="replay-move",
+        )
+
+    def moving(source: site_pb2.LocationSelector, destination: site_pb2.LocationSelector) -> Any:
+        return catalog_pb2.TransferStockRequest(
+            lines=[line(product_id, source, destination, 1)], request_id="replay-transfer"
+        )
+
+    def adjusting(place: site_pb2.LocationSelector) -> adj.CreateStockAdjustmentRequest:
+        return adj.CreateStockAdjustmentRequest(
+            product_id=product_id,
+            type=DAMAGE,
+            quantity_change=-1,
+            reason="x",
+            location=place,
+            request_id="replay-adjust",
+        )
+
+    def locating(site_code: str) -> site_pb2.CreateLocationRequest:
+        return site_pb2.CreateLocationRequest(
+            location=site_pb2.Location(site_code=site_code, code="R-1"), request_id="replay-loc"
+        )
+
+    def siting(code: str) -> site_pb2.CreateSiteRequest:
+        return site_pb2.CreateSiteRequest(
+            site=site_pb2.Site(code=code, name=code), request_id="replay-site"
+        )
+
+    writes = [
+        (api.catalog.RecordStockMovements, movement(there), movement(here), world.staff),
+        (
+            api.catalog.TransferStock,
+            moving(there, there_default),
+            moving(here, here_default),
+            world.staff,
+        ),
+        (
+            api.adjustments.CreateStockAdjustment,
+            adjusting(there),
+            adjusting(here),
+            world.staff,
+        ),
+        (
+            api.sites.CreateLocation,
+            locating(world.there.code),
+            locating(world.here.code),
+            world.admin,
+        ),
+        (api.sites.CreateSite, siting("EAST"), siting(world.here.code), world.admin),
+    ]
+    for call, first, replayed, limited_token in writes:
+        call(first, metadata=ADMIN)
+        site_not_allowed(call, replayed, limited_token)
+    assert levels_by_place(api, product_id) == {
+        "MAIN/DEFAULT": 3,
+        "NORTH/A-1": 5,
+        "SOUTH/A-1": 6,  # 7, +1 received, -1 transferred, -1 damaged
+        "SOUTH/DEFAULT": 1,
+    }
 
 
 @pytest.mark.parametrize("method", RPCS, ids=rpc_name)

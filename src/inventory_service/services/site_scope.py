@@ -3,6 +3,8 @@ allow: SITE_NOT_ALLOWED otherwise), else every site the claim allows (every site
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.places import SiteKey
@@ -24,6 +26,13 @@ def readable_sites(uow: UnitOfWork, caller: Caller | None, named: SiteKey | None
     if caller is None or caller.sites is None:
         return None
     return frozenset(uow.sites.ids_by_code(caller.sites).values())
+
+
+def ensure_sites_allowed(caller: Caller, site_codes: Iterable[str]) -> None:
+    """What a write returns must be of sites the caller may use: a request_id repeated by
+    another caller replays what the first call made, perhaps in another site."""
+    for code in set(site_codes):
+        ensure_site_allowed(caller, code)
 
 
 def ensure_site_readable(uow: UnitOfWork, caller: Caller, site_id: str) -> None:

@@ -36,7 +36,11 @@ from inventory_service.services.adjustments.adjustment_views import (
 )
 from inventory_service.services.catalog.lookups import find_batch, product_row
 from inventory_service.services.idempotency import run_once
-from inventory_service.services.site_scope import ensure_site_readable, readable_sites
+from inventory_service.services.site_scope import (
+    ensure_site_readable,
+    ensure_sites_allowed,
+    readable_sites,
+)
 from inventory_service.services.stock_ledger import StockLedger
 from inventory_service.services.stock_places import StockPlaces
 
@@ -135,7 +139,9 @@ class AdjustmentService:
             return adjustment.id
 
         def load(uow: UnitOfWork, adjustment_id: str) -> AdjustmentView:
-            return _load(uow, adjustment_id)
+            view = _load(uow, adjustment_id)
+            ensure_sites_allowed(caller, [view.site_code])
+            return view
 
         operation = "CreateStockAdjustment"
         return run_once(self.uow_factory, operation, request_id, caller, perform, load)

@@ -27,7 +27,7 @@ from inventory_service.services.catalog.ledger_entries import ledger_entry_view
 from inventory_service.services.catalog.lookups import find_batch, product_row, product_rows
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.places import allowed_location
-from inventory_service.services.site_scope import readable_sites
+from inventory_service.services.site_scope import ensure_sites_allowed, readable_sites
 from inventory_service.services.stock_ledger import LedgerCause, StockLedger
 from inventory_service.services.stock_places import StockPlaces
 
@@ -97,7 +97,9 @@ class MovementService(Service):
             return operation_id
 
         def load(uow: UnitOfWork, operation_id: str) -> list[LedgerEntryView]:
-            return [ledger_entry_view(row) for row in uow.ledger.by_operation(operation_id)]
+            entries = [ledger_entry_view(row) for row in uow.ledger.by_operation(operation_id)]
+            ensure_sites_allowed(caller, [e.site_code for e in entries])
+            return entries
 
         return run_once(self.uow_factory, "RecordStockMovements", request_id, caller, perform, load)
 

@@ -26,6 +26,7 @@ from inventory_service.services.catalog.catalog_views import TransferView
 from inventory_service.services.catalog.ledger_entries import ledger_entry_view
 from inventory_service.services.catalog.lookups import product_rows
 from inventory_service.services.idempotency import run_once
+from inventory_service.services.site_scope import ensure_sites_allowed
 from inventory_service.services.stock_ledger import LedgerCause, StockLedger
 from inventory_service.services.stock_places import StockPlaces
 
@@ -115,7 +116,14 @@ class TransferService(Service):
             uow.flush()
             return operation_id
 
-        return run_once(self.uow_factory, "TransferStock", request_id, caller, perform, _load)
+        def load(uow: UnitOfWork, operation_id: str) -> list[TransferView]:
+            transfers = _load(uow, operation_id)
+            ensure_sites_allowed(
+                caller, [e.site_code for t in transfers for e in (t.from_entry, t.to_entry)]
+            )
+            return transfers
+
+        return run_once(self.uow_factory, "TransferStock", request_id, caller, perform, load)
 
 
 def _ends(

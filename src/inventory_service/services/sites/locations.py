@@ -23,7 +23,7 @@ from inventory_service.services.base import Service
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.places import find_site
 from inventory_service.services.read_models import from_row
-from inventory_service.services.site_scope import readable_sites
+from inventory_service.services.site_scope import ensure_sites_allowed, readable_sites
 from inventory_service.services.sites.site_views import LocationView
 
 
@@ -58,7 +58,12 @@ class LocationService(Service):
             uow.flush()
             return location.id
 
-        return run_once(self.uow_factory, "CreateLocation", request_id, caller, perform, _load)
+        def load(uow: UnitOfWork, location_id: str) -> LocationView:
+            view = _load(uow, location_id)
+            ensure_sites_allowed(caller, [view.site_code])
+            return view
+
+        return run_once(self.uow_factory, "CreateLocation", request_id, caller, perform, load)
 
     def list(
         self,

@@ -17,7 +17,7 @@ from inventory_service.domain.site_rules import SiteDraft, check_site, check_sit
 from inventory_service.services.base import Service
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.read_models import from_row
-from inventory_service.services.site_scope import readable_sites
+from inventory_service.services.site_scope import ensure_sites_allowed, readable_sites
 from inventory_service.services.sites.site_views import SiteView
 
 
@@ -54,7 +54,12 @@ class SiteService(Service):
             uow.flush()
             return site.id
 
-        return run_once(self.uow_factory, "CreateSite", request_id, caller, perform, _load)
+        def load(uow: UnitOfWork, site_id: str) -> SiteView:
+            view = _load(uow, site_id)
+            ensure_sites_allowed(caller, [view.code])
+            return view
+
+        return run_once(self.uow_factory, "CreateSite", request_id, caller, perform, load)
 
     def list(self, caller: Caller, page: PageRequest, *, show_inactive: bool) -> Page[SiteView]:
         with self.uow_factory(read_only=True) as uow:
