@@ -326,8 +326,16 @@ def create_batch(
 
 
 def move(
-    api: Clients, product_id: str, delta: int, *, batch_id: str = "", ref: str = "REF-1"
+    api: Clients,
+    product_id: str,
+    delta: int,
+    *,
+    batch_id: str = "",
+    ref: str = "REF-1",
+    location: Any = None,
+    metadata: Metadata = STAFF,
 ) -> catalog_pb2.LedgerEntry:
+    """One movement (at location, a LocationSelector; the default place without one)."""
     response = api.catalog.RecordStockMovements(
         catalog_pb2.RecordStockMovementsRequest(
             movements=[
@@ -336,10 +344,11 @@ def move(
                     batch_id=batch_id,
                     quantity_delta=delta,
                     source_reference=ref,
+                    location=location,
                 )
             ]
         ),
-        metadata=STAFF,
+        metadata=metadata,
     )
     return response.entries[0]
 

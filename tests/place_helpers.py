@@ -7,7 +7,9 @@ from typing import Any
 from google.protobuf import field_mask_pb2
 
 from inventory.v1 import catalog_pb2, site_pb2
-from tests.helpers import ADMIN, STAFF, Clients, Metadata, all_pages
+from inventory_service.db.engine import create_db_engine
+from inventory_service.db.ledger_audit import LedgerAudit, audit_ledger
+from tests.helpers import ADMIN, STAFF, Clients, Metadata, all_pages, move
 
 
 def create_site(api: Clients, code: str, name: str = "", **fields: Any) -> site_pb2.Site:
@@ -70,20 +72,25 @@ def receive(
     metadata: Metadata = STAFF,
 ) -> catalog_pb2.LedgerEntry:
     """One movement (a receipt when delta > 0, a sale when < 0) at location."""
-    return api.catalog.RecordStockMovements(
-        catalog_pb2.RecordStockMovementsRequest(
-            movements=[
-                catalog_pb2.StockMovement(
-                    product_id=product_id,
-                    batch_id=batch_id,
-                    quantity_delta=delta,
-                    source_reference="GRN-1" if delta > 0 else "SALE-1",
-                    location=location,
-                )
-            ]
-        ),
+    reference = "GRN-1" if delta > 0 else "SALE-1"
+    return move(
+        api,
+        product_id,
+        delta,
+        batch_id=batch_id,
+        ref=reference,
+        location=location,
         metadata=metadata,
-    ).entries[0]
+    )
+
+
+def audit(database_url: str) -> LedgerAudit:
+    """check-ledger's audit of the database."""
+    engine = create_db_engine(database_url)
+    try:
+        return audit_ledger(engine)
+    finally:
+        engine.dispose()
 
 
 def levels_by_place(api: Clients, product_id: str, **filters: Any) -> dict[str, int]:

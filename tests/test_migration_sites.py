@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import subprocess
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 from sqlalchemy import Connection, Engine, bindparam, text
 
 from inventory_service.db.engine import create_db_engine, create_session_factory
@@ -26,6 +24,9 @@ from inventory_service.db.unit_of_work import sql_unit_of_work_factory
 from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.services.catalog.products import ProductService
 from tests.conftest import POSTGRES_URL
+from tests.test_migration_lots import empty_database_url
+
+__all__ = ["empty_database_url"]  # the fixture, used by name
 
 NOW = datetime(2026, 3, 2, 8, 30, tzinfo=UTC)
 # The tables of a site's rows, and whether each has location_id besides site_id.
@@ -44,23 +45,6 @@ STAMPS = {"created_at", "updated_at", "started_at", "counted_at", "first_counted
 
 def _schema_url(schema: str) -> str:
     return f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no tables yet, on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'sites.db'}"
-        return
-    request.getfixturevalue("postgres_schema_url")  # skips (or fails under CI) without one
-    schema = f"inventory_sites_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield _schema_url(schema)
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def _insert(connection: Connection, table: str, **values: Any) -> None:

@@ -4,57 +4,30 @@ stock arrives in it never ends inactive holding stock."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
-from typing import TypeVar
+from collections.abc import Callable
 
 import grpc
-import pytest
 
 from inventory.v1 import catalog_pb2, site_pb2
-from inventory_service.db.engine import create_db_engine
-from inventory_service.db.ledger_audit import audit_ledger
 from tests.helpers import (
     ADMIN,
     Clients,
-    ServerThread,
-    clients,
     create_product,
     error_info,
     get_product,
-    test_settings,
 )
-from tests.place_helpers import at, create_location, levels_by_place, line, receive, transfer
+from tests.place_helpers import (
+    at,
+    audit,
+    create_location,
+    levels_by_place,
+    line,
+    receive,
+    transfer,
+)
+from tests.test_adjustments_concurrency import all_at_once, api
 
-T = TypeVar("T")
-
-
-@pytest.fixture
-def api(postgres_url: str) -> Iterator[Clients]:
-    """A PostgreSQL server with enough database workers for calls to really overlap."""
-    server = ServerThread(replace(test_settings(postgres_url), db_workers=12)).start()
-    try:
-        with clients(server.port) as c:
-            yield c
-    finally:
-        server.stop()
-
-
-def all_at_once(tasks: list[Callable[[], T]]) -> list[T | grpc.RpcError]:
-    """Runs every task on its own thread, released together; a failed call is its error."""
-    barrier = threading.Barrier(len(tasks))
-
-    def run(task: Callable[[], T]) -> T | grpc.RpcError:
-        barrier.wait(timeout=30)
-        try:
-            return task()
-        except grpc.RpcError as error:
-            return error
-
-    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
-        return list(pool.map(run, tasks))
+__all__ = ["api"]  # the fixture (a PostgreSQL server with workers enough to overlap)
 
 
 def test_transfers_crossing_in_opposite_orders_never_deadlock_nor_lose_a_unit(
@@ -83,13 +56,9 @@ def test_transfers_crossing_in_opposite_orders_never_deadlock_nor_lose_a_unit(
     for product in (first, second):
         assert get_product(api, product.id).stock_quantity == 60
         assert all(q >= 0 for q in levels_by_place(api, product.id).values())
-    engine = create_db_engine(postgres_url)
-    try:
-        audit = audit_ledger(engine)
-    finally:
-        engine.dispose()
-    assert audit.ok, audit.problems
-    assert audit.transfers == 2 * (len(results) - len(failures))
+    checked = audit(postgres_url)
+    assert checked.ok, checked.problems
+    assert checked.transfers == 2 * (len(results) - len(failures))
 
 
 def test_a_location_deactivated_while_stock_arrives_never_ends_inactive_holding_stock(

@@ -7,8 +7,6 @@ from __future__ import annotations
 import grpc
 
 from inventory.v1 import catalog_pb2
-from inventory_service.db.engine import create_db_engine
-from inventory_service.db.ledger_audit import audit_ledger
 from tests.helpers import (
     LOT,
     MANAGER,
@@ -23,6 +21,7 @@ from tests.helpers import (
 )
 from tests.place_helpers import (
     at,
+    audit,
     create_location,
     create_site,
     levels_by_place,
@@ -189,10 +188,6 @@ def test_the_ledger_still_adds_up_with_transfers(api: Clients, database_url: str
     shelves(api)
     product = create_product(api, "TR-AUDIT", opening=10)
     transfer(api, line(product.id, MAIN, SHELF, 4), line(product.id, SHELF, BACK, 1))
-    engine = create_db_engine(database_url)
-    try:
-        audit = audit_ledger(engine)
-    finally:
-        engine.dispose()
-    assert audit.ok, audit.problems
-    assert audit.transfers == 2
+    checked = audit(database_url)
+    assert checked.ok, checked.problems
+    assert checked.transfers == 2

@@ -7,13 +7,12 @@ import {
   all,
   at,
   bySiteCode,
-  createInventoryClient,
-  errorDetails,
   LedgerSource,
   money,
   type InventoryClient,
 } from "../src/index.js";
-import { LiveServer, makeDataDir, token } from "./support/server.js";
+import { actingAs, rejection, type RoleName } from "./support/calls.js";
+import { LiveServer, makeDataDir } from "./support/server.js";
 
 let server: LiveServer;
 let dataDir: ReturnType<typeof makeDataDir>;
@@ -28,17 +27,8 @@ after(async () => {
   dataDir?.remove();
 });
 
-function as(subject: string, role: "staff" | "manager" | "admin"): InventoryClient {
-  return createInventoryClient({ address: server.address, token: token(subject, role) });
-}
-
-async function rejection(call: Promise<unknown>) {
-  try {
-    await call;
-  } catch (error) {
-    return errorDetails(error);
-  }
-  assert.fail("the call succeeded");
+function as(subject: string, role: RoleName): InventoryClient {
+  return actingAs(server.address, subject, role);
 }
 
 test("stock by place: sites, locations, transfers and levels", async () => {

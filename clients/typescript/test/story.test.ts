@@ -8,7 +8,6 @@ import {
   byProductId,
   bySku,
   createInventoryClient,
-  errorDetails,
   InventoryCountStatus,
   InventoryCountType,
   items,
@@ -20,6 +19,7 @@ import {
   StockAdjustmentType,
   type InventoryClient,
 } from "../src/index.js";
+import { actingAs, rejection, type RoleName } from "./support/calls.js";
 import { LiveServer, makeDataDir, token } from "./support/server.js";
 
 let server: LiveServer;
@@ -35,17 +35,8 @@ after(async () => {
   dataDir?.remove();
 });
 
-function as(subject: string, role: "staff" | "manager" | "admin"): InventoryClient {
-  return createInventoryClient({ address: server.address, token: token(subject, role) });
-}
-
-async function rejection(call: Promise<unknown>) {
-  try {
-    await call;
-  } catch (error) {
-    return errorDetails(error);
-  }
-  assert.fail("the call succeeded");
+function as(subject: string, role: RoleName): InventoryClient {
+  return actingAs(server.address, subject, role);
 }
 
 async function createProduct(admin: InventoryClient, sku: string, unitCost: string, opening: bigint) {

@@ -6,28 +6,19 @@ from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, Select, func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from inventory_service.db.keyset import keyset_page
-from inventory_service.db.models import Location, Site, StockAdjustment
+from inventory_service.db.models import StockAdjustment
+from inventory_service.db.site_repository import with_place_codes
 from inventory_service.domain.enums import AdjustmentStatus, AdjustmentType
 from inventory_service.domain.paging import Page, PageRequest
 
 # Lists are Core statements over the table: rows, no ORM instances.
 _adjustments = StockAdjustment.__table__
-_locations = Location.__table__
-_sites = Site.__table__
 # Adjustments as they are read: the table's columns and the codes of their location and site.
-_ROWS: Select[Any] = select(
-    *_adjustments.c,
-    _locations.c.code.label("location_code"),
-    _sites.c.code.label("site_code"),
-).select_from(
-    _adjustments.join(_locations, _locations.c.id == _adjustments.c.location_id).join(
-        _sites, _sites.c.id == _adjustments.c.site_id
-    )
-)
+_ROWS = with_place_codes(_adjustments)
 # Keyset order: creation time, then id to break ties between rows created in one instant.
 _ORDER = [_adjustments.c.created_at, _adjustments.c.id]
 

@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any, Literal
 
-from sqlalchemy import Date, Row, Select, and_, bindparam, func, literal, select
+from sqlalchemy import Date, Row, and_, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -21,6 +21,7 @@ from inventory_service.db.models import (
     StockLevel,
     new_id,
 )
+from inventory_service.db.site_repository import with_place_codes
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.domain.places import Place
 
@@ -320,15 +321,7 @@ class StockLevelRepository:
 
 _ledger = LedgerEntry.__table__
 # Ledger rows as they are read: the table's columns and the codes of their location and site.
-_LEDGER_ROWS: Select[Any] = select(
-    *_ledger.c,
-    _locations.c.code.label("location_code"),
-    _sites.c.code.label("site_code"),
-).select_from(
-    _ledger.join(_locations, _locations.c.id == _ledger.c.location_id).join(
-        _sites, _sites.c.id == _ledger.c.site_id
-    )
-)
+_LEDGER_ROWS = with_place_codes(_ledger)
 
 
 class LedgerRepository:

@@ -6,7 +6,17 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Row, Select, exists, insert, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    FromClause,
+    Row,
+    Select,
+    exists,
+    insert,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session
 
 from inventory_service.db.keyset import keyset_page
@@ -61,6 +71,19 @@ _SITE_WITH_DEFAULT: Select[Any] = select(
         _locations, (_locations.c.site_id == _sites.c.id) & _locations.c.is_default.is_(true())
     )
 )
+
+
+def with_place_codes(table: FromClause) -> Select[Any]:
+    """The rows of a table of stock changes (ledger, adjustments) with the codes of the
+    location and site each names: location_code and site_code."""
+    return select(
+        *table.c, _locations.c.code.label("location_code"), _sites.c.code.label("site_code")
+    ).select_from(
+        table.join(_locations, _locations.c.id == table.c.location_id).join(
+            _sites, _sites.c.id == table.c.site_id
+        )
+    )
+
 
 _DEFAULT_PLACE = (
     select(Location.id, Location.site_id)

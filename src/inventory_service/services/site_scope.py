@@ -1,5 +1,6 @@
 """Which sites a read covers: the one the request names (which the caller's `sites` claim must
-allow: SITE_NOT_ALLOWED otherwise), else every site the claim allows (every site without one)."""
+allow: SITE_NOT_ALLOWED otherwise), else every site the claim allows (every site without one);
+the location a read names; and what a replayed write may return."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from collections.abc import Iterable
 
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.identity import Caller
-from inventory_service.domain.places import SiteKey
+from inventory_service.domain.places import LocationKey, SiteKey, check_location_key
 from inventory_service.domain.site_access import ensure_site_allowed
-from inventory_service.services.places import find_site
+from inventory_service.services.places import allowed_location, find_site
 
 # The ids of the sites a read covers; None: every site.
 SiteIds = frozenset[str] | None
@@ -26,6 +27,17 @@ def readable_sites(uow: UnitOfWork, caller: Caller | None, named: SiteKey | None
     if caller is None or caller.sites is None:
         return None
     return frozenset(uow.sites.ids_by_code(caller.sites).values())
+
+
+def readable_location(uow: UnitOfWork, caller: Caller, key: LocationKey) -> str | None:
+    """The id of the location a read is limited to (None when the request names none):
+    NOT_FOUND, or SITE_NOT_ALLOWED when the caller's claim does not allow its site."""
+    if not key.given:
+        return None
+    problem = check_location_key(key, "location")
+    if problem is not None:
+        raise problem
+    return allowed_location(uow, caller, key).id
 
 
 def ensure_sites_allowed(caller: Caller, site_codes: Iterable[str]) -> None:

@@ -16,14 +16,12 @@ from inventory_service.domain.places import (
     NO_LOCATION,
     LocationKey,
     SiteKey,
-    check_location_key,
 )
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import StockLevelView
 from inventory_service.services.catalog.lookups import find_product
-from inventory_service.services.places import allowed_location
 from inventory_service.services.read_models import from_row
-from inventory_service.services.site_scope import readable_sites
+from inventory_service.services.site_scope import readable_location, readable_sites
 
 
 class StockLevelService(Service):
@@ -42,12 +40,7 @@ class StockLevelService(Service):
         only with include_empty."""
         with self.uow_factory(read_only=True) as uow:
             site_ids = readable_sites(uow, caller, site)
-            location_id = None
-            if location.given:
-                problem = check_location_key(location, "location")
-                if problem is not None:
-                    raise problem
-                location_id = allowed_location(uow, caller, location).id
+            location_id = readable_location(uow, caller, location)
             product_id = find_product(uow, product).id if product is not None else None
             found = uow.stock_levels.list_page(
                 page,

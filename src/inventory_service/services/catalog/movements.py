@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.catalog_keys import checked_batch
@@ -19,30 +19,42 @@ from inventory_service.domain.places import (
     NO_LOCATION,
     LocationKey,
     SiteKey,
-    check_location_key,
 )
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import LedgerEntryView
 from inventory_service.services.catalog.ledger_entries import ledger_entry_view
 from inventory_service.services.catalog.lookups import find_batch, product_row, product_rows
 from inventory_service.services.idempotency import run_once
-from inventory_service.services.places import allowed_location
-from inventory_service.services.site_scope import ensure_sites_allowed, readable_sites
+from inventory_service.services.site_scope import (
+    ensure_sites_allowed,
+    readable_location,
+    readable_sites,
+)
 from inventory_service.services.stock_ledger import LedgerCause, StockLedger
 from inventory_service.services.stock_places import StockPlaces
 
 
-def check_lots(movements: Sequence[MovementInput], products: dict[str, Any]) -> None:
-    """Each movement of a LOT product names a batch, none of a NONE product does."""
+class _OfAProduct(Protocol):
+    @property
+    def product_id(self) -> str: ...
+    @property
+    def batch_id(self) -> str | None: ...
+
+
+def check_lots(
+    changes: Sequence[_OfAProduct], products: dict[str, Any], field: str = "movements"
+) -> None:
+    """Each change (movement, transfer line) of a LOT product names a batch, none of a NONE
+    product does; field names the request's list."""
     problem = first_problem(
         [
             batch_problem(
-                products[m.product_id].tracking,
-                products[m.product_id].sku,
-                names_batch=bool(m.batch_id),
-                field_name=f"movements[{i}].batch_id",
+                products[c.product_id].tracking,
+                products[c.product_id].sku,
+                names_batch=bool(c.batch_id),
+                field_name=f"{field}[{i}].batch_id",
             )
-            for i, m in enumerate(movements)
+            for i, c in enumerate(changes)
         ]
     )
     if problem is not None:
@@ -119,12 +131,7 @@ class MovementService(Service):
             product = product_row(uow, product_id, field_name="product_id")
             batch = find_batch(uow, product, batch_id=batch_id)
             site_ids = readable_sites(uow, caller, site)
-            location_id = None
-            if location.given:
-                problem = check_location_key(location, "location")
-                if problem is not None:
-                    raise problem
-                location_id = allowed_location(uow, caller, location).id
+            location_id = readable_location(uow, caller, location)
             found = uow.ledger.list_page(
                 product.id,
                 batch.id if batch else None,

@@ -13,7 +13,6 @@ from inventory_service.db.unit_of_work import UnitOfWork
 from inventory_service.domain.catalog_keys import checked_batch
 from inventory_service.domain.enums import LedgerSource
 from inventory_service.domain.identity import Caller
-from inventory_service.domain.lot_rules import batch_problem, first_problem
 from inventory_service.domain.places import LocationRef
 from inventory_service.domain.transfer_rules import (
     TransferLine,
@@ -25,6 +24,7 @@ from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import TransferView
 from inventory_service.services.catalog.ledger_entries import ledger_entry_view
 from inventory_service.services.catalog.lookups import product_rows
+from inventory_service.services.catalog.movements import check_lots
 from inventory_service.services.idempotency import run_once
 from inventory_service.services.site_scope import ensure_sites_allowed
 from inventory_service.services.stock_ledger import LedgerCause, StockLedger
@@ -49,19 +49,7 @@ class TransferService(Service):
         def perform(uow: UnitOfWork) -> str:
             operation_id = str(uuid.uuid4())
             products = product_rows(uow, list({line.product_id for line in lines}), lock="share")
-            problem = first_problem(
-                [
-                    batch_problem(
-                        products[line.product_id].tracking,
-                        products[line.product_id].sku,
-                        names_batch=bool(line.batch_id),
-                        field_name=f"lines[{i}].batch_id",
-                    )
-                    for i, line in enumerate(lines)
-                ]
-            )
-            if problem is not None:
-                raise problem
+            check_lots(lines, products, "lines")
             ends = _ends(StockPlaces(uow, caller), caller, lines)
             batches = uow.batches.by_ids([line.batch_id for line in lines if line.batch_id])
             for line in lines:

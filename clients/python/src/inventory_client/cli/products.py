@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import uuid
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -13,8 +11,6 @@ from google.type import money_pb2
 
 from inventory.v1 import catalog_pb2
 from inventory_client.cli.context import (
-    EXIT_OK,
-    EXIT_PARTIAL,
     PLACE_HELP,
     PRODUCT_HELP,
     App,
@@ -28,6 +24,7 @@ from inventory_client.cli.context import (
     product_selector,
     show_list,
 )
+from inventory_client.cli.imports import ImportRow, csv_rows, request_id, run_import
 from inventory_client.cli.render import (
     LEDGER_COLUMNS,
     LEVEL_COLUMNS,
@@ -35,12 +32,10 @@ from inventory_client.cli.render import (
     PRODUCT_COLUMNS,
     SITE_STOCK_COLUMNS,
     money,
-    to_json,
     tracking,
     when,
     yes_no,
 )
-from inventory_client.errors import InventoryError
 
 # Rows of one import get request ids derived from their content, so running an import again
 # (after a crash, or on a file that grew) creates nothing twice (AIP-155).
@@ -205,55 +200,24 @@ def create_product(
     _show_product(app, app.client.create_product(request).product)
 
 
-@dataclass
-class ImportRow:
-    line: int
-    request: catalog_pb2.CreateProductRequest
-
-
-def import_rows(path: Path) -> list[ImportRow]:
+def import_rows(path: Path) -> list[ImportRow[catalog_pb2.CreateProductRequest]]:
     """Columns sku, name, unit_cost, and optional barcode, opening_quantity."""
     rows = []
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"sku", "name", "unit_cost"} - set(reader.fieldnames or ())
-        if missing:
-            raise InputError(f"{path}: missing columns {sorted(missing)} (of {IMPORT_COLUMNS})")
-        for row in reader:
-            values = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
-            try:
-                price = unit_cost(values["unit_cost"])
-                opening = int(values["opening_quantity"] or 0)
-            except ValueError as error:
-                raise InputError(f"{path}:{reader.line_num}: {error}") from error
-            request = catalog_pb2.CreateProductRequest(
-                product=catalog_pb2.Product(
-                    sku=values["sku"],
-                    name=values["name"],
-                    barcode=values["barcode"],
-                    unit_cost=price,
-                ),
-                opening_quantity=opening,
-                request_id=str(uuid.uuid5(IMPORT_NAMESPACE, "|".join(values.values()))),
-            )
-            rows.append(ImportRow(reader.line_num, request))
+    for line, values in csv_rows(path, IMPORT_COLUMNS, {"sku", "name", "unit_cost"}):
+        try:
+            price = unit_cost(values["unit_cost"])
+            opening = int(values["opening_quantity"] or 0)
+        except ValueError as error:
+            raise InputError(f"{path}:{line}: {error}") from error
+        request = catalog_pb2.CreateProductRequest(
+            product=catalog_pb2.Product(
+                sku=values["sku"], name=values["name"], barcode=values["barcode"], unit_cost=price
+            ),
+            opening_quantity=opening,
+            request_id=request_id(IMPORT_NAMESPACE, values),
+        )
+        rows.append(ImportRow(line, values["sku"], request))
     return rows
-
-
-@dataclass
-class ImportResult:
-    line: int
-    sku: str
-    product: catalog_pb2.Product | None = None
-    error: InventoryError | None = None
-
-    def as_json(self) -> dict[str, object]:
-        data: dict[str, object] = {"line": self.line, "sku": self.sku}
-        if self.product is not None:
-            data["product"] = to_json(self.product)
-        if self.error is not None:
-            data["error"] = self.error.as_dict()
-        return data
 
 
 @products.command("import")
@@ -266,31 +230,14 @@ def import_products(app: App, file: Path) -> int:
     Columns: sku, name, unit_cost, and optionally barcode, opening_quantity. A row imported
     before (same values) is not created again, so an import can simply be run again.
     """
-    rows = import_rows(file)
-    results: list[ImportResult] = []
-    for row in rows:
-        result = ImportResult(row.line, row.request.product.sku)
-        try:
-            result.product = app.client.create_product(row.request).product
-        except InventoryError as error:
-            result.error = error
-            app.output.note(f"{file}:{row.line}: {result.sku}: {error.summary()}")
-        results.append(result)
-    rejected = sum(1 for r in results if r.error is not None)
-    if app.output.as_json:
-        app.output.json([r.as_json() for r in results])
-    else:
-        app.output.table(
-            results,
-            [
-                ("Line", lambda r: r.line),
-                ("SKU", lambda r: r.sku),
-                ("Result", lambda r: "rejected" if r.error else "imported"),
-                ("Id", lambda r: r.product.id if r.product else r.error.reason if r.error else ""),
-            ],
-            title=f"Import of {file.name}: {len(rows) - rejected} of {len(rows)} rows imported",
-        )
-    return EXIT_PARTIAL if rejected else EXIT_OK
+    return run_import(
+        app,
+        file,
+        import_rows(file),
+        lambda request: app.client.create_product(request).product,
+        name="sku",
+        resource="product",
+    )
 
 
 @products.command("movements", epilog=f"{PRODUCT_HELP} {PLACE_HELP}")

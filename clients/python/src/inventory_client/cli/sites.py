@@ -3,9 +3,7 @@ deactivate; locations also import FILE.csv)."""
 
 from __future__ import annotations
 
-import csv
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -14,19 +12,17 @@ from google.protobuf import field_mask_pb2
 
 from inventory.v1 import site_pb2
 from inventory_client.cli.context import (
-    EXIT_OK,
-    EXIT_PARTIAL,
     PLACE_HELP,
     App,
-    InputError,
     json_option,
     limit_options,
     page_size,
     pass_app,
     show_list,
 )
-from inventory_client.cli.render import LOCATION_COLUMNS, SITE_COLUMNS, to_json
-from inventory_client.errors import InventoryError, NotFound
+from inventory_client.cli.imports import ImportRow, csv_rows, request_id, run_import
+from inventory_client.cli.render import LOCATION_COLUMNS, SITE_COLUMNS
+from inventory_client.errors import NotFound
 
 # As for products: rows of one import get request ids derived from their content, so running
 # an import again creates nothing twice (AIP-155).
@@ -214,42 +210,20 @@ def update_location(
     _show_locations(app, [app.client.update_location(request).location], "Updated")
 
 
-@dataclass
-class ImportResult:
-    line: int
-    place: str
-    location: site_pb2.Location | None = None
-    error: InventoryError | None = None
-
-    def as_json(self) -> dict[str, object]:
-        data: dict[str, object] = {"line": self.line, "place": self.place}
-        if self.location is not None:
-            data["location"] = to_json(self.location)
-        if self.error is not None:
-            data["error"] = self.error.as_dict()
-        return data
-
-
-def import_rows(path: Path) -> list[tuple[int, site_pb2.CreateLocationRequest]]:
+def import_rows(path: Path) -> list[ImportRow[site_pb2.CreateLocationRequest]]:
     """Columns site, code, and optional name, zone."""
     rows = []
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"site", "code"} - set(reader.fieldnames or ())
-        if missing:
-            raise InputError(f"{path}: missing columns {sorted(missing)} (of {IMPORT_COLUMNS})")
-        for row in reader:
-            values = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
-            request = site_pb2.CreateLocationRequest(
-                location=site_pb2.Location(
-                    site_code=values["site"],
-                    code=values["code"],
-                    name=values["name"],
-                    zone=values["zone"],
-                ),
-                request_id=str(uuid.uuid5(IMPORT_NAMESPACE, "|".join(values.values()))),
-            )
-            rows.append((reader.line_num, request))
+    for line, values in csv_rows(path, IMPORT_COLUMNS, {"site", "code"}):
+        request = site_pb2.CreateLocationRequest(
+            location=site_pb2.Location(
+                site_code=values["site"],
+                code=values["code"],
+                name=values["name"],
+                zone=values["zone"],
+            ),
+            request_id=request_id(IMPORT_NAMESPACE, values),
+        )
+        rows.append(ImportRow(line, f"{values['site']}:{values['code']}", request))
     return rows
 
 
@@ -263,31 +237,11 @@ def import_locations(app: App, file: Path) -> int:
     Columns: site, code, and optionally name, zone. A row imported before (same values) is not
     created again, so an import can simply be run again.
     """
-    rows = import_rows(file)
-    results: list[ImportResult] = []
-    for line, request in rows:
-        result = ImportResult(line, f"{request.location.site_code}:{request.location.code}")
-        try:
-            result.location = app.client.create_location(request).location
-        except InventoryError as error:
-            result.error = error
-            app.output.note(f"{file}:{line}: {result.place}: {error.summary()}")
-        results.append(result)
-    rejected = sum(1 for r in results if r.error is not None)
-    if app.output.as_json:
-        app.output.json([r.as_json() for r in results])
-    else:
-        app.output.table(
-            results,
-            [
-                ("Line", lambda r: r.line),
-                ("Location", lambda r: r.place),
-                ("Result", lambda r: "rejected" if r.error else "imported"),
-                (
-                    "Id",
-                    lambda r: r.location.id if r.location else r.error.reason if r.error else "",
-                ),
-            ],
-            title=f"Import of {file.name}: {len(rows) - rejected} of {len(rows)} rows imported",
-        )
-    return EXIT_PARTIAL if rejected else EXIT_OK
+    return run_import(
+        app,
+        file,
+        import_rows(file),
+        lambda request: app.client.create_location(request).location,
+        name="place",
+        resource="location",
+    )
