@@ -234,7 +234,9 @@ def main() -> int:
             ),
             "due": timed(
                 "due list, first page (50, most overdue)",
-                lambda: services.plans.due(PageRequest(50), abc_class=None, include_not_due=False),
+                lambda: services.plans.due(
+                    MANAGER, PageRequest(50), abc_class=None, include_not_due=False
+                ),
             ),
             "start": timed(
                 "scoped start (scope_due_products), then cancel",
@@ -289,7 +291,7 @@ def _scoped_start(services: Any, abc: AbcClass | None) -> None:
 
 
 def _due_now(services: Any) -> int:
-    due = services.plans.due(PageRequest(10**6), abc_class=None, include_not_due=False)
+    due = services.plans.due(MANAGER, PageRequest(10**6), abc_class=None, include_not_due=False)
     return len(due.items)
 
 

@@ -42,6 +42,7 @@ from inventory_service.services.catalog.batches import BatchService
 from inventory_service.services.catalog.movements import MovementService
 from inventory_service.services.catalog.products import ProductService
 from inventory_service.services.counts.completion import CountCompletion
+from inventory_service.services.counts.count_tasks import CountTasks
 from inventory_service.services.counts.cycle_plans import CyclePlans
 from inventory_service.services.counts.lifecycle import CountService
 from inventory_service.services.counts.recounts import RecountService
@@ -66,6 +67,7 @@ class ServiceLayer:
     recorder: EntryRecorder
     recounts: RecountService
     plans: CyclePlans
+    tasks: CountTasks
 
 
 def build_services(uow_factory: UnitOfWorkFactory, settings: Settings) -> ServiceLayer:
@@ -81,6 +83,7 @@ def build_services(uow_factory: UnitOfWorkFactory, settings: Settings) -> Servic
         recorder=EntryRecorder(uow_factory, settings.thresholds),
         recounts=RecountService(uow_factory),
         plans=CyclePlans(uow_factory, settings.cycle_plan),
+        tasks=CountTasks(uow_factory),
     )
 
 
@@ -128,7 +131,7 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
         CatalogServicer(  # type: ignore[abstract]
             services.products, services.batches, services.movements, runner, lists, currency
         ),
-        CountServicer(  # type: ignore[abstract]
+        CountServicer(
             services.counts,
             services.completion,
             services.reports,
@@ -139,6 +142,7 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
             lists,
             currency,
             recounts=services.recounts,
+            tasks=services.tasks,
         ),
         AdjustmentServicer(services.adjustments, runner, lists, currency),
     )

@@ -85,11 +85,20 @@ class PageTokens:
         except (KeyError, ValueError) as error:
             raise InvalidArgument.one("page_token", "does not continue this list") from error
 
-    def request(self, page_size: int, page_token: str, scope: str) -> PageRequest:
-        """The PageRequest for a List call; scope names the request and its filters."""
+    def request(
+        self,
+        page_size: int,
+        page_token: str,
+        scope: str,
+        *,
+        default_size: int = DEFAULT_PAGE_SIZE,
+        max_size: int = MAX_PAGE_SIZE,
+    ) -> PageRequest:
+        """The PageRequest for a List call; scope names the request and its filters. A page
+        size of 0 is default_size; one above max_size is max_size."""
         if page_size < 0:
             raise InvalidArgument.one("page_size", "must not be negative")
-        size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+        size = min(page_size or default_size, max_size)
         after = self.decode(page_token, scope) if page_token else None
         return PageRequest(size=size, after=after)
 
@@ -119,10 +128,22 @@ class ListPages:
         self.run = run
 
     async def __call__(
-        self, request: Any, fetch: Callable[[PageRequest], Page[T]]
+        self,
+        request: Any,
+        fetch: Callable[[PageRequest], Page[T]],
+        *,
+        default_size: int = DEFAULT_PAGE_SIZE,
+        max_size: int = MAX_PAGE_SIZE,
     ) -> tuple[list[T], str]:
-        """The page's items and the next_page_token ("" at the end)."""
+        """The page's items and the next_page_token ("" at the end); page sizes as
+        PageTokens.request takes them (the contract says each list's)."""
         scope = scope_of(request)
-        page = self.tokens.request(request.page_size, request.page_token, scope)
+        page = self.tokens.request(
+            request.page_size,
+            request.page_token,
+            scope,
+            default_size=default_size,
+            max_size=max_size,
+        )
         result = await self.run(fetch, page)
         return result.items, self.tokens.next_token(result.next_key, scope)

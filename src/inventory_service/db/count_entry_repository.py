@@ -39,6 +39,7 @@ from inventory_service.db.count_entry_rows import (
     entry_row,
     line_arrays,
 )
+from inventory_service.db.count_repository import LOCATION_COLUMNS, LocationRow, location_labels
 from inventory_service.db.models import (
     Batch,
     CountItem,
@@ -54,7 +55,6 @@ from inventory_service.db.models import (
 )
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
 from inventory_service.domain.count_entries import CountEntry, CountLine, CountState, LineKey
-from inventory_service.domain.places import LocationRef
 from inventory_service.domain.recount_rules import COUNTED, RECOUNTED, REQUESTED, first_counters
 
 LevelKey = tuple[str, str | None, str]  # (product, batch or None, location)
@@ -89,10 +89,12 @@ class CountEntryRepository:
                 InventoryCount.recount_significant,
                 InventoryCount.scoped,
                 InventoryCount.site_id,
+                Site.code,
             )
+            .join(Site, Site.id == InventoryCount.site_id)
             .where(self._in(InventoryCount.id, count_ids))
             .order_by(InventoryCount.id)
-            .with_for_update(read=True)
+            .with_for_update(of=InventoryCount, read=True)
         )
         return {row.id: CountState(*row) for row in self.session.execute(stmt)}
 
@@ -252,22 +254,28 @@ class CountEntryRepository:
 
     # -- locations ------------------------------------------------------------------------
 
-    def sole_locations(self, count_ids: Iterable[str]) -> dict[str, str]:
+    def sole_locations(self, count_ids: Iterable[str]) -> dict[str, LocationRow]:
         """Count id -> its location, for those of the counts that cover exactly one."""
         ids = set(count_ids)
         if not ids:
             return {}
-        stmt = (
-            select(CountLocation.inventory_count_id, func.min(CountLocation.location_id))
+        sole = (
+            select(
+                CountLocation.inventory_count_id, func.min(CountLocation.location_id).label("id")
+            )
             .where(self._in(CountLocation.inventory_count_id, ids))
             .group_by(CountLocation.inventory_count_id)
             .having(func.count() == 1)
+            .subquery()
         )
-        return {count_id: location_id for count_id, location_id in self.session.execute(stmt)}
+        stmt = select(sole.c.inventory_count_id, *LOCATION_COLUMNS).join(
+            Location, Location.id == sole.c.id
+        )
+        return {row[0]: LocationRow(*row[1:]) for row in self.session.execute(stmt)}
 
     def locations(
         self, ids: Sequence[str], codes: Sequence[tuple[str, str]], default_of: Sequence[str]
-    ) -> list[LocationRef]:
+    ) -> list[LocationRow]:
         """Locations by id, by (site id, code), or the default location of sites (by id)."""
         conditions = []
         if ids:
@@ -278,10 +286,11 @@ class CountEntryRepository:
             conditions.append(self._in(Location.site_id, default_of) & Location.is_default)
         if not conditions:
             return []
-        stmt = select(
-            Location.id, Location.site_id, Location.code, Location.is_default, Location.active
-        ).where(or_(*conditions))
-        return [LocationRef(*row) for row in self.session.execute(stmt)]
+        stmt = select(*LOCATION_COLUMNS).where(or_(*conditions))
+        return [LocationRow(*row) for row in self.session.execute(stmt)]
+
+    def location_labels(self, location_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        return location_labels(self.session, location_ids)
 
     def site_ids(self, codes: Sequence[str]) -> dict[str, str]:
         """Site code -> id, for the codes that name a site."""
