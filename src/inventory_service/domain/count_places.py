@@ -27,8 +27,14 @@ from inventory_service.domain.places import (
 MAX_SCOPE_LOCATIONS = 50_000
 MAX_SCOPE_ZONES = 1_000
 MAX_ZONE = 100
-# The shared locations an overlap error names (error details travel in a size-limited trailer).
+# The shared locations an overlap error names, and the bytes their violations may take: error
+# details travel in the trailer, which clients refuse beyond 8 KiB by default (so long codes
+# mean fewer locations named); the message lists the first few codes.
 MAX_SHARED_NAMED = 50
+SHARED_DETAIL_BYTES = 3_800
+SHARED_IN_MESSAGE = 10
+SHARED_MESSAGE_CODES = 160  # characters of codes in the message
+SHORT_NAME = 60
 # Types that count a whole site: naming locations or zones would contradict them.
 WHOLE_SITE_TYPES = (CountType.FULL, CountType.ANNUAL)
 
@@ -125,51 +131,83 @@ class SharedLocation:
 
 def overlap_error(shared: Sequence[SharedLocation], *, covering: int) -> FailedPrecondition:
     """The error for a start whose locations counts in progress hold (COUNT_IN_PROGRESS): a
-    violation naming each such count, then one per shared location (the first 50, by code).
+    violation naming each such count (the first three), then one per shared location, by code
+    (up to 50, as the trailer's size allows), its code in the description.
 
     A start covering a single location (every start on an installation with no locations of its
     own) gets the released answer: the count alone, the location in the message."""
     ordered = sorted(shared, key=lambda s: (s.code, s.location_id))
     counts = list({s.count.id: s.count for s in ordered}.values())
     first = counts[0]
+    if covering <= 1:
+        return FailedPrecondition(
+            f"inventory count {first.name!r} ({first.id}) is in progress; complete or cancel it "
+            "before starting another",
+            reason="COUNT_IN_PROGRESS",
+            violations=[
+                PreconditionViolation(
+                    "COUNT_IN_PROGRESS",
+                    f"inventoryCounts/{first.id}",
+                    f"count {first.name!r} ({first.id}), started by {first.started_by} at "
+                    f"{first.started_at.isoformat()}, is in progress",
+                )
+            ],
+            metadata={"inventory_count_id": first.id, "inventory_count_name": first.name},
+        )
+    # Several locations: names cut short, so the locations fit in the trailer.
+    shown = counts[:3]
+    which = " and ".join(f"{_short(c.name)!r} ({c.id})" for c in shown)
+    message = (
+        f"inventory count {which} in progress already covers {len(ordered)} of these locations "
+        f"({_codes(ordered)}); complete or cancel it, or leave those locations out"
+    )
     violations = [
         PreconditionViolation(
             "COUNT_IN_PROGRESS",
             f"inventoryCounts/{c.id}",
-            f"count {c.name!r} ({c.id}), started by {c.started_by} at "
-            f"{c.started_at.isoformat()}, is in progress",
+            f"count {_short(c.name)!r} ({c.id}) is in progress",
         )
-        for c in counts
+        for c in shown
     ]
-    metadata = {"inventory_count_id": first.id, "inventory_count_name": first.name}
-    if covering <= 1:
-        message = (
-            f"inventory count {first.name!r} ({first.id}) is in progress; complete or cancel it "
-            "before starting another"
-        )
-        return FailedPrecondition(
-            message, reason="COUNT_IN_PROGRESS", violations=violations[:1], metadata=metadata
-        )
-    named = ordered[:MAX_SHARED_NAMED]
-    codes = ", ".join(s.code for s in named)
-    more = f" and {len(ordered) - len(named)} more" if len(ordered) > len(named) else ""
-    which = " and ".join(f"{c.name!r} ({c.id})" for c in counts[:3])
-    message = (
-        f"inventory count {which} in progress already covers {len(ordered)} of these locations "
-        f"({codes}{more}); complete or cancel it, or leave those locations out"
-    )
     violations += [
-        PreconditionViolation(
-            "COUNT_IN_PROGRESS",
-            f"locations/{s.location_id}",
-            f"location {s.code} is held by count {s.count.name!r} ({s.count.id})",
-        )
-        for s in named
+        PreconditionViolation("LOCATION_HELD", f"locations/{s.location_id}", s.code)
+        for s in _within_budget(ordered)
     ]
-    metadata["shared_locations"] = str(len(ordered))
+    metadata = {
+        "inventory_count_id": first.id,
+        "inventory_count_name": _short(first.name),
+        "shared_locations": str(len(ordered)),
+    }
     return FailedPrecondition(
         message, reason="COUNT_IN_PROGRESS", violations=violations, metadata=metadata
     )
+
+
+def _short(name: str) -> str:
+    return name if len(name) <= SHORT_NAME else name[: SHORT_NAME - 3] + "..."
+
+
+def _codes(shared: Sequence[SharedLocation]) -> str:
+    """The first codes, as many as fit, and how many more."""
+    codes: list[str] = []
+    for s in shared[:SHARED_IN_MESSAGE]:
+        if sum(len(c) + 2 for c in codes) + len(s.code) > SHARED_MESSAGE_CODES:
+            break
+        codes.append(s.code)
+    more = len(shared) - len(codes)
+    return ", ".join(codes) + (f" and {more} more" if more else "")
+
+
+def _within_budget(shared: Sequence[SharedLocation]) -> list[SharedLocation]:
+    named: list[SharedLocation] = []
+    used = 0
+    for s in shared[:MAX_SHARED_NAMED]:
+        # type, subject and description, and a few bytes of framing each
+        used += len("LOCATION_HELD") + len("locations/") + len(s.location_id) + len(s.code) + 8
+        if used > SHARED_DETAIL_BYTES:
+            break
+        named.append(s)
+    return named
 
 
 def site_inactive(site_id: str, site_code: str) -> FailedPrecondition:
