@@ -86,7 +86,7 @@ def test_a_start_of_one_location_gets_the_released_answer() -> None:
     """On an installation where nobody made a location, every count covers DEFAULT alone, and
     a second start is refused as it always was: one violation, naming the count."""
     running = Count("c-1", "Aisle 3 cycle count")
-    error = overlap_error(shared(running, "DEFAULT"), covering=1)
+    error = overlap_error(shared(running, "DEFAULT"), default_only=True)
     assert error.reason == "COUNT_IN_PROGRESS"
     assert error.message == (
         "inventory count 'Aisle 3 cycle count' (c-1) is in progress; complete or cancel it "
@@ -101,7 +101,7 @@ def test_a_start_of_one_location_gets_the_released_answer() -> None:
 def test_an_overlap_names_the_counts_then_the_shared_locations_by_code() -> None:
     aisle = Count("c-1", "Aisle A")
     fridge = Count("c-2", "Fridges")
-    error = overlap_error(shared(aisle, "A-02", "A-01") + shared(fridge, "F-1"), covering=5)
+    error = overlap_error(shared(aisle, "A-02", "A-01") + shared(fridge, "F-1"), default_only=False)
     assert [v.subject for v in error.violations] == [
         "inventoryCounts/c-1",
         "inventoryCounts/c-2",
@@ -116,7 +116,7 @@ def test_an_overlap_names_the_counts_then_the_shared_locations_by_code() -> None
 
 def test_an_overlap_names_at_most_50_locations_and_lists_the_rest_as_a_number() -> None:
     codes = [f"B-{i:03d}" for i in range(120)]
-    error = overlap_error(shared(Count("c-1", "Depot"), *codes), covering=120)
+    error = overlap_error(shared(Count("c-1", "Depot"), *codes), default_only=False)
     located = [v.description for v in error.violations if v.subject.startswith("locations/")]
     assert located == codes[:50]
     assert "B-009 and 110 more" in error.message
@@ -136,7 +136,7 @@ def test_an_overlap_error_fits_the_trailer_a_client_accepts(code_length: int) ->
     count = Count(str(uuid.uuid4()), "N" * 200, started_by="u" * 200)
     codes = [f"{i:0{code_length}d}"[-code_length:] + str(i) for i in range(200)]
     locations = [SharedLocation(str(uuid.uuid4()), code[:64], count) for code in codes]
-    error = overlap_error(locations, covering=200)
+    error = overlap_error(locations, default_only=False)
     assert trailer_bytes(error) < 7_200
     named = [v for v in error.violations if v.subject.startswith("locations/")]
     assert len(named) >= 25
@@ -180,3 +180,12 @@ def test_one_call_assigns_at_most_5000_tasks() -> None:
     check_task_total(50, 100)
     with pytest.raises(InvalidArgument):
         check_task_total(50, 101)
+
+
+def test_a_start_of_one_location_that_is_not_a_default_one_names_it() -> None:
+    error = overlap_error(shared(Count("c-1", "Fridges"), "FRIDGE-1"), default_only=False)
+    assert [v.subject for v in error.violations] == [
+        "inventoryCounts/c-1",
+        "locations/loc-FRIDGE-1",
+    ]
+    assert "FRIDGE-1" in error.message

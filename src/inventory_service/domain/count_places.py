@@ -129,17 +129,17 @@ class SharedLocation:
     count: HoldingCount
 
 
-def overlap_error(shared: Sequence[SharedLocation], *, covering: int) -> FailedPrecondition:
+def overlap_error(shared: Sequence[SharedLocation], *, default_only: bool) -> FailedPrecondition:
     """The error for a start whose locations counts in progress hold (COUNT_IN_PROGRESS): a
     violation naming each such count (the first three), then one per shared location, by code
     (up to 50, as the trailer's size allows), its code in the description.
 
-    A start covering a single location (every start on an installation with no locations of its
-    own) gets the released answer: the count alone, the location in the message."""
+    A start covering nothing but its site's default location (every start on an installation
+    where nobody made a location) gets the released answer: one violation, naming the count."""
     ordered = sorted(shared, key=lambda s: (s.code, s.location_id))
     counts = list({s.count.id: s.count for s in ordered}.values())
     first = counts[0]
-    if covering <= 1:
+    if default_only:
         return FailedPrecondition(
             f"inventory count {first.name!r} ({first.id}) is in progress; complete or cancel it "
             "before starting another",

@@ -32,6 +32,8 @@ class CountCover:
     # Covered location id -> code.
     locations: dict[str, str]
     zones: tuple[str, ...]
+    # It covers the site's default location alone (as every count of a one-location site).
+    default_only: bool = False
 
 
 def cover_of(uow: UnitOfWork, caller: Caller, places: CountPlaces) -> CountCover:
@@ -56,7 +58,12 @@ def cover_of(uow: UnitOfWork, caller: Caller, places: CountPlaces) -> CountCover
             rows += in_zones
     if not rows:
         raise no_active_location(site.code)
-    return CountCover(site, {row.id: row.code for row in rows}, tuple(unique(places.zones)))
+    return CountCover(
+        site,
+        {row.id: row.code for row in rows},
+        tuple(unique(places.zones)),
+        default_only=len(rows) == 1 and rows[0].is_default,
+    )
 
 
 def named_locations(

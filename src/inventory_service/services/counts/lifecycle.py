@@ -70,7 +70,7 @@ def check_close_notes(notes: str) -> None:
 def overlap_of(uow: UnitOfWork, cover: CountCover) -> FailedPrecondition | None:
     """The error naming the counts in progress that hold some of cover's locations, if any."""
     shared = shared_locations(uow, cover)
-    return overlap_error(shared, covering=len(cover.locations)) if shared else None
+    return overlap_error(shared, default_only=cover.default_only) if shared else None
 
 
 class CountService(Service):
