@@ -51,6 +51,8 @@ class CountScopeRef(NamedTuple):
 
     id: str
     scoped: bool
+    # Its locations are all in its site: the site's levels are the ones to look at.
+    site_id: str
 
 
 class TaskRow(NamedTuple):
@@ -111,9 +113,11 @@ def _line_of_level(count_id: str) -> ColumnElement[bool]:
 
 
 def _expected_levels(stmt: Select[Any], count: CountScopeRef) -> Select[Any]:
-    """stmt over StockLevel, cut to the levels a count expects: of active products, and of
-    its scope's products when it is scoped."""
-    stmt = stmt.join(Product, and_(Product.id == StockLevel.product_id, Product.active.is_(True)))
+    """stmt over StockLevel, cut to the levels a count expects: of its site, of active
+    products, and of its scope's products when it is scoped."""
+    stmt = stmt.join(
+        Product, and_(Product.id == StockLevel.product_id, Product.active.is_(True))
+    ).where(StockLevel.site_id == count.site_id)
     if count.scoped:
         stmt = stmt.join(
             CountScopeProduct,

@@ -87,7 +87,7 @@ class CountProgressView:
 
 
 def _scope(count: InventoryCount) -> CountScopeRef:
-    return CountScopeRef(count.id, count.scoped)
+    return CountScopeRef(count.id, count.scoped, count.site_id)
 
 
 def _task_views(uow: UnitOfWork, rows: Sequence[TaskRow]) -> list[CountTaskView]:
