@@ -17,15 +17,19 @@ from inventory_client.cli.context import (
 )
 from inventory_client.cli.render import Column, day, when
 
-LOCATION_HELP = "A LOCATION is a location's code in the count's site, or id:<location id>."
+LOCATION_HELP = (
+    "A LOCATION is a location's code in the count's site (A-01), or SITE:CODE, or SITE: for "
+    "the site's default location."
+)
 
 
 def count_location(ref: str) -> site_pb2.LocationSelector:
-    """A location of a count as typed on a command line (LOCATION_HELP)."""
-    kind, colon, value = ref.partition(":")
-    if colon and kind == "id":
-        return site_pb2.LocationSelector(id=value)
-    return site_pb2.LocationSelector(code=ref)
+    """A location of a count as typed on a command line (LOCATION_HELP). Codes hold no ':', so
+    the first one splits the site from the location."""
+    site, colon, code = ref.partition(":")
+    if not colon:
+        return site_pb2.LocationSelector(code=ref)
+    return site_pb2.LocationSelector(site_code=site, code=code)
 
 
 location_option = click.option(
