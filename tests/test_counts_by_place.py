@@ -13,6 +13,7 @@ import pytest
 
 from inventory.v1 import inventory_count_pb2 as pb
 from inventory.v1 import site_pb2
+from inventory_service.domain.identity import Role
 from tests.helpers import (
     ANNUAL,
     CYCLE,
@@ -37,6 +38,7 @@ from tests.helpers import (
     precondition_violations,
     roundtrip,
     scan,
+    token,
 )
 from tests.place_support import LocationPlace, Places, SitePlace, places
 
@@ -464,3 +466,22 @@ def test_lists_and_the_summary_by_site(api: Clients, places: Places, warehouse: 
         metadata=STAFF,
     )
     assert error_info(unknown).reason == "SITE_NOT_FOUND"
+
+
+def test_a_replayed_start_shows_a_token_of_another_site_nothing(
+    api: Clients, warehouse: Warehouse
+) -> None:
+    """A request_id names what its first call made: replayed from a token that may not use
+    that count's site, it is refused, not answered with the count."""
+    store = start_at(api, "Store", site="STORE-12", request_id="start-1")
+    main_only = [("authorization", f"Bearer {token(Role.MANAGER, 'mo', sites=['MAIN'])}")]
+    error = start_error(
+        api,
+        grpc.StatusCode.PERMISSION_DENIED,
+        "Main",
+        site="MAIN",
+        request_id="start-1",
+        metadata=main_only,
+    )
+    assert error_info(error).reason == "SITE_NOT_ALLOWED"
+    assert store.id not in error.details()

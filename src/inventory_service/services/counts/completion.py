@@ -31,11 +31,11 @@ from inventory_service.domain.recount_rules import check_force_reason, forced_co
 from inventory_service.services.adjustments.adjustment_views import adjustment_view
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import StockLevelView
+from inventory_service.services.counts.count_access import allowed_count_view
 from inventory_service.services.counts.count_views import (
     CompletionView,
     MovedLineView,
     line_views,
-    load_count,
     require_count_id,
 )
 from inventory_service.services.counts.expired_lines import expired_lines
@@ -76,7 +76,7 @@ class CountCompletion(Service):
             outcome = first_run[0] if first_run else CompletionOutcome([], [])
             lines = line_views(uow, [item for item, _ in outcome.moved])
             return CompletionView(
-                count=load_count(uow, completed_id),
+                count=allowed_count_view(uow, caller, completed_id),
                 adjustments=[adjustment_view(a) for a in uow.counts.adjustments_of(completed_id)],
                 moved=[
                     MovedLineView(line, current)

@@ -12,6 +12,7 @@ from inventory_service.domain.count_entries import count_not_found
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.places import SiteKey, SiteRef
 from inventory_service.domain.site_access import ensure_site_allowed
+from inventory_service.services.counts.count_views import CountView, count_views
 from inventory_service.services.places import find_site, site_code_of
 
 
@@ -27,6 +28,12 @@ def allowed_count(uow: UnitOfWork, caller: Caller, count_id: str) -> InventoryCo
         raise count_not_found(count_id)
     ensure_count_allowed(uow, caller, count)
     return count
+
+
+def allowed_count_view(uow: UnitOfWork, caller: Caller, count_id: str) -> CountView:
+    """The count's read model, as allowed_count allows it (also what a replayed request_id
+    answers: a token of another site learns nothing by replaying one)."""
+    return count_views(uow, [allowed_count(uow, caller, count_id)])[0]
 
 
 def allowed_site(uow: UnitOfWork, caller: Caller, key: SiteKey) -> SiteRef:

@@ -27,6 +27,7 @@ from inventory_service.domain.places import SiteKey
 from inventory_service.services.base import Service
 from inventory_service.services.counts.count_access import (
     allowed_count,
+    allowed_count_view,
     ensure_count_allowed,
     visible_sites,
 )
@@ -137,7 +138,12 @@ class CountService(Service):
 
         try:
             return run_once(
-                self.uow_factory, "StartInventoryCount", request_id, caller, perform, load_count
+                self.uow_factory,
+                "StartInventoryCount",
+                request_id,
+                caller,
+                perform,
+                lambda uow, count_id: allowed_count_view(uow, caller, count_id),
             )
         except FailedPrecondition as error:
             if error.reason != "COUNT_IN_PROGRESS" or error.violations or not covers:
@@ -152,7 +158,7 @@ class CountService(Service):
     def get(self, caller: Caller, count_id: str) -> CountView:
         require_count_id(count_id)
         with self.uow_factory(read_only=True) as uow:
-            return count_views(uow, [allowed_count(uow, caller, count_id)])[0]
+            return allowed_count_view(uow, caller, count_id)
 
     def list(
         self,
