@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
     union,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -112,21 +113,27 @@ def _line_of_level(count_id: str) -> ColumnElement[bool]:
     )
 
 
-def _expected_levels(stmt: Select[Any], count: CountScopeRef) -> Select[Any]:
-    """stmt over StockLevel, cut to the levels a count expects: of its site, of active
-    products, and of its scope's products when it is scoped."""
-    stmt = stmt.join(
-        Product, and_(Product.id == StockLevel.product_id, Product.active.is_(True))
-    ).where(StockLevel.site_id == count.site_id)
+def _expected(count: CountScopeRef, *, whole_site: bool) -> list[ColumnElement[bool]]:
+    """Conditions on StockLevel for the levels a count expects: of active products (an
+    anti-join on the few inactive ones, cheaper than joining every product), of its scope's
+    products when it is scoped; whole_site: of its site (when the count's locations are not
+    named one by one, the site's index narrows the scan)."""
+    inactive = (
+        select(Product.id)
+        .where(Product.id == StockLevel.product_id, Product.active.is_(False))
+        .correlate(StockLevel)  # only: the levels' list joins products for their SKUs
+    )
+    conditions = [~inactive.exists()]
+    if whole_site:
+        conditions.append(StockLevel.site_id == count.site_id)
     if count.scoped:
-        stmt = stmt.join(
-            CountScopeProduct,
-            and_(
+        conditions.append(
+            exists().where(
                 CountScopeProduct.inventory_count_id == count.id,
                 CountScopeProduct.product_id == StockLevel.product_id,
-            ),
+            )
         )
-    return stmt
+    return conditions
 
 
 def _covered(count_id: str, zone: str | None = None) -> Select[Any]:
@@ -310,34 +317,43 @@ class CountTaskRepository:
         locations (a location without levels: zeros)."""
         found = {location_id: LocationFigures() for location_id in location_ids}
         for chunk in chunks(sorted(set(location_ids))):
-            stmt = self._per_location(count, StockLevel.location_id.in_(chunk))
+            where = [StockLevel.location_id.in_(chunk), *_expected(count, whole_site=False)]
+            stmt = self._per_location(count, where)
             for location_id, expected, counted in self.session.execute(stmt):
                 found[location_id] = LocationFigures(int(expected), int(counted))
         return found
 
-    def _per_location(self, count: CountScopeRef, where: ColumnElement[bool]) -> Select[Any]:
+    def _per_location(self, count: CountScopeRef, where: list[ColumnElement[bool]]) -> Select[Any]:
         figures: list[Any] = [
             StockLevel.location_id,
             func.count().label("expected"),
             func.count(CountItem.id).label("counted"),
         ]
         stmt = select(*figures).select_from(StockLevel)
-        stmt = _expected_levels(stmt, count).outerjoin(CountItem, _line_of_level(count.id))
-        return stmt.where(where).group_by(StockLevel.location_id)
+        stmt = stmt.outerjoin(CountItem, _line_of_level(count.id))
+        return stmt.where(*where).group_by(StockLevel.location_id)
 
     def totals(self, count: CountScopeRef, *, zone: str | None) -> ProgressTotals:
         """Levels expected and counted over the count's locations (of the zone), how many
-        locations, and how many have every expected level counted."""
+        locations, and how many have every expected level counted.
+
+        On PostgreSQL, in a savepoint without nested loops: joining a hundred thousand levels to
+        their lines one index probe each took twice as long as hashing the count's lines, and
+        the planner judged the two alike."""
         covered = _covered(count.id, zone)
-        per_location = self._per_location(count, StockLevel.location_id.in_(covered)).subquery()
+        where = [StockLevel.location_id.in_(covered), *_expected(count, whole_site=True)]
+        per_location = self._per_location(count, where).subquery()
         short = case((per_location.c.counted < per_location.c.expected, 1), else_=0)
-        expected, counted, not_done = self.session.execute(
-            select(
-                func.sum(per_location.c.expected),
-                func.sum(per_location.c.counted),
-                func.sum(short),
-            )
-        ).one()
+        stmt = select(
+            func.sum(per_location.c.expected),
+            func.sum(per_location.c.counted),
+            func.sum(short),
+        )
+        with self.session.begin_nested() as savepoint:
+            if self.session.get_bind().dialect.name == "postgresql":
+                self.session.execute(text("SET LOCAL enable_nestloop = off"))
+            expected, counted, not_done = self.session.execute(stmt).one()
+            savepoint.rollback()  # and the setting with it
         locations = self.session.scalar(select(func.count()).select_from(covered.subquery()))
         location_count = int(locations or 0)
         return ProgressTotals(
@@ -424,15 +440,20 @@ class CountTaskRepository:
         ]
         stmt = select(*columns).select_from(StockLevel)
         stmt = (
-            _expected_levels(stmt, count)
+            stmt.join(Product, Product.id == StockLevel.product_id)
             .join(Location, Location.id == StockLevel.location_id)
             .outerjoin(Batch, Batch.id == StockLevel.batch_id)
             .where(~exists().where(_line_of_level(count.id)))
         )
         if location_ids is None:
-            stmt = stmt.where(StockLevel.location_id.in_(_covered(count.id)))
+            stmt = stmt.where(
+                StockLevel.location_id.in_(_covered(count.id)), *_expected(count, whole_site=True)
+            )
         else:
-            stmt = stmt.where(StockLevel.location_id.in_(sorted(set(location_ids))))
+            stmt = stmt.where(
+                StockLevel.location_id.in_(sorted(set(location_ids))),
+                *_expected(count, whole_site=False),
+            )
         order: list[Any] = [Location.code, StockLevel.location_id, Product.sku, lot, StockLevel.id]
         found: Page[Any] = keyset_page(
             self.session,
