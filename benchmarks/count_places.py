@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from report import loadavg
 from sqlalchemy import Engine, event
 
 from inventory_service.bootstrap import build_services, open_database
@@ -272,11 +273,6 @@ def explain(engine: Engine, label: str, statements: list[tuple[str, Any]]) -> No
                 if re.search(r"->|^\S|Execution Time|Sort Method", line):
                     print("     " + line.rstrip())
         transaction.rollback()
-
-
-def loadavg() -> str:
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
 
 
 def main() -> int:

@@ -66,16 +66,23 @@ def check_places(places: CountPlaces, count_type: CountType | None, errors: Erro
             f"a {count_type} count covers every active location of its site; "
             "name locations or zones in a CYCLE or SPOT count",
         )
-    if len(places.locations) > MAX_SCOPE_LOCATIONS:
-        errors.add("scope_locations", f"at most {MAX_SCOPE_LOCATIONS} locations")
-    else:
-        for i, key in enumerate(places.locations):
-            problem = check_location_key(key, f"scope_locations[{i}]")
-            if problem is not None:
-                errors.extend(problem.violations)
-            elif not key.given:
-                errors.add(f"scope_locations[{i}]", "name a location by id or code")
+    check_location_keys(places.locations, "scope_locations", MAX_SCOPE_LOCATIONS, errors)
     check_zones(places.zones, "scope_zones", errors)
+
+
+def check_location_keys(
+    keys: Sequence[LocationKey], field_name: str, most: int, errors: ErrorCollector
+) -> None:
+    """Each key names one location (an id alone, or codes); at most `most` of them."""
+    if len(keys) > most:
+        errors.add(field_name, f"at most {most} locations")
+        return
+    for i, key in enumerate(keys):
+        problem = check_location_key(key, f"{field_name}[{i}]")
+        if problem is not None:
+            errors.extend(problem.violations)
+        elif not key.given:
+            errors.add(f"{field_name}[{i}]", "name a location by id or code")
 
 
 def check_zones(zones: Sequence[str], field_name: str, errors: ErrorCollector) -> None:

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from inventory_service.domain.count_places import check_zones
+from inventory_service.domain.count_places import check_location_keys, check_zones
 from inventory_service.domain.errors import (
     ErrorCollector,
     FailedPrecondition,
     InvalidArgument,
     PreconditionViolation,
 )
-from inventory_service.domain.places import LocationKey, check_location_key
+from inventory_service.domain.places import LocationKey
 
 MAX_ASSIGNEES = 50
 MAX_ASSIGNEE = 200  # a token subject, as stored with every record
@@ -56,15 +56,7 @@ def check_task_request(request: TaskRequest, *, assigning: bool) -> None:
             errors.add(f"assignees[{i}]", "a counter's user id is required")
         elif len(assignee) > MAX_ASSIGNEE:
             errors.add(f"assignees[{i}]", f"at most {MAX_ASSIGNEE} characters")
-    if len(request.locations) > MAX_TASK_LOCATIONS:
-        errors.add("locations", f"at most {MAX_TASK_LOCATIONS} locations")
-    else:
-        for i, key in enumerate(request.locations):
-            problem = check_location_key(key, f"locations[{i}]")
-            if problem is not None:
-                errors.extend(problem.violations)
-            elif not key.given:
-                errors.add(f"locations[{i}]", "name a location by id or code")
+    check_location_keys(request.locations, "locations", MAX_TASK_LOCATIONS, errors)
     check_zones(request.zones, "zones", errors)
     if assigning and not request.names_places:
         errors.add("locations", "name at least one location or zone to assign")

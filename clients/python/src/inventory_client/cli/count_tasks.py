@@ -3,6 +3,9 @@ location of a count, what is left to count there, and the progress per location.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from typing import Any, cast
+
 import click
 
 from inventory.v1 import inventory_count_pb2 as counts_pb2
@@ -74,13 +77,32 @@ PROGRESS_COLUMNS: list[Column[counts_pb2.LocationProgress]] = [
 ]
 
 
-@click.command("assign", epilog=LOCATION_HELP)
-@click.argument("count_id")
-@click.argument("assignees", nargs=-1, required=True)
-@location_option
-@zone_option
-@json_option
-@pass_app
+def task_command(name: str) -> Callable[[Callable[..., None]], click.Command]:
+    """assign and unassign: COUNT_ID, ASSIGNEES..., --location, --zone."""
+
+    def decorate(function: Callable[..., None]) -> click.Command:
+        command: Any = function
+        for option in (
+            pass_app,
+            json_option,
+            zone_option,
+            location_option,
+            click.argument("assignees", nargs=-1, required=True),
+            click.argument("count_id"),
+            click.command(name, epilog=LOCATION_HELP),
+        ):
+            command = option(command)
+        return cast(click.Command, command)
+
+    return decorate
+
+
+def _show_tasks(app: App, found: Sequence[counts_pb2.CountTask], title: str) -> None:
+    tasks = list(found)
+    app.output.results(tasks, lambda: app.output.table(tasks, TASK_COLUMNS, title=title))
+
+
+@task_command("assign")
 def assign(
     app: App,
     count_id: str,
@@ -96,17 +118,10 @@ def assign(
         locations=[count_location(ref) for ref in locations],
         zones=zones,
     )
-    tasks = list(app.client.assign_count_tasks(request).tasks)
-    app.output.results(tasks, lambda: app.output.table(tasks, TASK_COLUMNS, title="Tasks"))
+    _show_tasks(app, app.client.assign_count_tasks(request).tasks, "Tasks")
 
 
-@click.command("unassign", epilog=LOCATION_HELP)
-@click.argument("count_id")
-@click.argument("assignees", nargs=-1, required=True)
-@location_option
-@zone_option
-@json_option
-@pass_app
+@task_command("unassign")
 def unassign(
     app: App,
     count_id: str,
@@ -122,8 +137,7 @@ def unassign(
         locations=[count_location(ref) for ref in locations],
         zones=zones,
     )
-    tasks = list(app.client.unassign_count_tasks(request).tasks)
-    app.output.results(tasks, lambda: app.output.table(tasks, TASK_COLUMNS, title="Removed"))
+    _show_tasks(app, app.client.unassign_count_tasks(request).tasks, "Removed")
 
 
 @click.command("tasks")
@@ -189,4 +203,4 @@ def progress(app: App, count_id: str, zone: str, limit: int, all_pages: bool) ->
     app.output.result(first, show)
 
 
-COUNT_TASK_COMMANDS = [assign, unassign, tasks, left, progress]
+COUNT_TASK_COMMANDS: list[click.Command] = [assign, unassign, tasks, left, progress]
