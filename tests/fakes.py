@@ -492,21 +492,25 @@ class FakeCountEntries(_Repository):
         return FakeCounts(self.db).location_labels(location_ids)
 
     def locations(
-        self, ids: Sequence[str], codes: Sequence[tuple[str, str]], default_of: Sequence[str]
-    ) -> list[LocationRow]:
-        return [
+        self,
+        ids: Sequence[str],
+        codes: Sequence[tuple[str, str]],
+        default_of: Sequence[str],
+        count_ids: Iterable[str],
+    ) -> tuple[list[LocationRow], set[tuple[str, str]]]:
+        found = [
             location_row(loc)
             for loc in self.db.table(Location).values()
             if loc.id in ids
             or (loc.site_id, loc.code) in codes
             or (loc.is_default and loc.site_id in default_of)
         ]
+        counts = set(count_ids)
+        covering = {(c, loc) for c, loc in self.db.table(CountLocation) if c in counts}
+        return found, {(c, loc) for c, loc in covering if loc in {f.id for f in found}}
 
     def site_ids(self, codes: Sequence[str]) -> dict[str, str]:
         return {s.code: s.id for s in self.db.table(Site).values() if s.code in codes}
-
-    def covered(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-        return set(pairs) & set(self.db.table(CountLocation))
 
     def first_counters(self, lines: Sequence[CountLine]) -> dict[str, frozenset[str]]:
         entries = self.db.table(StoredCountEntry).values()

@@ -11,6 +11,7 @@ from typing import Any, cast
 import psycopg
 from sqlalchemy import (
     ColumnElement,
+    and_,
     any_,
     bindparam,
     case,
@@ -274,9 +275,14 @@ class CountEntryRepository:
         return {row[0]: LocationRow(*row[1:]) for row in self.session.execute(stmt)}
 
     def locations(
-        self, ids: Sequence[str], codes: Sequence[tuple[str, str]], default_of: Sequence[str]
-    ) -> list[LocationRow]:
-        """Locations by id, by (site id, code), or the default location of sites (by id)."""
+        self,
+        ids: Sequence[str],
+        codes: Sequence[tuple[str, str]],
+        default_of: Sequence[str],
+        count_ids: Iterable[str],
+    ) -> tuple[list[LocationRow], set[tuple[str, str]]]:
+        """Locations by id, by (site id, code), or the default location of sites (by id); and,
+        in the same read, which of count_ids cover which of them ((count, location) pairs)."""
         conditions = []
         if ids:
             conditions.append(self._in(Location.id, ids))
@@ -285,9 +291,24 @@ class CountEntryRepository:
         if default_of:
             conditions.append(self._in(Location.site_id, default_of) & Location.is_default)
         if not conditions:
-            return []
-        stmt = select(*LOCATION_COLUMNS).where(or_(*conditions))
-        return [LocationRow(*row) for row in self.session.execute(stmt)]
+            return [], set()
+        covering = and_(
+            CountLocation.location_id == Location.id,
+            self._in(CountLocation.inventory_count_id, count_ids),
+        )
+        stmt = (
+            select(*LOCATION_COLUMNS, CountLocation.inventory_count_id)
+            .outerjoin(CountLocation, covering)
+            .where(or_(*conditions))
+        )
+        found: dict[str, LocationRow] = {}
+        covered: set[tuple[str, str]] = set()
+        for row in self.session.execute(stmt):
+            location = LocationRow(*row[:-1])
+            found[location.id] = location
+            if row[-1] is not None:
+                covered.add((row[-1], location.id))
+        return list(found.values()), covered
 
     def location_labels(self, location_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
         return location_labels(self.session, location_ids)
@@ -298,17 +319,6 @@ class CountEntryRepository:
             return {}
         stmt = select(Site.code, Site.id).where(self._in(Site.code, codes))
         return {code: site_id for code, site_id in self.session.execute(stmt)}
-
-    def covered(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Of the (count, location) pairs, those where the count covers the location."""
-        wanted = set(pairs)
-        if not wanted:
-            return set()
-        stmt = select(CountLocation.inventory_count_id, CountLocation.location_id).where(
-            self._in(CountLocation.inventory_count_id, {c for c, _ in wanted}),
-            self._in(CountLocation.location_id, {loc for _, loc in wanted}),
-        )
-        return {(c, loc) for c, loc in self.session.execute(stmt)} & wanted
 
     # -- persist --------------------------------------------------------------------------
 

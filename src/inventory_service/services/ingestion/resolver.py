@@ -148,18 +148,15 @@ class _Places:
             for key, _ in keys
             if key.site_code and not key.code and not key.id and key.site_code in self.site_ids
         ]
-        found = repo.locations(ids, codes, defaults) if ids or codes or defaults else []
+        found: list[LocationRow] = []
+        # (count, location): the counts of the batch that cover the locations found.
+        self.covered: set[tuple[str, str]] = set()
+        if ids or codes or defaults:
+            named_by = {count.id for key, count in keys if count is not None and key.given}
+            found, self.covered = repo.locations(ids, codes, defaults, named_by)
         self.by_id: dict[str, LocationRow] = {ref.id: ref for ref in found}
         self.by_code = {(ref.site_id, ref.code): ref for ref in found}
         self.default_of = {ref.site_id: ref for ref in found if ref.is_default}
-        pairs = {
-            (count.id, ref.id)
-            for key, count in keys
-            if count is not None and key.given
-            for ref in [self._lookup(key, count)]
-            if ref is not None
-        }
-        self.covered = repo.covered(pairs) if pairs else set()
 
     def _site_of(self, key: LocationKey, count: CountState | None) -> str:
         if key.site_code:
