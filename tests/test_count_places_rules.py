@@ -54,7 +54,7 @@ def test_what_a_start_may_not_name() -> None:
     found = violations(
         CountPlaces(
             locations=(A01, LocationKey(), LocationKey(id="x", code="A-01")),
-            zones=("Aisle A", " ", "z" * 101),
+            zones=("Aisle A", " ", "z" * 101, "two\nlines"),
         ),
         CountType.CYCLE,
     )
@@ -63,6 +63,7 @@ def test_what_a_start_may_not_name() -> None:
         "scope_locations[2]",
         "scope_zones[1]",
         "scope_zones[2]",
+        "scope_zones[3]",
     }
     too_many = CountPlaces(locations=(A01,) * (MAX_SCOPE_LOCATIONS + 1))
     assert violations(too_many, CountType.CYCLE) == {

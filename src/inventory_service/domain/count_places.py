@@ -92,6 +92,8 @@ def check_zones(zones: Sequence[str], field_name: str, errors: ErrorCollector) -
     for i, zone in enumerate(zones):
         if not zone.strip():
             errors.add(f"{field_name}[{i}]", "a zone is a non-empty label")
+        elif "\n" in zone:  # a count keeps its zones one to a line
+            errors.add(f"{field_name}[{i}]", "a zone is one line")
         elif len(zone) > MAX_ZONE:
             errors.add(f"{field_name}[{i}]", f"at most {MAX_ZONE} characters")
 
