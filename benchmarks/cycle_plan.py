@@ -44,20 +44,26 @@ SELECT md5('p' || i)::uuid::text, 'SKU-' || lpad(i::text, 6, '0'), NULL, 'Produc
        now() - interval '730 days'
 FROM generate_series(1, %(products)s) AS i
 """
-LEVELS_SQL = """
-INSERT INTO stock_levels (id, product_id, batch_id, quantity)
-SELECT md5('l' || i)::uuid::text, md5('p' || i)::uuid::text, NULL, 100000000
+# Every level and ledger row at the default place (MAIN/DEFAULT): the site's plan.
+DEFAULT_PLACE = """
+(SELECT l.id FROM locations l JOIN sites s ON s.id = l.site_id
+ WHERE s.is_default AND l.is_default),
+(SELECT id FROM sites WHERE is_default)
+"""
+LEVELS_SQL = f"""
+INSERT INTO stock_levels (id, product_id, batch_id, quantity, location_id, site_id)
+SELECT md5('l' || i)::uuid::text, md5('p' || i)::uuid::text, NULL, 100000000, {DEFAULT_PLACE}
 FROM generate_series(1, %(products)s) AS i
 """
 # Ledger: two years of rows; a skewed product choice (random()^3: a few products take most of
 # the sales) so the classes come out as a real site's do. 7 in 10 rows are sales, 2 receipts,
 # 1 an adjustment.
-LEDGER_SQL = """
+LEDGER_SQL = f"""
 INSERT INTO stock_ledger (stock_level_id, product_id, batch_id, quantity_delta, quantity_before,
-    quantity_after, source, reason, source_reference, actor, created_at)
+    quantity_after, source, reason, source_reference, actor, created_at, location_id, site_id)
 SELECT md5('l' || p)::uuid::text, md5('p' || p)::uuid::text, NULL, d, 100000000,
        100000000 + d, s, '', '', 'bench', now() - mod(i, 730) * interval '1 day'
-           - mod(i, 86400) * interval '1 second'
+           - mod(i, 86400) * interval '1 second', {DEFAULT_PLACE}
 FROM (
     SELECT i, 1 + floor(%(products)s * power(random(), 3))::int AS p,
            CASE WHEN mod(i, 10) < 7 THEN 'MOVEMENT' WHEN mod(i, 10) < 9 THEN 'MOVEMENT'
@@ -76,10 +82,14 @@ def add_history(
     conn: psycopg.Connection[Any], classes: dict[str, AbcClass], plan: CyclePlan
 ) -> int:
     now = datetime.now(UTC)
+    location_id, site_id = conn.execute(
+        "SELECT l.id, l.site_id FROM locations l JOIN sites s ON s.id = l.site_id "
+        "WHERE s.is_default AND l.is_default"
+    ).fetchone() or ("", "")
     with conn.cursor().copy(
         "COPY inventory_counts (id, name, type, notes, blind, status, started_at, started_by,"
         " completed_at, completed_by, close_notes, recount_significant, scoped,"
-        " forced_completion_reason) FROM STDIN"
+        " forced_completion_reason, site_id) FROM STDIN"
     ) as copy:
         for day in range(HISTORY_DAYS):
             at = now - timedelta(days=day, hours=1)
@@ -99,13 +109,15 @@ def add_history(
                     False,
                     False,
                     "",
+                    site_id,
                 )
             )
     lines = 0
     with conn.cursor().copy(
         "COPY count_items (id, inventory_count_id, product_id, batch_id, system_quantity,"
         " counted_quantity, variance, unit_cost, variance_value, significant, reason, notes,"
-        " location, counted_by, counted_at, first_counted_at, status, recount_reason) FROM STDIN"
+        " location, counted_by, counted_at, first_counted_at, status, recount_reason,"
+        " location_id, site_id) FROM STDIN"
     ) as copy:
         for product_id, abc in classes.items():
             digest = int(hashlib.md5(product_id.encode()).hexdigest()[:8], 16)
@@ -133,6 +145,8 @@ def add_history(
                     at,
                     "COUNTED",
                     "",
+                    location_id,
+                    site_id,
                 )
             )
             lines += 1
@@ -234,7 +248,9 @@ def main() -> int:
             ),
             "due": timed(
                 "due list, first page (50, most overdue)",
-                lambda: services.plans.due(PageRequest(50), abc_class=None, include_not_due=False),
+                lambda: services.plans.due(
+                    MANAGER, PageRequest(50), abc_class=None, include_not_due=False
+                ),
             ),
             "start": timed(
                 "scoped start (scope_due_products), then cancel",
@@ -249,10 +265,12 @@ def main() -> int:
                 lambda: services.reports.summary(MANAGER, started_from=None, started_to=None),
             ),
         }
+        with uow_factory(read_only=True) as uow:
+            site = uow.sites.default_ref()  # the plan the services run: the default site's
         with engine.connect() as conn:
-            classes = classes_query(plan)
+            classes = classes_query(plan, site)
             explain(conn, "ABC classes", select(classes.c.product_id, classes.c.abc_class))
-            q = plan_query(plan)
+            q = plan_query(plan, site)
             due = select(q).where(q.c.due_seconds <= int(now.timestamp()))
             explain(
                 conn,
@@ -289,7 +307,7 @@ def _scoped_start(services: Any, abc: AbcClass | None) -> None:
 
 
 def _due_now(services: Any) -> int:
-    due = services.plans.due(PageRequest(10**6), abc_class=None, include_not_due=False)
+    due = services.plans.due(MANAGER, PageRequest(10**6), abc_class=None, include_not_due=False)
     return len(due.items)
 
 

@@ -96,7 +96,7 @@ def run(url: str, lines: int, per_line: int, repeats: int, without_index: bool) 
     recount_sku = skus[0]
     [line_id] = [
         v.line.id
-        for v in services.counts.list_lines(count_id, PageRequest(size=lines)).items
+        for v in services.counts.list_lines(ADMIN, count_id, PageRequest(size=lines)).items
         if v.sku == recount_sku
     ]
     services.recounts.request(ADMIN, count_id, [line_id])
@@ -108,7 +108,8 @@ def run(url: str, lines: int, per_line: int, repeats: int, without_index: bool) 
             lambda: services.recorder.record([entry(count_id, recount_sku, CAROL)]), repeats
         ),
         "(3) history, first page": timed(
-            lambda: services.recounts.history(count_id, line_id, PageRequest(size=50)), repeats
+            lambda: services.recounts.history(ADMIN, count_id, line_id, PageRequest(size=50)),
+            repeats,
         ),
     }
     for name, (median, p95) in figures.items():

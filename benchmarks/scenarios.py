@@ -1,5 +1,9 @@
 """The scenarios the benchmark measures: the transport baseline, StreamCountItems and
-AddCountItem against a real server, the database's COPY limit, a long stream and idle streams."""
+AddCountItem against a real server, the database's COPY limit, a long stream and idle streams.
+
+Each scanner (and each unary caller) counts its own aisle of the catalog in a location of its
+own (AISLE-01, AISLE-02, ...; every entry names its location), in one count covering them all:
+a count of a site with many locations, as issue 18 made them."""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from google.type import money_pb2
 from processes import RssSampler, ServerProcess, echo_server, inventory_server
 from report import Figure, Report, mb
 
-from inventory.v1 import catalog_pb2, catalog_pb2_grpc
+from inventory.v1 import catalog_pb2, catalog_pb2_grpc, site_pb2
 from inventory.v1 import inventory_count_pb2 as counts_pb2
 from inventory.v1 import inventory_count_pb2_grpc as counts_grpc
 from inventory_client.connection import Endpoint
@@ -55,13 +59,24 @@ def aisles(product_ids: Sequence[str], scanners: int) -> list[list[str]]:
     return [list(product_ids[i::scanners]) for i in range(scanners)]
 
 
+def aisle_location(i: int) -> str:
+    """The code of the location the i-th scanner or caller counts in."""
+    return f"AISLE-{i + 1:02d}"
+
+
 def entries_for(
-    count_id: str, product_ids: Sequence[str], n: int, rng: random.Random
+    count_id: str, product_ids: Sequence[str], n: int, rng: random.Random, location: str
 ) -> Iterator[counts_pb2.CountEntry]:
     selectors = [catalog_pb2.ProductSelector(id=p) for p in product_ids]
     prefix = uuid.uuid4().hex[:16]  # unique per plan; a counter makes each entry_id unique
     for i in range(n):
-        item = entry(count_id, rng.choice(selectors), rng.randint(1, 5), counts_pb2.COUNT_MODE_ADD)
+        item = entry(
+            count_id,
+            rng.choice(selectors),
+            rng.randint(1, 5),
+            counts_pb2.COUNT_MODE_ADD,
+            stock_location=location,
+        )
         item.entry_id = f"{prefix}-{i}"
         yield item
 
@@ -72,8 +87,8 @@ def plans(
     rng = random.Random(seed)
     per_stream = max(1, total // streams)
     return [
-        list(entries_for(count_id, aisle, per_stream, rng))
-        for aisle in aisles(product_ids, streams)
+        list(entries_for(count_id, aisle, per_stream, rng, aisle_location(i)))
+        for i, aisle in enumerate(aisles(product_ids, streams))
     ]
 
 
@@ -119,6 +134,7 @@ async def unary_run(
                     product=catalog_pb2.ProductSelector(id=rng.choice(aisle)),
                     counted_quantity=rng.randint(1, 5),
                     mode=counts_pb2.COUNT_MODE_ADD,
+                    stock_location=site_pb2.LocationSelector(code=aisle_location(seed)),
                 )
                 started = time.perf_counter()
                 await stub.AddCountItem(request, metadata=metadata, timeout=30)
@@ -179,6 +195,21 @@ async def seed_catalog(
             )
             ids.extend(r.product.id for r in replies)
         return ids
+
+
+def add_aisle_locations(database: str, schema: str, n: int) -> None:
+    """Locations AISLE-01 .. AISLE-n in the default site, written straight into the bench's
+    schema (what SiteService.CreateLocation writes)."""
+    with psycopg.connect(database, autocommit=True) as conn:
+        conn.execute(f'SET search_path TO "{schema}"')
+        conn.execute(
+            "INSERT INTO locations (id, site_id, code, name, zone, active, is_default, "
+            "created_at, updated_at) "
+            "SELECT gen_random_uuid()::text, s.id, 'AISLE-' || lpad(i::text, 2, '0'), "
+            "'Aisle ' || i, 'Aisles', true, false, now(), now() "
+            "FROM sites s, generate_series(1, %s) AS i WHERE s.is_default",
+            (n,),
+        )
 
 
 async def start_count(endpoint: Endpoint) -> str:
@@ -280,6 +311,7 @@ async def measure_service(
         staff = Endpoint(address, mint_token(secret, sub="bench-scanner", role=Role.STAFF))
         rng = random.Random(7)
         products = await seed_catalog(admin, sizes.products, rng)
+        add_aisle_locations(database, schema, max(sizes.streams, sizes.callers))
         count_id = await start_count(manager)
 
         print("(3)/(4) StreamCountItems (PostgreSQL, ack after commit)")
@@ -310,7 +342,7 @@ async def measure_service(
         with RssSampler(server) as sampler:
             soak = await run_scanners(
                 staff,
-                [entries_for(count_id, products, sizes.soak_entries, rng)],
+                [entries_for(count_id, products, sizes.soak_entries, rng, aisle_location(0))],
                 entries_per_message=sizes.per_message,
                 device_prefix="soak",
             )
@@ -359,7 +391,8 @@ async def idle_streams(
     try:
         for session in sessions:
             session.start()
-        for session, item in zip(sessions, entries_for(count_id, products, n, rng), strict=False):
+        entries = entries_for(count_id, products, n, rng, aisle_location(0))
+        for session, item in zip(sessions, entries, strict=False):
             await session.put(item)
         await asyncio.gather(*(s.drain() for s in sessions))
         await asyncio.sleep(1.0)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from inventory_service.db.constraints import ENTRY_STORED_MEANWHILE
 from inventory_service.db.count_entry_repository import entry_row
+from inventory_service.db.count_repository import LocationRow
 from inventory_service.db.models import (
     Base,
     Batch,
@@ -391,6 +392,41 @@ class FakeCounts(_Repository):
         rows = self.db.table(CountLocation).values()
         return {r.location_id for r in rows if r.inventory_count_id == count_id}
 
+    def site_locations(
+        self, site_id: str, *, zones: Sequence[str] | None = None
+    ) -> list[LocationRow]:
+        return sorted(
+            (
+                location_row(loc)
+                for loc in self.db.table(Location).values()
+                if loc.site_id == site_id and loc.active and (zones is None or loc.zone in zones)
+            ),
+            key=lambda row: row.code,
+        )
+
+    def locations_by_ids(self, location_ids: Sequence[str]) -> list[LocationRow]:
+        rows = self.db.table(Location)
+        return [location_row(rows[i]) for i in set(location_ids) if i in rows]
+
+    def locations_by_codes(self, site_id: str, codes: Sequence[str]) -> list[LocationRow]:
+        rows = self.db.table(Location).values()
+        return [location_row(r) for r in rows if r.site_id == site_id and r.code in codes]
+
+    def default_location(self, site_id: str) -> LocationRow | None:
+        rows = self.db.table(Location).values()
+        return next((location_row(r) for r in rows if r.site_id == site_id and r.is_default), None)
+
+    def location_counts(self, count_ids: Sequence[str]) -> dict[str, int]:
+        return {c: n for c in count_ids if (n := len(self.covers(c)))}
+
+    def site_codes(self, site_ids: Sequence[str]) -> dict[str, str]:
+        sites = self.db.table(Site)
+        return {i: sites[i].code for i in site_ids if i in sites}
+
+    def location_labels(self, location_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        rows = self.db.table(Location)
+        return {i: (rows[i].code, rows[i].zone) for i in location_ids if i in rows}
+
     def lines(self, count_id: str) -> list[CountItem]:
         items = self.db.table(CountItem).values()
         mine = [i for i in items if i.inventory_count_id == count_id]
@@ -446,6 +482,9 @@ class FakeCyclePlans(_Repository):
     def existing_products(self, product_ids: Sequence[str]) -> set[str]:
         return set(product_ids) & set(self.db.table(Product))
 
+    def scope_due_products(self, *args: Any, **kwargs: Any) -> int:
+        raise NotImplementedError("the ABC classes are SQL only: tests/test_cycle_plans.py")
+
     def add_scope(self, count_id: str, product_ids: Sequence[str]) -> None:
         for product_id in product_ids:
             row = CountScopeProduct(inventory_count_id=count_id, product_id=product_id)
@@ -484,6 +523,7 @@ class FakeCountEntries(_Repository):
                 counts[c].recount_significant,
                 counts[c].scoped,
                 counts[c].site_id,
+                self.db.table(Site)[counts[c].site_id].code,
             )
             for c in count_ids
             if c in counts
@@ -524,27 +564,35 @@ class FakeCountEntries(_Repository):
             in wanted
         }
 
-    def sole_locations(self, count_ids: Iterable[str]) -> dict[str, str]:
+    def sole_locations(self, count_ids: Iterable[str]) -> dict[str, LocationRow]:
         counts = FakeCounts(self.db)
         found = {c: counts.covers(c) for c in count_ids}
-        return {c: next(iter(ids)) for c, ids in found.items() if len(ids) == 1}
+        rows = self.db.table(Location)
+        return {c: location_row(rows[next(iter(ids))]) for c, ids in found.items() if len(ids) == 1}
+
+    def location_labels(self, location_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        return FakeCounts(self.db).location_labels(location_ids)
 
     def locations(
-        self, ids: Sequence[str], codes: Sequence[tuple[str, str]], default_of: Sequence[str]
-    ) -> list[LocationRef]:
-        return [
-            LocationRef(loc.id, loc.site_id, loc.code, loc.is_default, loc.active)
+        self,
+        ids: Sequence[str],
+        codes: Sequence[tuple[str, str]],
+        default_of: Sequence[str],
+        count_ids: Iterable[str],
+    ) -> tuple[list[LocationRow], set[tuple[str, str]]]:
+        found = [
+            location_row(loc)
             for loc in self.db.table(Location).values()
             if loc.id in ids
             or (loc.site_id, loc.code) in codes
             or (loc.is_default and loc.site_id in default_of)
         ]
+        counts = set(count_ids)
+        covering = {(c, loc) for c, loc in self.db.table(CountLocation) if c in counts}
+        return found, {(c, loc) for c, loc in covering if loc in {f.id for f in found}}
 
     def site_ids(self, codes: Sequence[str]) -> dict[str, str]:
         return {s.code: s.id for s in self.db.table(Site).values() if s.code in codes}
-
-    def covered(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-        return set(pairs) & set(self.db.table(CountLocation))
 
     def first_counters(self, lines: Sequence[CountLine]) -> dict[str, frozenset[str]]:
         entries = self.db.table(StoredCountEntry).values()
@@ -744,6 +792,17 @@ def seed_product(
     )
     db.table(StockLevel)[level.id] = level
     return product
+
+
+def location_row(location: Location) -> LocationRow:
+    return LocationRow(
+        location.id,
+        location.site_id,
+        location.code,
+        location.zone,
+        location.active,
+        location.is_default,
+    )
 
 
 def _placed(db: FakeDatabase) -> dict[str, str]:

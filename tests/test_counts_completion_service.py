@@ -147,7 +147,7 @@ def test_a_correction_that_cannot_apply_fails_the_whole_completion(
     assert raised.value.reason == "INSUFFICIENT_STOCK"
     assert level(fake_db, soap.id) == 10  # its correction was rolled back with the rest
     assert fake_db.table(LedgerEntry) == {}
-    assert fake_services.counts.get(count_id).status is CountStatus.IN_PROGRESS
+    assert fake_services.counts.get(MIA, count_id).status is CountStatus.IN_PROGRESS
 
 
 def test_a_completed_count_takes_no_more_entries_and_cannot_complete_again(

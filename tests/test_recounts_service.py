@@ -104,7 +104,7 @@ def test_a_request_marks_the_lines_and_completion_then_waits_for_them(
 
     [view] = fake_services.recounts.request(MIA, count_id, [item.id], reason="looks off")
     assert (view.line.status, view.line.recount_requested_by) == ("RECOUNT_REQUESTED", "mia")
-    assert fake_services.counts.get(count_id).pending_recounts == 1
+    assert fake_services.counts.get(MIA, count_id).pending_recounts == 1
 
     apply = CompletionOptions(apply_adjustments=True)
     with pytest.raises(FailedPrecondition) as refused:
@@ -123,9 +123,9 @@ def test_the_history_pages_oldest_first(fake_services: ServiceLayer, fake_db: Fa
     count_id = start(fake_services, flag=False)
     for quantity in (1, 2, 3):
         fake_services.recorder.record([entry(count_id, BOB, quantity, CountMode.ADD)])
-    first = fake_services.recounts.history(count_id, line(fake_db).id, PageRequest(size=2))
+    first = fake_services.recounts.history(BOB, count_id, line(fake_db).id, PageRequest(size=2))
     rest = fake_services.recounts.history(
-        count_id, line(fake_db).id, PageRequest(size=2, after=first.next_key)
+        BOB, count_id, line(fake_db).id, PageRequest(size=2, after=first.next_key)
     )
     assert [e.counted_quantity for e in first.items + rest.items] == [1, 3, 6]
     assert rest.next_key is None

@@ -45,6 +45,7 @@ from inventory_service.services.catalog.movements import MovementService
 from inventory_service.services.catalog.products import ProductService
 from inventory_service.services.catalog.transfers import TransferService
 from inventory_service.services.counts.completion import CountCompletion
+from inventory_service.services.counts.count_tasks import CountTasks
 from inventory_service.services.counts.cycle_plans import CyclePlans
 from inventory_service.services.counts.lifecycle import CountService
 from inventory_service.services.counts.recounts import RecountService
@@ -75,6 +76,7 @@ class ServiceLayer:
     plans: CyclePlans
     sites: SiteService
     locations: LocationService
+    tasks: CountTasks
 
 
 def build_services(uow_factory: UnitOfWorkFactory, settings: Settings) -> ServiceLayer:
@@ -94,6 +96,7 @@ def build_services(uow_factory: UnitOfWorkFactory, settings: Settings) -> Servic
         plans=CyclePlans(uow_factory, settings.cycle_plan),
         sites=SiteService(uow_factory),
         locations=LocationService(uow_factory),
+        tasks=CountTasks(uow_factory),
     )
 
 
@@ -147,8 +150,7 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
             lists,
             currency,
         ),
-        # The count RPCs of issue 18 are being built: until then they answer UNIMPLEMENTED.
-        CountServicer(  # type: ignore[abstract]
+        CountServicer(
             services.counts,
             services.completion,
             services.reports,
@@ -159,6 +161,7 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
             lists,
             currency,
             recounts=services.recounts,
+            tasks=services.tasks,
         ),
         AdjustmentServicer(services.adjustments, runner, lists, currency),
         SiteServicer(services.sites, services.locations, runner, lists),

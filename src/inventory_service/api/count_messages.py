@@ -28,6 +28,11 @@ from inventory_service.domain.enums import CountMode, CountType
 from inventory_service.domain.errors import DomainError, InvalidArgument
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.recount_rules import hides_count_statistics, hides_first_figure
+from inventory_service.services.counts.count_tasks import (
+    CountProgressView,
+    CountTaskView,
+    LevelToCountView,
+)
 from inventory_service.services.counts.count_views import (
     CompletionView,
     CountLineView,
@@ -164,6 +169,10 @@ class CountMessages:
             forced_completion_reason=c.forced_completion_reason,
             scoped=c.scoped,
             scope_product_count=c.scope_product_count,
+            site_id=c.site_id,
+            site_code=c.site_code,
+            scope_zones=c.scope_zones,
+            location_count=c.location_count,
         )
         if visible_to(caller, c) and not hides_count_statistics(caller, c.pending_recounts):
             message.statistics.CopyFrom(self.statistics(c.statistics))
@@ -191,6 +200,9 @@ class CountMessages:
             status=enum_to_proto(line.status, pb.CountItemStatus, ITEM_STATUS_PREFIX),
             recount_requested_by=line.recount_requested_by or "",
             recount_reason=line.recount_reason,
+            location_id=line.location_id,
+            location_code=view.location_code,
+            zone=view.zone,
         )
         if visible_to(caller, view) and not first_figure_hidden:
             message.system_quantity = line.system_quantity
@@ -249,6 +261,66 @@ class CountMessages:
                 )
                 for c in summary.by_abc_class
             ],
+            by_site=[
+                pb.InventorySiteSummary(
+                    site_id=s.site_id, site_code=s.site_code, figures=self.figures(s.figures)
+                )
+                for s in summary.by_site
+            ],
+        )
+
+    def task(self, t: CountTaskView) -> pb.CountTask:
+        return pb.CountTask(
+            inventory_count_id=t.inventory_count_id,
+            inventory_count_name=t.inventory_count_name,
+            assignee=t.assignee,
+            location_id=t.location_id,
+            location_code=t.location_code,
+            zone=t.zone,
+            assigned_by=t.assigned_by,
+            assign_time=to_timestamp(t.assigned_at),
+            levels_expected=t.levels_expected,
+            levels_counted=t.levels_counted,
+        )
+
+    def level_to_count(self, level: LevelToCountView) -> pb.LevelToCount:
+        message = pb.LevelToCount(
+            product_id=level.product_id,
+            sku=level.sku,
+            name=level.name,
+            batch_id=level.batch_id or "",
+            lot_number=level.lot_number,
+            expiry_date=to_date(level.expiry_date),
+            location_id=level.location_id,
+            location_code=level.location_code,
+            zone=level.zone,
+        )
+        if level.system_quantity is not None:
+            message.system_quantity = level.system_quantity
+        return message
+
+    def progress(self, progress: CountProgressView, token: str) -> pb.GetCountProgressResponse:
+        totals = progress.totals
+        return pb.GetCountProgressResponse(
+            locations=[
+                pb.LocationProgress(
+                    location_id=p.location_id,
+                    location_code=p.location_code,
+                    zone=p.zone,
+                    levels_expected=p.levels_expected,
+                    levels_counted=p.levels_counted,
+                    lines=p.lines,
+                    counted_by=p.counted_by,
+                    last_count_time=to_timestamp(p.last_counted_at),
+                    assignees=p.assignees,
+                )
+                for p in progress.locations.items
+            ],
+            next_page_token=token,
+            levels_expected=totals.levels_expected,
+            levels_counted=totals.levels_counted,
+            location_count=totals.location_count,
+            locations_done=totals.locations_done,
         )
 
     def product_due(self, p: ProductDueView) -> pb.ProductDueForCount:

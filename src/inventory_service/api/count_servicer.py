@@ -21,16 +21,21 @@ from inventory_service.api.count_messages import (
     added_entry,
     as_add_count_item_error,
 )
-from inventory_service.api.page_tokens import ListPages
+from inventory_service.api.page_tokens import ListPages, scope_of
+from inventory_service.api.place_messages import location_key, site_key
 from inventory_service.api.recount_messages import entry_message
 from inventory_service.api.scanner_stream import ScannerStreams
 from inventory_service.domain.completion_rules import CompletionOptions
+from inventory_service.domain.count_places import CountPlaces
 from inventory_service.domain.count_scope import CountScope
+from inventory_service.domain.count_tasks import TaskRequest
 from inventory_service.domain.enums import AbcClass, CountStatus, CountType, StockApplyMode
 from inventory_service.domain.errors import DomainError
+from inventory_service.domain.identity import Caller
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.logs import current_request_id
 from inventory_service.services.counts.completion import CountCompletion
+from inventory_service.services.counts.count_tasks import CountTasks
 from inventory_service.services.counts.count_views import CountLineView
 from inventory_service.services.counts.cycle_plans import CyclePlans
 from inventory_service.services.counts.lifecycle import CountService
@@ -41,6 +46,19 @@ from inventory_service.services.ingestion.entries import unary_entry_id
 from inventory_service.services.ingestion.streams import EntryStreams
 
 Context = grpc.aio.ServicerContext[Any, Any]
+# Page sizes of the count-task lists (the contract's comments): 0 means 100, at most 1000.
+TASK_PAGES = {"default_size": 100, "max_size": 1000}
+
+
+def _task_request(
+    request: pb.AssignCountTasksRequest | pb.UnassignCountTasksRequest,
+) -> TaskRequest:
+    return TaskRequest(
+        inventory_count_id=request.inventory_count_id,
+        assignees=tuple(request.assignees),
+        locations=tuple(location_key(selector) for selector in request.locations),
+        zones=tuple(request.zones),
+    )
 
 
 @dataclass
@@ -55,6 +73,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     lists: ListPages
     currency: str
     recounts: RecountService
+    tasks: CountTasks
 
     def __post_init__(self) -> None:
         self.messages = CountMessages(self.currency)
@@ -63,13 +82,13 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     async def _lines(
         self,
         request: pb.ListCountItemsRequest | pb.ListDiscrepanciesRequest,
-        fetch: Callable[[str, PageRequest], Page[CountLineView]],
+        fetch: Callable[[Caller, str, PageRequest], Page[CountLineView]],
     ) -> tuple[list[pb.CountItem], str]:
         """A page of a count's lines (of all counts' for an empty id, where fetch allows it)."""
-        lines, token = await self.lists(
-            request, lambda page: fetch(request.inventory_count_id, page)
-        )
         caller = current_caller()
+        lines, token = await self.lists(
+            request, lambda page: fetch(caller, request.inventory_count_id, page)
+        )
         return [self.messages.item(line, caller) for line in lines], token
 
     async def StartInventoryCount(
@@ -96,16 +115,20 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
                     request.scope_abc_class, pb.AbcClass, ABC_PREFIX, AbcClass, "scope_abc_class"
                 ),
             ),
+            places=CountPlaces(
+                site=site_key(request.site),
+                locations=tuple(location_key(s) for s in request.scope_locations),
+                zones=tuple(request.scope_zones),
+            ),
         )
         return pb.StartInventoryCountResponse(inventory_count=self.messages.count(view, caller))
 
     async def GetInventoryCount(
         self, request: pb.GetInventoryCountRequest, context: Context
     ) -> pb.GetInventoryCountResponse:
-        view = await self.run(self.counts.get, request.inventory_count_id)
-        return pb.GetInventoryCountResponse(
-            inventory_count=self.messages.count(view, current_caller())
-        )
+        caller = current_caller()
+        view = await self.run(self.counts.get, caller, request.inventory_count_id)
+        return pb.GetInventoryCountResponse(inventory_count=self.messages.count(view, caller))
 
     async def ListInventoryCounts(
         self, request: pb.ListInventoryCountsRequest, context: Context
@@ -116,10 +139,14 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
         count_type = optional_enum_filter(
             request.type, pb.InventoryCountType, TYPE_PREFIX, CountType, "type"
         )
-        counts, token = await self.lists(
-            request, lambda page: self.counts.list(page, status=status, count_type=count_type)
-        )
         caller = current_caller()
+        site = site_key(request.site)
+        counts, token = await self.lists(
+            request,
+            lambda page: self.counts.list(
+                caller, page, status=status, count_type=count_type, site=site
+            ),
+        )
         return pb.ListInventoryCountsResponse(
             inventory_counts=[self.messages.count(v, caller) for v in counts],
             next_page_token=token,
@@ -195,16 +222,22 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
             current_caller(),
             started_from=optional_timestamp(request, "start_time_from"),
             started_to=optional_timestamp(request, "start_time_to"),
+            site=site_key(request.site),
         )
         return self.messages.summary(summary)
 
     async def ListDiscrepancies(
         self, request: pb.ListDiscrepanciesRequest, context: Context
     ) -> pb.ListDiscrepanciesResponse:
-        items, token = await self._lines(request, self.reports.discrepancies)
+        site = site_key(request.site)
+        items, token = await self._lines(
+            request,
+            lambda caller, count_id, page: self.reports.discrepancies(
+                caller, count_id, page, site=site
+            ),
+        )
         return pb.ListDiscrepanciesResponse(items=items, next_page_token=token)
 
-    # Placeholders of issue 11's RPCs; each part of the issue replaces its own.
     async def RequestRecount(
         self, request: pb.RequestRecountRequest, context: Context
     ) -> pb.RequestRecountResponse:
@@ -221,10 +254,11 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     async def ListCountItemEntries(
         self, request: pb.ListCountItemEntriesRequest, context: Context
     ) -> pb.ListCountItemEntriesResponse:
+        caller = current_caller()
         entries, token = await self.lists(
             request,
             lambda page: self.recounts.history(
-                request.inventory_count_id, request.count_item_id, page
+                caller, request.inventory_count_id, request.count_item_id, page
             ),
         )
         return pb.ListCountItemEntriesResponse(
@@ -237,12 +271,77 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
         abc_class = optional_enum_filter(
             request.abc_class, pb.AbcClass, ABC_PREFIX, AbcClass, "abc_class"
         )
+        caller = current_caller()
+        site = site_key(request.site)
         products, token = await self.lists(
             request,
             lambda page: self.plans.due(
-                page, abc_class=abc_class, include_not_due=request.include_not_due
+                caller,
+                page,
+                abc_class=abc_class,
+                include_not_due=request.include_not_due,
+                site=site,
             ),
         )
         return pb.ListProductsDueForCountResponse(
             products=[self.messages.product_due(p) for p in products], next_page_token=token
         )
+
+    async def AssignCountTasks(
+        self, request: pb.AssignCountTasksRequest, context: Context
+    ) -> pb.AssignCountTasksResponse:
+        tasks = await self.run(self.tasks.assign, current_caller(), _task_request(request))
+        return pb.AssignCountTasksResponse(tasks=[self.messages.task(t) for t in tasks])
+
+    async def UnassignCountTasks(
+        self, request: pb.UnassignCountTasksRequest, context: Context
+    ) -> pb.UnassignCountTasksResponse:
+        tasks = await self.run(self.tasks.unassign, current_caller(), _task_request(request))
+        return pb.UnassignCountTasksResponse(tasks=[self.messages.task(t) for t in tasks])
+
+    async def ListCountTasks(
+        self, request: pb.ListCountTasksRequest, context: Context
+    ) -> pb.ListCountTasksResponse:
+        caller = current_caller()
+        tasks, token = await self.lists(
+            request,
+            lambda page: self.tasks.tasks(
+                caller, page, count_id=request.inventory_count_id, assignee=request.assignee
+            ),
+            **TASK_PAGES,
+        )
+        return pb.ListCountTasksResponse(
+            tasks=[self.messages.task(t) for t in tasks], next_page_token=token
+        )
+
+    async def ListLevelsToCount(
+        self, request: pb.ListLevelsToCountRequest, context: Context
+    ) -> pb.ListLevelsToCountResponse:
+        caller = current_caller()
+        location = location_key(request.location)
+        levels, token = await self.lists(
+            request,
+            lambda page: self.tasks.levels_to_count(
+                caller, request.inventory_count_id, location, page
+            ),
+            **TASK_PAGES,
+        )
+        return pb.ListLevelsToCountResponse(
+            levels=[self.messages.level_to_count(level) for level in levels],
+            next_page_token=token,
+        )
+
+    async def GetCountProgress(
+        self, request: pb.GetCountProgressRequest, context: Context
+    ) -> pb.GetCountProgressResponse:
+        """A page of locations with the count's totals: paged as the lists are, by hand,
+        since the answer carries more than the page."""
+        caller = current_caller()
+        tokens = self.lists.tokens
+        scope = scope_of(request)
+        page = tokens.request(request.page_size, request.page_token, scope, **TASK_PAGES)
+        progress = await self.run(
+            self.tasks.progress, caller, request.inventory_count_id, page, zone=request.zone
+        )
+        token = tokens.next_token(progress.locations.next_key, scope)
+        return self.messages.progress(progress, token)

@@ -21,4 +21,6 @@ def entry_message(entry: CountEntryView) -> pb.CountItemEntry:
         recount=entry.recount,
         reason=entry.reason,
         location=entry.location,
+        location_id=entry.location_id,
+        location_code=entry.location_code,
     )

@@ -11,6 +11,7 @@ from typing import Any, cast
 import psycopg
 from sqlalchemy import (
     ColumnElement,
+    and_,
     any_,
     bindparam,
     case,
@@ -39,6 +40,7 @@ from inventory_service.db.count_entry_rows import (
     entry_row,
     line_arrays,
 )
+from inventory_service.db.count_repository import LOCATION_COLUMNS, LocationRow, location_labels
 from inventory_service.db.models import (
     Batch,
     CountItem,
@@ -54,7 +56,6 @@ from inventory_service.db.models import (
 )
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
 from inventory_service.domain.count_entries import CountEntry, CountLine, CountState, LineKey
-from inventory_service.domain.places import LocationRef
 from inventory_service.domain.recount_rules import COUNTED, RECOUNTED, REQUESTED, first_counters
 
 LevelKey = tuple[str, str | None, str]  # (product, batch or None, location)
@@ -89,10 +90,12 @@ class CountEntryRepository:
                 InventoryCount.recount_significant,
                 InventoryCount.scoped,
                 InventoryCount.site_id,
+                Site.code,
             )
+            .join(Site, Site.id == InventoryCount.site_id)
             .where(self._in(InventoryCount.id, count_ids))
             .order_by(InventoryCount.id)
-            .with_for_update(read=True)
+            .with_for_update(of=InventoryCount, read=True)
         )
         return {row.id: CountState(*row) for row in self.session.execute(stmt)}
 
@@ -252,23 +255,34 @@ class CountEntryRepository:
 
     # -- locations ------------------------------------------------------------------------
 
-    def sole_locations(self, count_ids: Iterable[str]) -> dict[str, str]:
+    def sole_locations(self, count_ids: Iterable[str]) -> dict[str, LocationRow]:
         """Count id -> its location, for those of the counts that cover exactly one."""
         ids = set(count_ids)
         if not ids:
             return {}
-        stmt = (
-            select(CountLocation.inventory_count_id, func.min(CountLocation.location_id))
+        sole = (
+            select(
+                CountLocation.inventory_count_id, func.min(CountLocation.location_id).label("id")
+            )
             .where(self._in(CountLocation.inventory_count_id, ids))
             .group_by(CountLocation.inventory_count_id)
             .having(func.count() == 1)
+            .subquery()
         )
-        return {count_id: location_id for count_id, location_id in self.session.execute(stmt)}
+        stmt = select(sole.c.inventory_count_id, *LOCATION_COLUMNS).join(
+            Location, Location.id == sole.c.id
+        )
+        return {row[0]: LocationRow(*row[1:]) for row in self.session.execute(stmt)}
 
     def locations(
-        self, ids: Sequence[str], codes: Sequence[tuple[str, str]], default_of: Sequence[str]
-    ) -> list[LocationRef]:
-        """Locations by id, by (site id, code), or the default location of sites (by id)."""
+        self,
+        ids: Sequence[str],
+        codes: Sequence[tuple[str, str]],
+        default_of: Sequence[str],
+        count_ids: Iterable[str],
+    ) -> tuple[list[LocationRow], set[tuple[str, str]]]:
+        """Locations by id, by (site id, code), or the default location of sites (by id); and,
+        in the same read, which of count_ids cover which of them ((count, location) pairs)."""
         conditions = []
         if ids:
             conditions.append(self._in(Location.id, ids))
@@ -277,11 +291,27 @@ class CountEntryRepository:
         if default_of:
             conditions.append(self._in(Location.site_id, default_of) & Location.is_default)
         if not conditions:
-            return []
-        stmt = select(
-            Location.id, Location.site_id, Location.code, Location.is_default, Location.active
-        ).where(or_(*conditions))
-        return [LocationRef(*row) for row in self.session.execute(stmt)]
+            return [], set()
+        covering = and_(
+            CountLocation.location_id == Location.id,
+            self._in(CountLocation.inventory_count_id, count_ids),
+        )
+        stmt = (
+            select(*LOCATION_COLUMNS, CountLocation.inventory_count_id)
+            .outerjoin(CountLocation, covering)
+            .where(or_(*conditions))
+        )
+        found: dict[str, LocationRow] = {}
+        covered: set[tuple[str, str]] = set()
+        for row in self.session.execute(stmt):
+            location = LocationRow(*row[:-1])
+            found[location.id] = location
+            if row[-1] is not None:
+                covered.add((row[-1], location.id))
+        return list(found.values()), covered
+
+    def location_labels(self, location_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        return location_labels(self.session, location_ids)
 
     def site_ids(self, codes: Sequence[str]) -> dict[str, str]:
         """Site code -> id, for the codes that name a site."""
@@ -289,17 +319,6 @@ class CountEntryRepository:
             return {}
         stmt = select(Site.code, Site.id).where(self._in(Site.code, codes))
         return {code: site_id for code, site_id in self.session.execute(stmt)}
-
-    def covered(self, pairs: Iterable[tuple[str, str]]) -> set[tuple[str, str]]:
-        """Of the (count, location) pairs, those where the count covers the location."""
-        wanted = set(pairs)
-        if not wanted:
-            return set()
-        stmt = select(CountLocation.inventory_count_id, CountLocation.location_id).where(
-            self._in(CountLocation.inventory_count_id, {c for c, _ in wanted}),
-            self._in(CountLocation.location_id, {loc for _, loc in wanted}),
-        )
-        return {(c, loc) for c, loc in self.session.execute(stmt)} & wanted
 
     # -- persist --------------------------------------------------------------------------
 

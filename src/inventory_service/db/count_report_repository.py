@@ -3,7 +3,7 @@ counts, and the review list of significant discrepancies."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,7 @@ from sqlalchemy import type_coerce as coerce
 from sqlalchemy.orm import Session
 
 from inventory_service.db.keyset import keyset_page
-from inventory_service.db.models import CountItem, InventoryCount
+from inventory_service.db.models import CountItem, InventoryCount, Site
 from inventory_service.domain.count_figures import CountStatistics, SummaryFigures
 from inventory_service.domain.enums import CountStatus, CountType
 from inventory_service.domain.money import from_micros
@@ -65,11 +65,16 @@ class CountReportRepository:
             figures[row.inventory_count_id] = _statistics(*row[1:])
         return figures
 
-    def discrepancies_page(self, count_id: str | None, page: PageRequest) -> Page[CountItem]:
-        """Lines over the review thresholds, most recently counted first."""
+    def discrepancies_page(
+        self, count_id: str | None, page: PageRequest, *, site_ids: Collection[str] | None = None
+    ) -> Page[CountItem]:
+        """Lines over the review thresholds, most recently counted first; site_ids: only those
+        sites' (None: every site's)."""
         stmt = select(CountItem).where(CountItem.significant.is_(True))
         if count_id is not None:
             stmt = stmt.where(CountItem.inventory_count_id == count_id)
+        if site_ids is not None:
+            stmt = stmt.where(CountItem.site_id.in_(sorted(site_ids)))
         order = [CountItem.counted_at, CountItem.id]
         return keyset_page(self.session, stmt, order, page, descending=True)
 
@@ -79,8 +84,12 @@ class CountReportRepository:
         started_from: datetime | None,
         started_to: datetime | None,
         include_blind_lines: bool,
-    ) -> tuple[SummaryFigures, dict[CountType, SummaryFigures]]:
-        """Figures over the counts started in [from, to]: overall and per type, in SQL.
+        site_ids: Collection[str] | None = None,
+    ) -> tuple[
+        SummaryFigures, dict[CountType, SummaryFigures], list[tuple[str, str, SummaryFigures]]
+    ]:
+        """Figures over the counts started in [from, to] (of the sites site_ids; None: all):
+        overall, per type and per site ((site id, code, figures) by code), in SQL.
 
         Without include_blind_lines, the lines of blind counts are left out of the line figures
         (the counts themselves are still counted)."""
@@ -112,6 +121,8 @@ class CountReportRepository:
             base = base.where(InventoryCount.started_at >= started_from)
         if started_to is not None:
             base = base.where(InventoryCount.started_at <= started_to)
+        if site_ids is not None:
+            base = base.where(InventoryCount.site_id.in_(sorted(site_ids)))
 
         overall = _summary_figures(self.session.execute(base).one())
         by_type_stmt = base.add_columns(InventoryCount.type).group_by(InventoryCount.type)
@@ -119,7 +130,17 @@ class CountReportRepository:
             CountType(row[-1]): _summary_figures(row[:-1])
             for row in self.session.execute(by_type_stmt)
         }
-        return overall, by_type
+        by_site_stmt = (
+            base.add_columns(Site.id, Site.code)
+            .join(Site, Site.id == InventoryCount.site_id)
+            .group_by(Site.id, Site.code)
+            .order_by(Site.code)
+        )
+        by_site = [
+            (row[-2], row[-1], _summary_figures(row[:-2]))
+            for row in self.session.execute(by_site_stmt)
+        ]
+        return overall, by_type, by_site
 
 
 def _summary_figures(row: Sequence[Any]) -> SummaryFigures:

@@ -3,11 +3,11 @@ a completion reads and locks."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
 from decimal import Decimal
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select
 from sqlalchemy.orm import Mapped, Session
 
 from inventory_service.db.keyset import keyset_page
@@ -17,8 +17,10 @@ from inventory_service.db.models import (
     CountLocation,
     CountScopeProduct,
     InventoryCount,
+    Location,
     LocationHold,
     Product,
+    Site,
     StockAdjustment,
     StockLevel,
 )
@@ -27,6 +29,45 @@ from inventory_service.domain.paging import Page, PageRequest
 
 RowLock = Literal["share", "update"] | None
 V = TypeVar("V")
+# Lists of ids go to the database in chunks: SQLite takes at most 32,766 parameters, and a
+# count may cover 50,000 locations.
+CHUNK = 10_000
+
+
+def chunks(values: Sequence[V]) -> Iterator[Sequence[V]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+class LocationRow(NamedTuple):
+    """What starting a count needs of a location."""
+
+    id: str
+    site_id: str
+    code: str
+    zone: str
+    active: bool
+    is_default: bool
+
+
+def location_labels(session: Session, location_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """location id -> (code, zone): how lines show their locations."""
+    labels: dict[str, tuple[str, str]] = {}
+    for chunk in chunks(sorted(set(location_ids))):
+        stmt = select(Location.id, Location.code, Location.zone).where(Location.id.in_(chunk))
+        labels.update({i: (code, zone) for i, code, zone in session.execute(stmt)})
+    return labels
+
+
+LOCATION_COLUMNS = (
+    Location.id,
+    Location.site_id,
+    Location.code,
+    Location.zone,
+    Location.active,
+    Location.is_default,
+)
+_LOCATION_ROW = select(*LOCATION_COLUMNS)
 
 
 def _same_batch(a: Any, b: Any) -> ColumnElement[bool]:
@@ -84,26 +125,29 @@ class CountRepository:
 
     def holding(self, location_ids: Sequence[str]) -> dict[str, InventoryCount]:
         """Location id -> the count in progress holding it, for those of location_ids held."""
-        if not location_ids:
-            return {}
-        stmt = (
-            select(LocationHold.location_id, InventoryCount)
-            .join(InventoryCount, InventoryCount.id == LocationHold.inventory_count_id)
-            .where(LocationHold.location_id.in_(set(location_ids)))
-        )
-        return {location_id: count for location_id, count in self.session.execute(stmt)}
+        found: dict[str, InventoryCount] = {}
+        for chunk in chunks(sorted(set(location_ids))):
+            stmt = (
+                select(LocationHold.location_id, InventoryCount)
+                .join(InventoryCount, InventoryCount.id == LocationHold.inventory_count_id)
+                .where(LocationHold.location_id.in_(chunk))
+            )
+            found.update({location_id: count for location_id, count in self.session.execute(stmt)})
+        return found
 
     def cover(self, count: InventoryCount, location_ids: Sequence[str]) -> None:
         """Records the locations a new count covers and holds them (a location another count
-        holds violates pk_location_holds: COUNT_IN_PROGRESS)."""
+        holds violates pk_location_holds: COUNT_IN_PROGRESS). Inserted in id order, as every
+        start does, so two starts racing for the same locations never deadlock: the second
+        waits on the first one's row, then fails on it."""
         connection = self.session.connection()
         rows = [
             {"inventory_count_id": count.id, "location_id": i, "site_id": count.site_id}
-            for i in location_ids
+            for i in sorted(set(location_ids))
         ]
         if rows:
-            connection.execute(insert(CountLocation), rows)
             connection.execute(insert(LocationHold), rows)
+            connection.execute(insert(CountLocation), rows)
 
     def release(self, count_id: str) -> None:
         """Lets go of the locations a count held (on completion and cancellation)."""
@@ -112,15 +156,74 @@ class CountRepository:
         )
 
     def list_page(
-        self, page: PageRequest, *, status: CountStatus | None, count_type: CountType | None
+        self,
+        page: PageRequest,
+        *,
+        status: CountStatus | None,
+        count_type: CountType | None,
+        site_ids: Collection[str] | None = None,
     ) -> Page[InventoryCount]:
+        """Counts, newest first; site_ids: only those sites' (None: every site's)."""
         stmt = select(InventoryCount)
         if status is not None:
             stmt = stmt.where(InventoryCount.status == status.value)
         if count_type is not None:
             stmt = stmt.where(InventoryCount.type == count_type.value)
+        if site_ids is not None:
+            stmt = stmt.where(InventoryCount.site_id.in_(sorted(site_ids)))
         order = [InventoryCount.started_at, InventoryCount.id]
         return keyset_page(self.session, stmt, order, page, descending=True)
+
+    # -- places ---------------------------------------------------------------------------
+
+    def site_locations(
+        self, site_id: str, *, zones: Sequence[str] | None = None
+    ) -> list[LocationRow]:
+        """The site's active locations (those of these zones), by code."""
+        stmt = _LOCATION_ROW.where(Location.site_id == site_id, Location.active.is_(True))
+        if zones is not None:
+            stmt = stmt.where(Location.zone.in_(sorted(set(zones))))
+        return [LocationRow(*row) for row in self.session.execute(stmt.order_by(Location.code))]
+
+    def locations_by_ids(self, location_ids: Sequence[str]) -> list[LocationRow]:
+        found: list[LocationRow] = []
+        for chunk in chunks(sorted(set(location_ids))):
+            stmt = _LOCATION_ROW.where(Location.id.in_(chunk))
+            found.extend(LocationRow(*row) for row in self.session.execute(stmt))
+        return found
+
+    def locations_by_codes(self, site_id: str, codes: Sequence[str]) -> list[LocationRow]:
+        found: list[LocationRow] = []
+        for chunk in chunks(sorted(set(codes))):
+            stmt = _LOCATION_ROW.where(Location.site_id == site_id, Location.code.in_(chunk))
+            found.extend(LocationRow(*row) for row in self.session.execute(stmt))
+        return found
+
+    def default_location(self, site_id: str) -> LocationRow | None:
+        stmt = _LOCATION_ROW.where(Location.site_id == site_id, Location.is_default.is_(True))
+        row = self.session.execute(stmt).first()
+        return LocationRow(*row) if row else None
+
+    def location_counts(self, count_ids: Sequence[str]) -> dict[str, int]:
+        """count id -> how many locations it covers."""
+        if not count_ids:
+            return {}
+        stmt = (
+            select(CountLocation.inventory_count_id, func.count())
+            .where(CountLocation.inventory_count_id.in_(set(count_ids)))
+            .group_by(CountLocation.inventory_count_id)
+        )
+        return {count_id: int(n) for count_id, n in self.session.execute(stmt)}
+
+    def site_codes(self, site_ids: Sequence[str]) -> dict[str, str]:
+        """site id -> code."""
+        if not site_ids:
+            return {}
+        stmt = select(Site.id, Site.code).where(Site.id.in_(set(site_ids)))
+        return {site_id: code for site_id, code in self.session.execute(stmt)}
+
+    def location_labels(self, location_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        return location_labels(self.session, location_ids)
 
     # -- lines ----------------------------------------------------------------------------
 

@@ -1,10 +1,15 @@
 """Cycle-count plans in SQL (SQLite and PostgreSQL alike): each active product's ABC class by
 consumption value (window functions, the rule of domain/cycle_plan.py), when it is due for
-counting, the scopes of counts, and record accuracy per class."""
+counting, the scopes of counts, and record accuracy per class.
+
+A plan is a site's: the products it holds a level of (and, for the default site, the products
+held nowhere yet: where stock naming no place lands), classed by that site's own consumption
+and due after that site's own counts. Without a site, the company's: every active product, all
+consumption, every count (on an installation with one site, the same figures)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +20,7 @@ from sqlalchemy import (
     Subquery,
     and_,
     case,
+    exists,
     func,
     insert,
     literal,
@@ -33,11 +39,13 @@ from inventory_service.db.models import (
     InventoryCount,
     LedgerEntry,
     Product,
+    StockLevel,
 )
 from inventory_service.db.sql_time import days_ago, epoch_seconds
 from inventory_service.domain.cycle_plan import SECONDS_PER_DAY, CyclePlan
 from inventory_service.domain.enums import AbcClass, CountStatus, LedgerSource
 from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.domain.places import SiteRef
 
 # Lists of ids go to the database in chunks: SQLite takes at most 32,766 parameters.
 CHUNK = 10_000
@@ -68,10 +76,20 @@ def _class_case(plan: CyclePlan, value: Any, before: Any, total: Any) -> ColumnE
     )
 
 
-def classes_query(plan: CyclePlan) -> Subquery:
-    """product_id, value (micros), abc_class of every active product (narrow rows: the window
-    sorts them all)."""
-    # Literal (not bound) conditions: they match the partial index ix_stock_ledger_consumption.
+def _planned_in(site: SiteRef) -> ColumnElement[bool]:
+    """The product (correlated with Product) is in the site's plan: the site holds a level of
+    it, or it is held nowhere and the site is the default one."""
+    held_here = exists().where(StockLevel.site_id == site.id, StockLevel.product_id == Product.id)
+    if not site.is_default:
+        return held_here
+    return or_(held_here, ~exists().where(StockLevel.product_id == Product.id))
+
+
+def classes_query(plan: CyclePlan, site: SiteRef | None = None) -> Subquery:
+    """product_id, value (micros), abc_class of every active product of the plan (narrow rows:
+    the window sorts them all)."""
+    # Literal (not bound) conditions: they match the partial indexes ix_stock_ledger_consumption
+    # and (with the site) ix_stock_ledger_site_consumption.
     outbound = select(
         LedgerEntry.product_id, func.sum(-LedgerEntry.quantity_delta).label("units")
     ).where(
@@ -79,15 +97,19 @@ def classes_query(plan: CyclePlan) -> Subquery:
         LedgerEntry.quantity_delta < literal_column("0"),
         LedgerEntry.created_at >= days_ago(plan.window_days),
     )
+    if site is not None:
+        outbound = outbound.where(LedgerEntry.site_id == site.id)
     consumed = outbound.group_by(LedgerEntry.product_id).subquery("consumed")
     # Money columns hold integer micros: their products stay exact integers.
     value = func.coalesce(consumed.c.units, 0) * coerce(Product.unit_cost, BigInteger)
-    valued = (
+    products = (
         select(Product.id.label("product_id"), value.label("value"))
         .outerjoin(consumed, consumed.c.product_id == Product.id)
         .where(Product.active.is_(True))
-        .subquery("valued")
     )
+    if site is not None:
+        products = products.where(_planned_in(site))
+    valued = products.subquery("valued")
     ahead = func.sum(valued.c.value).over(
         order_by=(valued.c.value.desc(), valued.c.product_id), rows=(None, -1)
     )
@@ -100,23 +122,24 @@ def classes_query(plan: CyclePlan) -> Subquery:
     ).subquery("classes")
 
 
-def _last_counted() -> Subquery:
-    """Each product's latest line counted_at in a COMPLETED count."""
-    return (
+def _last_counted(site: SiteRef | None) -> Subquery:
+    """Each product's latest line counted_at in a COMPLETED count (of the site)."""
+    stmt = (
         select(CountItem.product_id, func.max(CountItem.counted_at).label("last_counted"))
         .join(InventoryCount, InventoryCount.id == CountItem.inventory_count_id)
         .where(InventoryCount.status == CountStatus.COMPLETED.value)
-        .group_by(CountItem.product_id)
-        .subquery("last_counted")
     )
+    if site is not None:
+        stmt = stmt.where(CountItem.site_id == site.id)
+    return stmt.group_by(CountItem.product_id).subquery("last_counted")
 
 
-def plan_query(plan: CyclePlan) -> Subquery:
+def plan_query(plan: CyclePlan, site: SiteRef | None = None) -> Subquery:
     """product_id, sku, name, value, abc_class, last_counted, due_seconds (a product never
     counted is due since it was created; otherwise its class's frequency after its last
     count)."""
-    classes = classes_query(plan)
-    last = _last_counted()
+    classes = classes_query(plan, site)
+    last = _last_counted(site)
     frequency = case(
         *[
             (classes.c.abc_class == abc.value, days * SECONDS_PER_DAY)
@@ -177,10 +200,13 @@ class CyclePlanRepository:
             for statement in PLANNER_SETTINGS:
                 self.session.execute(text(statement))
 
-    def classes(self, plan: CyclePlan) -> dict[str, tuple[int, AbcClass]]:
-        """product id -> (consumption value in micros, class), every active product."""
+    def classes(
+        self, plan: CyclePlan, site: SiteRef | None = None
+    ) -> dict[str, tuple[int, AbcClass]]:
+        """product id -> (consumption value in micros, class), every active product of the
+        plan."""
         self._plan_queries()
-        q = classes_query(plan)
+        q = classes_query(plan, site)
         rows = self.session.execute(select(q.c.product_id, q.c.value, q.c.abc_class))
         return {row[0]: (int(row[1]), AbcClass(row[2])) for row in rows}
 
@@ -192,10 +218,11 @@ class CyclePlanRepository:
         *,
         abc: AbcClass | None,
         include_not_due: bool,
+        site: SiteRef | None = None,
     ) -> Page[PlannedProduct]:
         """The plan by due time (most overdue first), product id breaking ties."""
         self._plan_queries()
-        q = plan_query(plan)
+        q = plan_query(plan, site)
         stmt = select(q).where(*self._due_filters(q, now, abc, include_not_due))
         columns = [q.c.due_seconds, q.c.product_id]
         if page.after is not None:
@@ -224,12 +251,17 @@ class CyclePlanRepository:
     # -- scopes ---------------------------------------------------------------------------
 
     def scope_due_products(
-        self, count_id: str, plan: CyclePlan, now: datetime, abc: AbcClass | None
+        self,
+        count_id: str,
+        plan: CyclePlan,
+        now: datetime,
+        abc: AbcClass | None,
+        site: SiteRef | None = None,
     ) -> int:
         """Puts the products due now (of class abc) in the count's scope, in one statement;
         how many."""
         self._plan_queries()
-        q = plan_query(plan)
+        q = plan_query(plan, site)
         due = select(literal(count_id), q.c.product_id).where(
             *self._due_filters(q, now, abc, include_not_due=False)
         )
@@ -274,12 +306,15 @@ class CyclePlanRepository:
         started_from: datetime | None,
         started_to: datetime | None,
         include_blind_lines: bool,
+        site: SiteRef | None = None,
+        site_ids: Collection[str] | None = None,
     ) -> dict[AbcClass, tuple[int, int]]:
         """class -> (lines counted, lines within tolerance) over the counts started in
-        [from, to], each line classed by its product's class now (inactive products have
-        none and are left out)."""
+        [from, to], each line classed by its product's class now (products out of the plan
+        have none and are left out). With a site, its lines by its own classes; site_ids:
+        only the lines of those sites (None: all)."""
         self._plan_queries()
-        classes = classes_query(plan)
+        classes = classes_query(plan, site)
         within = func.sum(case((CountItem.significant.is_(False), 1), else_=0))
         stmt = (
             select(classes.c.abc_class, func.count(CountItem.id), within)
@@ -294,6 +329,10 @@ class CyclePlanRepository:
             stmt = stmt.where(InventoryCount.started_at <= started_to)
         if not include_blind_lines:
             stmt = stmt.where(InventoryCount.blind.is_(False))
+        if site is not None:
+            stmt = stmt.where(CountItem.site_id == site.id)
+        if site_ids is not None:
+            stmt = stmt.where(CountItem.site_id.in_(sorted(site_ids)))
         figures = {abc: (0, 0) for abc in AbcClass}
         for abc, counted, ok in self.session.execute(stmt):
             figures[AbcClass(abc)] = (int(counted or 0), int(ok or 0))

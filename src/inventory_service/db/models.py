@@ -345,6 +345,14 @@ class CountItem(Base):
         ),
         # A count's progress per location.
         Index("ix_count_items_inventory_count_id_location_id", "inventory_count_id", "location_id"),
+        # A site's cycle-count plan: when each product was last counted there (index only).
+        Index(
+            "ix_count_items_site_id_product_id_counted_at",
+            "site_id",
+            "product_id",
+            "counted_at",
+            postgresql_include=["inventory_count_id"],
+        ),
     )
 
 

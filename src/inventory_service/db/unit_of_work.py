@@ -19,6 +19,7 @@ from inventory_service.db.constraints import translate_integrity_error
 from inventory_service.db.count_entry_repository import CountEntryRepository
 from inventory_service.db.count_report_repository import CountReportRepository
 from inventory_service.db.count_repository import CountRepository
+from inventory_service.db.count_task_repository import CountTaskRepository
 from inventory_service.db.cycle_plan_repository import CyclePlanRepository
 from inventory_service.db.engine import SQLITE_BEGIN
 from inventory_service.db.faults import database_fault
@@ -49,6 +50,7 @@ class UnitOfWork:
     sites: SiteRepository
     locations: LocationRepository
     transfers: TransferRepository
+    count_tasks: CountTaskRepository
 
     def __init__(self, session_factory: sessionmaker[Session], *, read_only: bool = False) -> None:
         self._session_factory = session_factory
@@ -77,6 +79,7 @@ class UnitOfWork:
         self.sites = SiteRepository(self.session)
         self.locations = LocationRepository(self.session)
         self.transfers = TransferRepository(self.session)
+        self.count_tasks = CountTaskRepository(self.session)
         return self
 
     def __exit__(

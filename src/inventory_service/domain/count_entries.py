@@ -77,6 +77,8 @@ class CountState:
     # Takes entries only for the products of its scope (domain/count_scope.py).
     scoped: bool = False
     site_id: str = ""
+    # The site's code: a caller whose token names other sites may not record into the count.
+    site_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -311,7 +311,8 @@ class InventoryClient:
         *,
         timeout: float | None = None,
     ) -> inventory_count_pb2.StartInventoryCountResponse:
-        """Starts a count. Managers only; one count in progress at a time."""
+        """Starts a count in a site (managers only); two counts in progress never cover the
+        same location."""
         return self._repeatable(self._counts.StartInventoryCount, with_request_id(request), timeout)
 
     def get_inventory_count(
@@ -481,6 +482,90 @@ class InventoryClient:
             lambda r, t: self.list_products_due_for_count(r, timeout=t),
             request or inventory_count_pb2.ListProductsDueForCountRequest(),
             lambda page: page.products,
+            timeout,
+        )
+
+    def assign_count_tasks(
+        self, request: inventory_count_pb2.AssignCountTasksRequest, *, timeout: float | None = None
+    ) -> inventory_count_pb2.AssignCountTasksResponse:
+        """Assigns locations or zones of an in-progress count to counters. Managers only.
+        Retried: assigning again changes nothing and answers the same tasks."""
+        return self._repeatable(self._counts.AssignCountTasks, request, timeout)
+
+    def unassign_count_tasks(
+        self,
+        request: inventory_count_pb2.UnassignCountTasksRequest,
+        *,
+        timeout: float | None = None,
+    ) -> inventory_count_pb2.UnassignCountTasksResponse:
+        """Takes count tasks back from counters; answers the tasks removed. Managers only. Not
+        retried: a repeat would answer that nothing was left to remove."""
+        return self._once(self._counts.UnassignCountTasks, request, timeout)
+
+    def list_count_tasks(
+        self,
+        request: inventory_count_pb2.ListCountTasksRequest | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> inventory_count_pb2.ListCountTasksResponse:
+        """One page of count tasks (the caller's, of every count in progress, by default)."""
+        return self._repeatable(
+            self._counts.ListCountTasks,
+            request or inventory_count_pb2.ListCountTasksRequest(),
+            timeout,
+        )
+
+    def iter_count_tasks(
+        self,
+        request: inventory_count_pb2.ListCountTasksRequest | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> Iterator[inventory_count_pb2.CountTask]:
+        """Every count task the request asks for, by count start then location code."""
+        return self._iterate(
+            lambda r, t: self.list_count_tasks(r, timeout=t),
+            request or inventory_count_pb2.ListCountTasksRequest(),
+            lambda page: page.tasks,
+            timeout,
+        )
+
+    def list_levels_to_count(
+        self,
+        request: inventory_count_pb2.ListLevelsToCountRequest,
+        *,
+        timeout: float | None = None,
+    ) -> inventory_count_pb2.ListLevelsToCountResponse:
+        """One page of the stock levels an in-progress count has not counted yet."""
+        return self._repeatable(self._counts.ListLevelsToCount, request, timeout)
+
+    def iter_levels_to_count(
+        self,
+        request: inventory_count_pb2.ListLevelsToCountRequest,
+        *,
+        timeout: float | None = None,
+    ) -> Iterator[inventory_count_pb2.LevelToCount]:
+        """Every level left to count (in one location, or in the caller's tasks)."""
+        return self._iterate(
+            lambda r, t: self.list_levels_to_count(r, timeout=t),
+            request,
+            lambda page: page.levels,
+            timeout,
+        )
+
+    def get_count_progress(
+        self, request: inventory_count_pb2.GetCountProgressRequest, *, timeout: float | None = None
+    ) -> inventory_count_pb2.GetCountProgressResponse:
+        """One page of a count's progress per location, with its totals. Managers only."""
+        return self._repeatable(self._counts.GetCountProgress, request, timeout)
+
+    def iter_count_progress(
+        self, request: inventory_count_pb2.GetCountProgressRequest, *, timeout: float | None = None
+    ) -> Iterator[inventory_count_pb2.LocationProgress]:
+        """A count's progress in every location (of the zone), by location code."""
+        return self._iterate(
+            lambda r, t: self.get_count_progress(r, timeout=t),
+            request,
+            lambda page: page.locations,
             timeout,
         )
 

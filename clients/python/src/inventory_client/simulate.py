@@ -1,4 +1,5 @@
-"""Drives N simulated scanners (ScannerSession each) from a CSV or random catalog picks."""
+"""Drives N simulated scanners (ScannerSession each) from a CSV or random catalog picks; with
+random picks, the scanners are spread over the count's locations, one location each."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 import grpc
 from google.protobuf import timestamp_pb2
 
-from inventory.v1 import catalog_pb2, catalog_pb2_grpc
+from inventory.v1 import catalog_pb2, catalog_pb2_grpc, inventory_count_pb2_grpc
 from inventory.v1 import inventory_count_pb2 as counts_pb2
 from inventory_client.connection import Endpoint
 from inventory_client.retry import Backoff
@@ -36,6 +37,7 @@ def entry(
     lot_number: str = "",
     location: str = "",
     reason: str = "",
+    stock_location: str = "",
 ) -> counts_pb2.CountEntry:
     now = time.time_ns()
     scanned = timestamp_pb2.Timestamp(seconds=now // 1_000_000_000, nanos=now % 1_000_000_000)
@@ -50,12 +52,15 @@ def entry(
     )
     if lot_number:
         message.lot_number = lot_number
+    if stock_location:  # a location code in the count's site
+        message.stock_location.code = stock_location
     return message
 
 
 def numbered_entries_from_csv(path: Path, count_id: str) -> list[tuple[int, counts_pb2.CountEntry]]:
     """(line number, entry) for rows with one of product_id/sku/barcode, quantity, and optional
-    mode (set|add, default set), lot_number, location, reason."""
+    mode (set|add, default set), lot_number, stock_location (a location code in the count's
+    site), location (a free label), reason."""
     entries = []
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle)
@@ -87,6 +92,7 @@ def numbered_entries_from_csv(path: Path, count_id: str) -> list[tuple[int, coun
                 lot_number=(row.get("lot_number") or "").strip(),
                 location=(row.get("location") or "").strip(),
                 reason=(row.get("reason") or "").strip(),
+                stock_location=(row.get("stock_location") or "").strip(),
             )
             entries.append((line, scanned))
     return entries
@@ -123,9 +129,11 @@ def random_entries(
     mode: counts_pb2.CountMode.ValueType = counts_pb2.COUNT_MODE_ADD,
     max_quantity: int = 5,
     rng: random.Random | None = None,
+    stock_location: str = "",
 ) -> Iterator[counts_pb2.CountEntry]:
-    """n entries for random products (lazily, so a long run holds none in advance); a
-    lot-tracked product is counted by lot, one of its batches picked at random."""
+    """n entries for random products (lazily, so a long run holds none in advance), counted
+    in stock_location (a code; none: the count's only location); a lot-tracked product is
+    counted by lot, one of its batches picked at random."""
     shelf = [(catalog_pb2.ProductSelector(id=p.id), lots) for p in products if (lots := _lots(p))]
     if not shelf:
         raise PlanError("the catalog has no products to pick from")
@@ -133,7 +141,10 @@ def random_entries(
     for _ in range(n):
         selector, lots = pick.choice(shelf)
         quantity = pick.randint(1, max_quantity)
-        yield entry(count_id, selector, quantity, mode, lot_number=pick.choice(lots))
+        lot = pick.choice(lots)
+        yield entry(
+            count_id, selector, quantity, mode, lot_number=lot, stock_location=stock_location
+        )
 
 
 def _lots(product: catalog_pb2.Product) -> list[str]:
@@ -142,6 +153,39 @@ def _lots(product: catalog_pb2.Product) -> list[str]:
     if product.tracking != catalog_pb2.TRACKING_MODE_LOT:
         return [""]
     return [level.lot_number for level in product.stock_levels if level.batch_id]
+
+
+async def count_locations(
+    channel: grpc.aio.Channel, metadata: Sequence[tuple[str, str]], count_id: str
+) -> list[str]:
+    """The codes of the locations a count covers (GetCountProgress pages, which need a manager's
+    token: a staff token learns none, and its scanners name no location)."""
+    stub = inventory_count_pb2_grpc.InventoryCountServiceStub(channel)
+    codes: list[str] = []
+    token = ""
+    while True:
+        try:
+            page = await stub.GetCountProgress(
+                counts_pb2.GetCountProgressRequest(
+                    inventory_count_id=count_id, page_size=1000, page_token=token
+                ),
+                metadata=metadata,
+            )
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.PERMISSION_DENIED and not codes:
+                return []
+            raise
+        codes.extend(p.location_code for p in page.locations)
+        token = page.next_page_token
+        if not token:
+            return codes
+
+
+def spread(locations: Sequence[str], scanners: int) -> list[str]:
+    """The location each scanner counts in: round robin over locations ("" when none)."""
+    if not locations:
+        return [""] * scanners
+    return [locations[i % len(locations)] for i in range(scanners)]
 
 
 def deal(

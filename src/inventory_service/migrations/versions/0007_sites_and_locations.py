@@ -120,6 +120,12 @@ def upgrade() -> None:
         "count_items",
         ["inventory_count_id", "location_id"],
     )
+    op.create_index(
+        "ix_count_items_site_id_product_id_counted_at",
+        "count_items",
+        ["site_id", "product_id", "counted_at"],
+        postgresql_include=["inventory_count_id"],
+    )
 
     _add_ids("count_entries", {"site_id": site_id})
     _add_ids("stock_adjustments", located)

@@ -31,11 +31,11 @@ from inventory_service.domain.recount_rules import check_force_reason, forced_co
 from inventory_service.services.adjustments.adjustment_views import adjustment_view
 from inventory_service.services.base import Service
 from inventory_service.services.catalog.catalog_views import StockLevelView
+from inventory_service.services.counts.count_access import allowed_count_view
 from inventory_service.services.counts.count_views import (
     CompletionView,
     MovedLineView,
     line_views,
-    load_count,
     require_count_id,
 )
 from inventory_service.services.counts.expired_lines import expired_lines
@@ -76,7 +76,7 @@ class CountCompletion(Service):
             outcome = first_run[0] if first_run else CompletionOutcome([], [])
             lines = line_views(uow, [item for item, _ in outcome.moved])
             return CompletionView(
-                count=load_count(uow, completed_id),
+                count=allowed_count_view(uow, caller, completed_id),
                 adjustments=[adjustment_view(a) for a in uow.counts.adjustments_of(completed_id)],
                 moved=[
                     MovedLineView(line, current)
@@ -95,7 +95,7 @@ def complete_count(
     uow: UnitOfWork, caller: Caller, count_id: str, options: CompletionOptions
 ) -> CompletionOutcome:
     """Completes an IN_PROGRESS count inside uow (the caller commits)."""
-    count = count_in_progress(uow, count_id, lock="update")
+    count = count_in_progress(uow, caller, count_id, lock="update")
     count_type = CountType(count.type)
     check_options(count_type, options)
     count.forced_completion_reason = forced_completion_reason(
@@ -121,17 +121,7 @@ def complete_count(
     ]
     uncounted = []
     if lists_uncounted(count_type, scoped=count.scoped):
-        uncounted = [
-            StockLevelView(
-                level.product_id,
-                level.batch_id,
-                lot or "",
-                level.quantity,
-                location_id=level.location_id,
-                site_id=level.site_id,
-            )
-            for level, lot in uow.counts.uncounted_levels(count.id, scoped=count.scoped)
-        ]
+        uncounted = _uncounted_views(uow, count)
 
     now = utcnow()
     if options.apply_adjustments:
@@ -146,6 +136,30 @@ def complete_count(
     uow.flush()
     moved = [(item, line.current) for item, line in lines if line.moved]
     return CompletionOutcome(moved, uncounted)
+
+
+def _uncounted_views(uow: UnitOfWork, count: InventoryCount) -> list[StockLevelView]:
+    """The count's levels never counted, as they are now, with their locations."""
+    found = uow.counts.uncounted_levels(count.id, scoped=count.scoped)
+    labels = uow.counts.location_labels(list({level.location_id for level, _ in found}))
+    site_code = uow.counts.site_codes([count.site_id]).get(count.site_id, "")
+    views = []
+    for level, lot in found:
+        code, zone = labels.get(level.location_id, ("", ""))
+        views.append(
+            StockLevelView(
+                level.product_id,
+                level.batch_id,
+                lot or "",
+                level.quantity,
+                location_id=level.location_id,
+                site_id=level.site_id,
+                location_code=code,
+                site_code=site_code,
+                zone=zone,
+            )
+        )
+    return views
 
 
 def _apply_corrections(

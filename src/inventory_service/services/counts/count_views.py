@@ -42,6 +42,12 @@ class CountView:
     scoped: bool = False
     # Products in its scope (0 when not scoped).
     scope_product_count: int = 0
+    site_id: str = ""
+    site_code: str = ""
+    # The zones named at start (CYCLE and SPOT counts).
+    scope_zones: tuple[str, ...] = ()
+    # Locations it covers.
+    location_count: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +59,9 @@ class CountLineView:
     # The batch's, when the line has one.
     lot_number: str = ""
     expiry_date: date | None = None
+    # The line's location (its id is line.location_id).
+    location_code: str = ""
+    zone: str = ""
 
     @property
     def expired(self) -> bool:
@@ -60,11 +69,24 @@ class CountLineView:
         return is_expired(self.expiry_date, self.line.counted_at.date())
 
 
-def labelled(line: CountLine, sku: str, blind: bool, batch: BatchLabel | None) -> CountLineView:
-    """The view of a line with its batch's lot number and expiry date."""
+# A location as a line shows it: (code, zone).
+LocationLabel = tuple[str, str]
+NO_LABEL: LocationLabel = ("", "")
+
+
+def labelled(
+    line: CountLine,
+    sku: str,
+    blind: bool,
+    batch: BatchLabel | None,
+    location: LocationLabel = NO_LABEL,
+) -> CountLineView:
+    """The view of a line with its batch's lot number and expiry date, and its location's code
+    and zone."""
+    code, zone = location
     if batch is None:
-        return CountLineView(line, sku, blind)
-    return CountLineView(line, sku, blind, batch.lot_number, batch.expiry_date)
+        return CountLineView(line, sku, blind, location_code=code, zone=zone)
+    return CountLineView(line, sku, blind, batch.lot_number, batch.expiry_date, code, zone)
 
 
 class BatchLabel(Protocol):
@@ -98,10 +120,19 @@ class CompletionView:
 
 
 @dataclass(frozen=True)
+class SiteSummary:
+    site_id: str
+    site_code: str
+    figures: SummaryFigures
+
+
+@dataclass(frozen=True)
 class Summary:
     overall: SummaryFigures
     by_type: dict[CountType, SummaryFigures]
     by_abc_class: list[ClassAccuracy] = field(default_factory=list)
+    # Per site with counts, by site code.
+    by_site: list[SiteSummary] = field(default_factory=list)
 
 
 def require_count_id(count_id: str) -> None:
@@ -110,10 +141,14 @@ def require_count_id(count_id: str) -> None:
 
 
 def count_views(uow: UnitOfWork, counts: Sequence[InventoryCount]) -> list[CountView]:
-    """Read models of counts with their live statistics (one query for any number)."""
-    stats = uow.count_reports.statistics([c.id for c in counts])
-    awaiting = uow.recounts.awaiting_per_count([c.id for c in counts])
+    """Read models of counts with their live statistics (a query per figure, for any number
+    of counts)."""
+    ids = [c.id for c in counts]
+    stats = uow.count_reports.statistics(ids)
+    awaiting = uow.recounts.awaiting_per_count(ids)
     scopes = uow.cycle_plans.scope_sizes([c.id for c in counts if c.scoped])
+    covered = uow.counts.location_counts(ids)
+    site_codes = uow.counts.site_codes(list({c.site_id for c in counts}))
     return [
         from_row(
             CountView,
@@ -123,6 +158,9 @@ def count_views(uow: UnitOfWork, counts: Sequence[InventoryCount]) -> list[Count
             statistics=stats[c.id],
             pending_recounts=awaiting.get(c.id, 0),
             scope_product_count=scopes.get(c.id, 0),
+            site_code=site_codes.get(c.site_id, ""),
+            scope_zones=tuple(zone for zone in c.scope_zones.split("\n") if zone),
+            location_count=covered.get(c.id, 0),
         )
         for c in counts
     ]
@@ -137,16 +175,19 @@ def load_count(uow: UnitOfWork, count_id: str) -> CountView:
 
 
 def line_views(uow: UnitOfWork, items: Sequence[CountItem]) -> list[CountLineView]:
-    """Read models of lines, with their products' SKUs and their counts' blind flags."""
+    """Read models of lines, with their products' SKUs, their counts' blind flags and their
+    locations' codes and zones."""
     skus = uow.counts.skus([i.product_id for i in items])
     blind = uow.counts.blind_flags([i.inventory_count_id for i in items])
     batches = uow.batches.by_ids([i.batch_id for i in items if i.batch_id])
+    locations = uow.counts.location_labels([i.location_id for i in items])
     return [
         labelled(
             from_row(CountLine, i),
             skus.get(i.product_id, ""),
             blind.get(i.inventory_count_id, False),
             batches.get(i.batch_id or ""),
+            locations.get(i.location_id, NO_LABEL),
         )
         for i in items
     ]

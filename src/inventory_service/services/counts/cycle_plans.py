@@ -1,12 +1,15 @@
-"""Cycle-count plans: the products due for counting (ABC classes, domain/cycle_plan.py), the
-scope a count starts with, and record accuracy per class."""
+"""Cycle-count plans, one per site: the products due for counting (ABC classes by the site's own
+consumption, domain/cycle_plan.py), the scope a count starts with, and record accuracy per
+class."""
 
 from __future__ import annotations
 
+from collections.abc import Set
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from inventory_service.db.models import InventoryCount
 from inventory_service.db.unit_of_work import UnitOfWork, UnitOfWorkFactory
 from inventory_service.domain.count_scope import (
     CountScope,
@@ -16,9 +19,13 @@ from inventory_service.domain.count_scope import (
 )
 from inventory_service.domain.cycle_plan import ClassAccuracy, CyclePlan, days_overdue
 from inventory_service.domain.enums import AbcClass
+from inventory_service.domain.identity import Caller
 from inventory_service.domain.money import from_micros
 from inventory_service.domain.paging import Page, PageRequest
+from inventory_service.domain.places import DEFAULT_SITE, SiteKey, SiteRef
 from inventory_service.services.base import Service
+from inventory_service.services.counts.count_access import allowed_site
+from inventory_service.services.places import find_site
 
 
 @dataclass(frozen=True)
@@ -34,18 +41,21 @@ class ProductDueView:
 
 
 def attach_scope(
-    uow: UnitOfWork, count_id: str, scope: CountScope, plan: CyclePlan, now: datetime
+    uow: UnitOfWork, count: InventoryCount, scope: CountScope, plan: CyclePlan, now: datetime
 ) -> None:
     """Writes the scope of a new count (its row flushed): the products named, which must all
-    exist, or those due now; nothing due is an error (the start is rolled back)."""
+    exist, or those due now in the count's site; nothing due is an error (the start is rolled
+    back)."""
     if scope.product_ids:
         ids = unique_ids(scope.product_ids)
         found = uow.cycle_plans.existing_products(ids)
         unknown = [p for p in ids if p not in found]
         if unknown:
             raise unknown_products_error(unknown, scope.product_ids)
-        uow.cycle_plans.add_scope(count_id, ids)
-    elif not uow.cycle_plans.scope_due_products(count_id, plan, now, scope.abc_class):
+        uow.cycle_plans.add_scope(count.id, ids)
+        return
+    site = find_site(uow, SiteKey(id=count.site_id))
+    if not uow.cycle_plans.scope_due_products(count.id, plan, now, scope.abc_class, site):
         raise nothing_due_error(scope.abc_class)
 
 
@@ -56,18 +66,26 @@ class CyclePlans(Service):
 
     def due(
         self,
+        caller: Caller,
         page: PageRequest,
         *,
         abc_class: AbcClass | None,
         include_not_due: bool,
+        site: SiteKey = DEFAULT_SITE,
         now: datetime | None = None,
     ) -> Page[ProductDueView]:
-        """Products due for counting (the whole plan with include_not_due), most overdue
-        first."""
+        """Products due for counting in a site (the default one unless named; the whole plan
+        with include_not_due), most overdue first."""
         now = now or datetime.now(UTC)
         with self.uow_factory(read_only=True) as uow:
+            planned = allowed_site(uow, caller, site)
             result = uow.cycle_plans.due_page(
-                self.plan, now, page, abc=abc_class, include_not_due=include_not_due
+                self.plan,
+                now,
+                page,
+                abc=abc_class,
+                include_not_due=include_not_due,
+                site=planned,
             )
         views = []
         for p in result.items:
@@ -94,12 +112,17 @@ def class_accuracy(
     started_from: datetime | None,
     started_to: datetime | None,
     include_blind_lines: bool,
+    site: SiteRef | None = None,
+    site_ids: Set[str] | None = None,
 ) -> list[ClassAccuracy]:
-    """Record accuracy of A, B and C (in that order) over the matching counts' lines."""
+    """Record accuracy of A, B and C (in that order) over the matching counts' lines: of one
+    site by its own classes, or of the sites site_ids (None: all) by the company's."""
     figures = uow.cycle_plans.accuracy_by_class(
         plan,
         started_from=started_from,
         started_to=started_to,
         include_blind_lines=include_blind_lines,
+        site=site,
+        site_ids=site_ids,
     )
     return [ClassAccuracy(abc, *figures[abc]) for abc in AbcClass]

@@ -10,13 +10,13 @@ from datetime import datetime
 
 from inventory_service.db.models import StoredCountEntry
 from inventory_service.db.types import utcnow
-from inventory_service.domain.count_entries import count_not_found
 from inventory_service.domain.enums import CountMode
 from inventory_service.domain.errors import InvalidArgument, NotFound
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.domain.recount_rules import REQUESTED, check_recount_request, requested_at
 from inventory_service.services.base import Service
+from inventory_service.services.counts.count_access import allowed_count
 from inventory_service.services.counts.count_views import (
     CountLineView,
     line_views,
@@ -42,6 +42,9 @@ class CountEntryView:
     recount: bool
     reason: str
     location: str
+    # The line's location (an entry counts the line it touched).
+    location_id: str = ""
+    location_code: str = ""
 
 
 def line_not_found(line_id: str) -> NotFound:
@@ -57,7 +60,7 @@ class RecountService(Service):
         ids = check_recount_request(count_id, line_ids, reason)
         with self.uow_factory() as uow:
             # FOR SHARE, as entries hold it: a completion (FOR UPDATE) waits for the request.
-            count_in_progress(uow, count_id, lock="share")
+            count_in_progress(uow, caller, count_id, lock="share")
             lines = {line.id: line for line in uow.recounts.lines_for_update(count_id, ids)}
             missing = [line_id for line_id in ids if line_id not in lines]
             if missing:
@@ -73,18 +76,29 @@ class RecountService(Service):
             uow.commit()
             return views
 
-    def history(self, count_id: str, line_id: str, page: PageRequest) -> Page[CountEntryView]:
-        """Every entry stored on the line, oldest first."""
+    def history(
+        self, caller: Caller, count_id: str, line_id: str, page: PageRequest
+    ) -> Page[CountEntryView]:
+        """Every entry stored on the line, oldest first (each in the line's location)."""
         require_count_id(count_id)
         if not line_id:
             raise InvalidArgument.one("count_item_id", "required")
         with self.uow_factory(read_only=True) as uow:
-            if uow.counts.get(count_id) is None:
-                raise count_not_found(count_id)
-            if uow.recounts.line(count_id, line_id) is None:
+            allowed_count(uow, caller, count_id)
+            line = uow.recounts.line(count_id, line_id)
+            if line is None:
                 raise line_not_found(line_id)
-            return uow.recounts.entries_page(line_id, page).map(_entry_view)
+            code, _ = uow.counts.location_labels([line.location_id]).get(line.location_id, ("", ""))
+            return uow.recounts.entries_page(line_id, page).map(
+                lambda row: _entry_view(row, line.location_id, code)
+            )
 
 
-def _entry_view(row: StoredCountEntry) -> CountEntryView:
-    return from_row(CountEntryView, row, mode=CountMode(row.mode))
+def _entry_view(row: StoredCountEntry, location_id: str, location_code: str) -> CountEntryView:
+    return from_row(
+        CountEntryView,
+        row,
+        mode=CountMode(row.mode),
+        location_id=location_id,
+        location_code=location_code,
+    )

@@ -37,7 +37,7 @@ from inventory_service.domain.count_entries import (
 from inventory_service.domain.errors import Aborted, DomainError
 from inventory_service.domain.recount_rules import is_recount
 from inventory_service.domain.thresholds import Thresholds
-from inventory_service.services.counts.count_views import labelled
+from inventory_service.services.counts.count_views import NO_LABEL, labelled
 from inventory_service.services.ingestion.entries import ADD_COUNT_ITEM, EntryOutcome
 from inventory_service.services.ingestion.resolver import ResolvedEntry, resolve_entries
 
@@ -181,11 +181,16 @@ class _Batch:
         return lines
 
     def _answer_duplicates(self, answered: Sequence[tuple[int, CountLine, str, bool]]) -> None:
-        """Answers entries stored before with their lines, labelled with their batches."""
+        """Answers entries stored before with their lines, labelled with their batches and
+        locations."""
+        if not answered:
+            return
         batch_ids = [line.batch_id for _, line, _, _ in answered if line.batch_id]
         batches = {b.id: b for b in self.repo.batches(batch_ids, [])} if batch_ids else {}
+        places = self.repo.location_labels([line.location_id for _, line, _, _ in answered])
         for i, line, sku, blind in answered:
-            view = labelled(line, sku, blind, batches.get(line.batch_id or ""))
+            place = places.get(line.location_id, NO_LABEL)
+            view = labelled(line, sku, blind, batches.get(line.batch_id or ""), place)
             self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=view, duplicate=True)
 
     def tally(
@@ -228,7 +233,7 @@ class _Batch:
             )
             (new if w.tally.previous is None else updated).append(line)
             self.changed.append((line, self.entries[w.indexes[-1]].call_request_id))
-            view = labelled(line, product.sku, w.first.count.blind, w.first.batch)
+            view = labelled(line, product.sku, w.first.count.blind, w.first.batch, w.first.location)
             for i in w.indexes:
                 self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, line=view)
                 stored.append((self.entries[i], line))

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from inventory_service.db.count_entry_repository import CountEntryRepository
+from inventory_service.db.count_repository import LocationRow
 from inventory_service.domain.catalog_keys import BatchIndex, BatchRef, ProductIndex, ProductRef
 from inventory_service.domain.count_entries import (
     CountEntry,
@@ -23,11 +24,11 @@ from inventory_service.domain.errors import DomainError
 from inventory_service.domain.lot_rules import check_batch_named
 from inventory_service.domain.places import (
     LocationKey,
-    LocationRef,
     location_not_found,
     location_out_of_scope,
     location_required,
 )
+from inventory_service.domain.site_access import site_not_allowed
 
 
 @dataclass(slots=True)
@@ -39,6 +40,8 @@ class ResolvedEntry:
     product: ProductRef
     batch: BatchRef | None
     key: LineKey
+    # The location's (code, zone), for its acks.
+    location: tuple[str, str]
 
 
 def resolve_entries(
@@ -75,6 +78,8 @@ def resolve_entries(
             count = counts.get(entry.inventory_count_id)
             if count is None:
                 raise count_not_found(entry.inventory_count_id)
+            if not entry.caller.may_use_site(count.site_code):
+                raise site_not_allowed(count.site_code)
             ensure_in_progress(count.id, count.status)
             product = products.find(entry.product)
             check_batch_named(
@@ -86,12 +91,14 @@ def resolve_entries(
             batch = batches.find(product, entry.batch_id, entry.lot_number)
             if count.scoped and (count.id, product.id) not in in_scope:
                 raise out_of_scope_error(count.id, product.id, product.sku)
-            location_id = places.find(count, entry.stock_location)
+            location = places.find(count, entry.stock_location)
         except DomainError as error:
             rejected.append((i, error))
             continue
-        key = (count.id, product.id, batch.id if batch else None, location_id)
-        resolved.append(ResolvedEntry(i, count, product, batch, key))
+        key = (count.id, product.id, batch.id if batch else None, location.id)
+        resolved.append(
+            ResolvedEntry(i, count, product, batch, key, (location.code, location.zone))
+        )
     return resolved, rejected
 
 
@@ -141,25 +148,22 @@ class _Places:
             for key, _ in keys
             if key.site_code and not key.code and not key.id and key.site_code in self.site_ids
         ]
-        found = repo.locations(ids, codes, defaults) if ids or codes or defaults else []
-        self.by_id: dict[str, LocationRef] = {ref.id: ref for ref in found}
+        found: list[LocationRow] = []
+        # (count, location): the counts of the batch that cover the locations found.
+        self.covered: set[tuple[str, str]] = set()
+        if ids or codes or defaults:
+            named_by = {count.id for key, count in keys if count is not None and key.given}
+            found, self.covered = repo.locations(ids, codes, defaults, named_by)
+        self.by_id: dict[str, LocationRow] = {ref.id: ref for ref in found}
         self.by_code = {(ref.site_id, ref.code): ref for ref in found}
         self.default_of = {ref.site_id: ref for ref in found if ref.is_default}
-        pairs = {
-            (count.id, ref.id)
-            for key, count in keys
-            if count is not None and key.given
-            for ref in [self._lookup(key, count)]
-            if ref is not None
-        }
-        self.covered = repo.covered(pairs) if pairs else set()
 
     def _site_of(self, key: LocationKey, count: CountState | None) -> str:
         if key.site_code:
             return self.site_ids.get(key.site_code, "")
         return count.site_id if count is not None else ""
 
-    def _lookup(self, key: LocationKey, count: CountState) -> LocationRef | None:
+    def _lookup(self, key: LocationKey, count: CountState) -> LocationRow | None:
         if key.id:
             return self.by_id.get(key.id)
         site_id = self._site_of(key, count)
@@ -167,8 +171,8 @@ class _Places:
             return self.by_code.get((site_id, key.code))
         return self.default_of.get(site_id)
 
-    def find(self, count: CountState, key: LocationKey) -> str:
-        """The id of the location an entry of count names (or implies)."""
+    def find(self, count: CountState, key: LocationKey) -> LocationRow:
+        """The location an entry of count names (or implies)."""
         if not key.given:
             sole = self.sole.get(count.id)
             if sole is None:
@@ -179,4 +183,4 @@ class _Places:
             raise location_not_found(key)
         if (count.id, ref.id) not in self.covered:
             raise location_out_of_scope(count.id, ref.id, key.label())
-        return ref.id
+        return ref

@@ -19,6 +19,13 @@ from inventory_client.cli.context import (
     show_list,
     timestamp,
 )
+from inventory_client.cli.count_tasks import (
+    COUNT_TASK_COMMANDS,
+    LOCATION_HELP,
+    count_location,
+    location_option,
+    zone_option,
+)
 from inventory_client.cli.cycle_plans import ACCURACY_COLUMNS, abc_value, class_option, due
 from inventory_client.cli.recounts import history, recount
 from inventory_client.cli.render import (
@@ -55,13 +62,15 @@ counts.add_command(scan)
 counts.add_command(recount)
 counts.add_command(history)
 counts.add_command(due)
+for command in COUNT_TASK_COMMANDS:
+    counts.add_command(command)
 
 
 def _show_count(app: App, count: counts_pb2.InventoryCount) -> None:
     app.output.result(count, lambda: app.output.fields(f"Count {count.name}", count_fields(count)))
 
 
-@counts.command("start")
+@counts.command("start", epilog=LOCATION_HELP)
 @click.argument("name")
 @click.option("--type", "kind", type=choice_of(TYPES), required=True, help="Kind of count.")
 @click.option("--notes", default="")
@@ -74,6 +83,9 @@ def _show_count(app: App, count: counts_pb2.InventoryCount) -> None:
 @click.option("--scope-due", is_flag=True, help="Count only the products due now (see `due`).")
 @class_option
 @click.option("--product", "products", multiple=True, help="Count only this product (repeat).")
+@click.option("--site", default="", help="The site counted (code; default: the default site).")
+@location_option
+@zone_option
 @json_option
 @pass_app
 def start(
@@ -86,9 +98,14 @@ def start(
     scope_due: bool,
     abc: str | None,
     products: tuple[str, ...],
+    site: str,
+    locations: tuple[str, ...],
+    zones: tuple[str, ...],
 ) -> None:
-    """Starts a count (managers). Only one count is in progress at a time; a CYCLE or SPOT
-    count may be scoped (--scope-due [--class X], or --product P ...)."""
+    """Starts a count in a site (managers): a FULL or ANNUAL count covers all its locations, a
+    CYCLE or SPOT count those named (--location, --zone) or all. Two counts in progress never
+    share a location. A CYCLE or SPOT count may also be scoped to products (--scope-due
+    [--class X], or --product P ...)."""
     request = counts_pb2.StartInventoryCountRequest(
         name=name,
         type=TYPES[kind.lower()],
@@ -98,18 +115,23 @@ def start(
         scope_product_ids=[product_id(app, p) for p in products],
         scope_due_products=scope_due,
         scope_abc_class=abc_value(abc),
+        scope_locations=[count_location(ref) for ref in locations],
+        scope_zones=zones,
     )
+    if site:
+        request.site.code = site
     _show_count(app, app.client.start_inventory_count(request).inventory_count)
 
 
 @counts.command("list")
 @click.option("--status", type=choice_of(STATUSES), help="Only counts with this status.")
 @click.option("--type", "kind", type=choice_of(TYPES), help="Only counts of this type.")
+@click.option("--site", default="", help="Only this site's counts (code).")
 @limit_options
 @json_option
 @pass_app
 def list_counts(
-    app: App, status: str | None, kind: str | None, limit: int, all_pages: bool
+    app: App, status: str | None, kind: str | None, site: str, limit: int, all_pages: bool
 ) -> None:
     """Counts, newest first."""
     request = counts_pb2.ListInventoryCountsRequest(
@@ -119,6 +141,8 @@ def list_counts(
         type=TYPES[kind.lower()] if kind else counts_pb2.INVENTORY_COUNT_TYPE_UNSPECIFIED,
         page_size=page_size(limit, all_pages),
     )
+    if site:
+        request.site.code = site
     counts_found = app.client.iter_inventory_counts(request)
     show_list(app, counts_found, COUNT_COLUMNS, title="Counts", limit=limit, all_pages=all_pages)
 
@@ -147,7 +171,7 @@ def items(app: App, count_id: str, limit: int, all_pages: bool) -> None:
     show_list(app, lines, ITEM_COLUMNS, title="Lines", limit=limit, all_pages=all_pages)
 
 
-@counts.command("add", epilog=PRODUCT_HELP)
+@counts.command("add", epilog=f"{PRODUCT_HELP} {LOCATION_HELP}")
 @click.argument("count_id")
 @click.argument("product")
 @click.argument("quantity", type=click.IntRange(min=0))
@@ -160,7 +184,14 @@ def items(app: App, count_id: str, limit: int, all_pages: bool) -> None:
     show_default=True,
     help="set: replace the line's quantity (a recount); add: add to it.",
 )
-@click.option("--location", default="", help="Where it was counted (shelf, bin).")
+@click.option(
+    "--at",
+    "stock_location",
+    default="",
+    metavar="LOCATION",
+    help="The location counted (needed when the count covers several).",
+)
+@click.option("--location", default="", help="A free label of where: shelf 2, top bin.")
 @click.option("--reason", default="", help="Reason for a discrepancy.")
 @click.option("--notes", default="")
 @json_option
@@ -173,6 +204,7 @@ def add(
     lot: str,
     batch_id: str,
     mode: str,
+    stock_location: str,
     location: str,
     reason: str,
     notes: str,
@@ -189,6 +221,8 @@ def add(
         reason=reason,
         notes=notes,
     )
+    if stock_location:
+        request.stock_location.CopyFrom(count_location(stock_location))
     if lot:
         request.lot_number = lot
     elif batch_id:
@@ -291,15 +325,19 @@ def cancel(app: App, count_id: str, notes: str) -> None:
 @counts.command("summary")
 @click.option("--from", "start", help="Counts started on or after (YYYY-MM-DD[THH:MM]).")
 @click.option("--to", "end", help="Counts started on or before (a date means its whole day).")
+@click.option("--site", default="", help="Only this site's counts, by its own ABC classes.")
 @json_option
 @pass_app
-def summary(app: App, start: str | None, end: str | None) -> None:
-    """Accuracy and variance figures over counts, overall and by type."""
+def summary(app: App, start: str | None, end: str | None, site: str) -> None:
+    """Accuracy and variance figures over counts, overall, by type and by site."""
     request = counts_pb2.GetInventorySummaryRequest(
         start_time_from=timestamp(start), start_time_to=timestamp(end, end_of_day=True)
     )
+    if site:
+        request.site.code = site
     result = app.client.get_inventory_summary(request)
     rows = [("all", result.overall)] + [(count_type(t.type), t.figures) for t in result.by_type]
+    rows += [(f"site {s.site_code}", s.figures) for s in result.by_site]
 
     def show() -> None:
         app.output.table(

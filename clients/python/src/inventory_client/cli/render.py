@@ -263,7 +263,7 @@ ITEM_COLUMNS: list[Column[inventory_count_pb2.CountItem]] = [
             yes_no(i.significant_discrepancy) if i.HasField("significant_discrepancy") else "-"
         ),
     ),
-    ("Location", lambda i: i.location or "-"),
+    ("Location", lambda i: " / ".join(filter(None, [i.location_code, i.location])) or "-"),
     ("Reason", lambda i: i.reason or "-"),
     ("By", lambda i: i.counted_by),
     ("Counted at", lambda i: when(i.count_time)),
@@ -279,7 +279,11 @@ def count_fields(count: inventory_count_pb2.InventoryCount) -> list[tuple[str, o
         ("Blind", yes_no(count.blind)),
         ("Status", count_status(count.status)),
         ("Started", f"{when(count.start_time)} by {count.started_by}"),
+        ("Site", count.site_code or "-"),
+        ("Locations", count.location_count),
     ]
+    if count.scope_zones:
+        pairs.append(("Zones", ", ".join(count.scope_zones)))
     if count.completed_by:
         pairs.append(("Completed", f"{when(count.complete_time)} by {count.completed_by}"))
     if count.cancelled_by:

@@ -32,16 +32,19 @@ from inventory_client.simulate import (
     MODES,
     PlanError,
     catalog_products,
+    count_locations,
     deal,
     entries_from_csv,
     numbered_entries_from_csv,
     random_entries,
     run_scanners,
+    spread,
 )
 
 SCAN_COLUMNS_HELP = """\b
 CSV columns: one of product_id, sku, barcode; quantity; and optionally
-mode (set or add; default set), lot_number, location, reason.
+mode (set or add; default set), lot_number, stock_location (the code of the location
+counted, in the count's site), location (a free label), reason.
 """
 
 
@@ -255,6 +258,13 @@ def _print_rejection(entry: CountEntry, ack: CountEntryAck) -> None:
     help="Without --csv: total entries picked from the catalog.",
 )
 @click.option("--mode", type=click.Choice(sorted(MODES)), default="add", show_default=True)
+@click.option(
+    "--location",
+    "locations",
+    multiple=True,
+    help="Without --csv: a location code the scanners spread over (repeat; default: the "
+    "count's locations, when the token may read its progress).",
+)
 @click.option("--entries-per-message", default=1, show_default=True, type=click.IntRange(1))
 @click.option("--rate", default=0.0, help="Entries/s per scanner (0: as fast as acked).")
 @click.option("--device-prefix", default="sim", show_default=True)
@@ -268,6 +278,7 @@ def simulate(
     csv_file: Path | None,
     random_total: int,
     mode: str,
+    locations: tuple[str, ...],
     entries_per_message: int,
     rate: float,
     device_prefix: str,
@@ -285,13 +296,25 @@ def simulate(
             async with endpoint.channel() as channel:
                 try:
                     products = await catalog_products(channel, endpoint.metadata())
+                    places = list(locations) or await count_locations(
+                        channel, endpoint.metadata(), count_id
+                    )
                 except grpc.aio.AioRpcError as error:
                     raise error_from_rpc(error) from error
             rng = random.Random(seed)
             per_scanner = max(1, random_total // scanners)
             plans = [
-                list(random_entries(products, count_id, per_scanner, mode=MODES[mode], rng=rng))
-                for _ in range(scanners)
+                list(
+                    random_entries(
+                        products,
+                        count_id,
+                        per_scanner,
+                        mode=MODES[mode],
+                        rng=rng,
+                        stock_location=place,
+                    )
+                )
+                for place in spread(places, scanners)
             ]
         result = await run_scanners(
             endpoint,
