@@ -193,6 +193,11 @@ BENCH_ARGS ?=
 bench: setup
 	$(PY) benchmarks/stream_ingest.py $(BENCH_ARGS)
 
+# What the HA set-up costs: (3), (4), (5) on the primary of `make cluster-ha`'s PostgreSQL against
+# the PostgreSQL at 127.0.0.1:5432, in one run (docs/operations.md, High availability).
+bench-ha: setup ha-postgres
+	$(PY) benchmarks/ha_cost.py $(BENCH_ARGS)
+
 # Cycle-count plans at scale: 50,000 products, 5,000,000 ledger rows on the PostgreSQL at
 # 127.0.0.1:5432, in a schema of its own dropped at the end (README, Performance).
 CYCLE_ARGS ?=
