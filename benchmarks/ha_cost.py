@@ -141,7 +141,7 @@ def print_summary(report: Report, sizes: Sizes) -> None:
         rates = {t: report.figures[f"{key}.{t}"].rate for t in TARGETS}
         sync = rates["ha-sync"]
         print(
-            f"  ({key})".ljust(14)
+            f"  ({key})".ljust(16)
             + "".join(f"{t} {rates[t]:>9,.0f}/s   " for t in TARGETS)
             + f"ha-sync {sync / rates['single']:6.1%} of single, "
             + f"{sync / rates['ha-local']:6.1%} of ha-local"
