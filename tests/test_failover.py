@@ -4,9 +4,10 @@ pg_auto_failover monitor, a primary and a synchronous standby under var/, on por
 own; the shared PostgreSQL is not used). Scanner sessions stream entries and internal-service
 callers record movements with request ids through the balancer while the primary's machine dies
 (SIGKILL to its pg_autoctl, PostgreSQL and backends, its directory moved away). Then: the
-standby is promoted; every acknowledged entry and every movement that answered OK is in the new
-primary exactly once; the ledger adds up; the clients resumed by themselves (sessions resend,
-callers retry on UNAVAILABLE); nothing answered INTERNAL or UNKNOWN. The lost node is rebuilt
+standby is promoted; every replica was not ready while no primary answered and ready again by
+itself; every acknowledged entry and every movement that answered OK is in the new primary
+exactly once; the ledger adds up; the clients resumed by themselves (sessions resend, callers
+retry on UNAVAILABLE); nothing answered INTERNAL or UNKNOWN. The lost node is rebuilt
 as a standby by pg_auto_failover's own commands and the new primary is lost in turn: the same
 checks hold. The figures (acks, rows found, time from the kill to the first write) are printed.
 
@@ -16,6 +17,7 @@ Without them this test is skipped with a loud reason, except under CI (CI set), 
 from __future__ import annotations
 
 import collections
+import contextlib
 import shutil
 import tempfile
 import threading
@@ -129,10 +131,34 @@ class Caller(threading.Thread):
         return list(self.ok)
 
 
+class Readiness(threading.Thread):
+    """Samples HAProxy's view of the replicas (their readiness, through its health checks)
+    until told to stop."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        super().__init__(name="readiness", daemon=True)
+        self.cluster = cluster
+        self.samples: list[tuple[float, frozenset[str]]] = []  # (monotonic, states seen)
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(0.1):
+            with contextlib.suppress(OSError):
+                states = frozenset(self.cluster.server_states().values())
+                self.samples.append((time.monotonic(), states))
+
+    def went_down_and_up(self, after: float) -> bool:
+        """Every replica was out (NOT_SERVING) at once after `after`, and all back later."""
+        seen = [states for moment, states in list(self.samples) if moment > after]
+        down = next((i for i, states in enumerate(seen) if states == {"DOWN"}), None)
+        return down is not None and any(states == {"UP"} for states in seen[down:])
+
+
 @dataclass
 class Load:
     scanners: list[Scanner]
     callers: list[Caller]
+    readiness: Readiness
     figures: list[str] = field(default_factory=list)
 
     def acked(self) -> dict[str, str]:
@@ -153,10 +179,13 @@ class Load:
                 timeout=90,
             )
 
+    def workers(self) -> list[Scanner | Caller | Readiness]:
+        return [*self.scanners, *self.callers, self.readiness]
+
     def stop(self) -> None:
-        for worker in [*self.scanners, *self.callers]:
+        for worker in self.workers():
             worker.stop.set()
-        for worker in [*self.scanners, *self.callers]:
+        for worker in self.workers():
             worker.join(120)
 
 
@@ -197,6 +226,8 @@ def _fail_over(ha: HaPostgres, load: Load, product_id: str, label: str) -> str:
     ha.lose(lost)
     promoted = ha.wait_for_primary(other_than=lost)
     load.flowing()
+    # While no primary answered, every replica was not ready, and each came back by itself.
+    wait_until(lambda: load.readiness.went_down_and_up(killed), "readiness down and up again")
     engine = create_db_engine(ha.node_url(promoted))
     try:
         acks, found, oks, applied = _nothing_lost(engine, load, product_id)
@@ -248,8 +279,9 @@ def test_losing_the_primary_machine_loses_no_acknowledged_write(
             callers=[
                 Caller(cluster.address, received.id, f"ha-caller-{i}") for i in range(CALLERS)
             ],
+            readiness=Readiness(cluster),
         )
-        for worker in [*load.scanners, *load.callers]:
+        for worker in load.workers():
             worker.start()
         try:
             first = _fail_over(ha, load, received.id, "failover 1")
