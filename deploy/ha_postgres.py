@@ -406,7 +406,7 @@ class HaPostgres:
                 return condition(last)
             return False
 
-        self._wait_until(holds, what=f"{what} (last seen: {last})", timeout=timeout)
+        self._wait_until(holds, what=lambda: f"{what} (last seen: {last})", timeout=timeout)
         return last
 
     def wait_for_sync_pair(self) -> str:
@@ -429,15 +429,21 @@ class HaPostgres:
         return next(n for n, v in states.items() if n != other_than and _is_primary(v))
 
     def _wait_until(
-        self, condition: Callable[[], bool], *, what: str, timeout: float = 180.0, machine: str = ""
+        self,
+        condition: Callable[[], bool],
+        *,
+        what: str | Callable[[], str],
+        timeout: float = 180.0,
+        machine: str = "",
     ) -> None:
+        """Polls condition; fails when a keeper (of machine, or any) has exited, or on timeout."""
         deadline = time.monotonic() + timeout
         while not condition():
             for name, keeper in self.keepers.items():
                 if not keeper.alive() and (not machine or name == machine):
                     raise HaError(f"pg_autoctl of {name} exited:\n{self.log_tail(name)}")
             if time.monotonic() > deadline:
-                raise HaError(f"timed out waiting for {what}")
+                raise HaError(f"timed out waiting for {what if isinstance(what, str) else what()}")
             time.sleep(0.2)
 
     def log_tail(self, name: str, lines: int = 30) -> str:

@@ -28,6 +28,8 @@ from inventory.v1 import catalog_pb2
 from inventory.v1 import inventory_count_pb2 as pb
 from inventory_service.api.readiness import LIVENESS_SERVICE
 from inventory_service.bootstrap import build_services, open_database
+from inventory_service.db import count_entry_repository
+from inventory_service.db.count_entry_repository import CountEntryRepository
 from inventory_service.db.faults import DATABASE_UNAVAILABLE, database_fault
 from inventory_service.domain.catalog_rules import ProductDraft
 from inventory_service.domain.errors import Aborted, Unavailable
@@ -341,3 +343,36 @@ def test_a_pooled_connection_that_turned_read_only_is_dropped_and_the_next_write
         assert products.create(admin, draft("DEMOTED-2")).sku == "DEMOTED-2"
     finally:
         engine.dispose()
+
+
+def test_a_connection_lost_while_copying_entries_answers_unavailable(
+    postgres_server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries are written with COPY on the driver's connection, past SQLAlchemy: a failure
+    there (the primary lost mid-batch) is still a database fault, not a bug."""
+    backends: list[int] = []
+    insert_entries = CountEntryRepository.insert_entries
+    copy_row = count_entry_repository.copy_row
+
+    def insert_noting_the_backend(self: CountEntryRepository, stored: Any) -> None:
+        driver: Any = self.session.connection().connection.driver_connection
+        backends.append(driver.info.backend_pid)
+        insert_entries(self, stored)
+
+    def copy_row_while_the_backend_dies(row: dict[str, Any]) -> list[Any]:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [backends[-1]])
+        return copy_row(row)
+
+    with clients(postgres_server.port) as api:
+        product = create_product(api, "COPY-LOST-1")
+        count_id = start_count(api).id
+        add = _calls(api, count_id, product.id)["AddCountItem"]
+        with monkeypatch.context() as patched:
+            patched.setattr(CountEntryRepository, "insert_entries", insert_noting_the_backend)
+            patched.setattr(count_entry_repository, "copy_row", copy_row_while_the_backend_dies)
+            assert _outcomes({"AddCountItem": add}) == {
+                "AddCountItem": ("UNAVAILABLE", DATABASE_UNAVAILABLE)
+            }
+        assert backends, "the entry was not written with COPY"
+        assert _outcomes({"AddCountItem": add}) == {"AddCountItem": ("OK", "")}
