@@ -258,6 +258,33 @@ def test_lists_show_a_limit_and_all_on_request(
     assert all(f"P-{i:02d}" in table.out for i in range(7))
 
 
+def test_running_a_scan_file_again_stores_only_what_was_not_stored(
+    server: ServerThread, terminal: Terminal, tmp_path: Path
+) -> None:
+    """Fixing the rejected rows and running the file again is the natural habit: the rows that
+    went through the first time are not counted twice (ADD rows included)."""
+    port = server.port
+    catalog = write(tmp_path / "catalog.csv", "sku,name,unit_cost\nOIL-1,Olive oil,5.00\n")
+    assert terminal(port, Role.ADMIN, f"products import {catalog}").code == 0
+    count_id = terminal(port, Role.MANAGER, "counts start Shelf --type spot --json").json()["id"]
+    rows = "sku,quantity,mode\nOIL-1,4,add\nOIL-1,4,add\nOIL-1,2,add\n"
+    shelf = write(tmp_path / "shelf.csv", rows + "OIL-9,1,add\n")
+
+    first = terminal(port, Role.STAFF, f"counts scan {count_id} {shelf} --json")
+    assert first.code == 8  # the last row names no product
+    assert (first.json()["stored"], first.json()["storedBefore"]) == (3, 0)
+
+    write(shelf, rows + "OIL-1,1,add\n")  # the bad row fixed
+    again = terminal(port, Role.STAFF, f"counts scan {count_id} {shelf}")
+    assert again.code == 0, again.err
+    assert "4 rows: 3 stored before, 1 now" in again.out
+
+    [line] = terminal(port, Role.STAFF, f"counts items {count_id} --json").json()
+    assert line["countedQuantity"] == "11"  # 4 + 4 + 2 + 1, each row once
+    third = terminal(port, Role.STAFF, f"counts scan {count_id} {shelf} --json").json()
+    assert (third["stored"], third["storedBefore"]) == (4, 4)
+
+
 def test_scan_resumes_a_reset_stream_and_stores_every_entry_once(
     sqlite_server: ServerThread, balancer: Balancer, terminal: Terminal, tmp_path: Path
 ) -> None:
