@@ -258,6 +258,45 @@ def test_lists_show_a_limit_and_all_on_request(
     assert all(f"P-{i:02d}" in table.out for i in range(7))
 
 
+def test_an_import_with_bad_rows_imports_nothing_and_says_what_each_row_did(
+    server: ServerThread, terminal: Terminal, tmp_path: Path
+) -> None:
+    port = server.port
+    header = "sku,name,unit_cost,opening_quantity,tracking,lot_number,expiry_date\n"
+    good = "SALT-1,Sea salt,2.50,100,,,\nAMOX-1,Amoxicillin,4.10,12,lot,A1,2030-06-30\n"
+    bad = write(tmp_path / "bad.csv", header + good + 'BAD-4,"Cost 1,50",1,50,3,,,\n')
+
+    refused = terminal(port, Role.ADMIN, f"products import {bad}")
+    assert refused.code == 4
+    assert f"{bad}: row 4: 8 fields where the header has 7" in refused.err
+    assert "1 bad row(s), nothing imported" in refused.err
+    listed = terminal(port, Role.STAFF, "products list --json").json()
+    assert listed == []
+
+    skipped = terminal(port, Role.ADMIN, f"products import {bad} --skip-bad-rows --json")
+    assert skipped.code == 8
+    assert [(r["sku"], r["result"]) for r in skipped.json()] == [
+        ("SALT-1", "created"),
+        ("AMOX-1", "lot added"),
+    ]
+    amox = terminal(port, Role.STAFF, "products show AMOX-1 --json").json()
+    assert (amox["tracking"], amox["stockQuantity"]) == ("TRACKING_MODE_LOT", "12")
+
+    changed = write(tmp_path / "catalog.csv", header + good.replace("2.50", "2.75"))
+    again = terminal(port, Role.ADMIN, f"products import {changed} --json")
+    assert again.code == 0, again.err
+    assert [(r["sku"], r["result"]) for r in again.json()] == [
+        ("SALT-1", "updated"),
+        ("AMOX-1", "lot exists"),
+    ]
+    third = terminal(port, Role.ADMIN, f"products import {changed}")
+    assert "1 unchanged, 1 lot exists" in third.out
+    salt = terminal(port, Role.STAFF, "products show SALT-1 --json").json()
+    assert salt["unitCost"]["units"] == "2"
+    assert salt["unitCost"]["nanos"] == 750000000
+    assert salt["stockQuantity"] == "100"  # stock changes only through the ledger
+
+
 def test_running_a_scan_file_again_stores_only_what_was_not_stored(
     server: ServerThread, terminal: Terminal, tmp_path: Path
 ) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from google.protobuf import json_format, timestamp_pb2
 from google.protobuf.message import Message
 from google.type import date_pb2, money_pb2
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from inventory.v1 import catalog_pb2, inventory_count_pb2, stock_adjustment_pb2
@@ -119,6 +121,22 @@ class Output:
 
     def note(self, text: str) -> None:
         self.errors.print(text, markup=False)
+
+    @contextmanager
+    def progress(self, description: str, total: int) -> Iterator[Callable[[], None]]:
+        """A progress bar on stderr when it is a terminal (nothing otherwise); yields the
+        function that advances it by one."""
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=self.errors,
+            disable=not self.errors.is_terminal,
+            transient=True,
+        )
+        with bar:
+            task = bar.add_task(description, total=total)
+            yield lambda: bar.advance(task)
 
     def error(self, error: InventoryError) -> None:
         if self.as_json:
