@@ -213,13 +213,17 @@ def test_each_failure_is_one_line_with_its_reason_and_an_exit_code_that_says_wha
         (Role.ADMIN, create_salt, 5, "[SKU_TAKEN]"),
         (Role.STAFF, f"counts cancel {count_id}", 6, "[ROLE_TOO_LOW]"),
         (None, "products list", 6, "[TOKEN_MISSING]"),
-        (Role.STAFF, f"counts add {count_id} SALT-1 -1", 2, "No such option '-1'"),
+        (Role.STAFF, f"counts add {count_id} SALT-1 -1", 2, "-1 reads as an option"),
+        (Role.STAFF, f"counts add {count_id} SALT-1 -- -1", 2, "-1 is negative"),
+        (Role.STAFF, f"counts add {count_id} SALT-1 {10**20}", 2, f"{10**20} is too large"),
+        (Role.STAFF, f"products move SALT-1 --change {-(10**20)} --reference R", 2, "too large"),
         (Role.STAFF, "counts frobnicate", 2, "No such command"),
         (Role.ADMIN, "products create --sku X --name X --cost cheap", 2, "is not an amount"),
     ]
     for role, command, code, says in cases:
         run = terminal(port, role, command)
         assert (run.code, says in run.err) == (code, True), (command, run.err)
+        assert "Traceback" not in run.err
         if code != 2:  # usage errors also print click's usage lines
             assert len(run.error_lines) == 1, run.err
             assert run.error_lines[0].startswith("error: ")

@@ -7,6 +7,7 @@ import click
 from inventory.v1 import stock_adjustment_pb2 as adjustments_pb2
 from inventory_client.cli.context import (
     PRODUCT_HELP,
+    SIGNED_QUANTITY,
     App,
     choice_of,
     json_option,
@@ -50,7 +51,7 @@ def _show(app: App, adjustment: adjustments_pb2.StockAdjustment) -> None:
 @click.option("--type", "kind", type=choice_of(TYPES), required=True)
 @click.option(
     "--change",
-    type=int,
+    type=SIGNED_QUANTITY,
     required=True,
     help="Signed units: --change -3 (damage, theft, expired decrease; found increases).",
 )

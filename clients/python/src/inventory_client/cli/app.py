@@ -4,6 +4,7 @@ exit code."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -108,6 +109,9 @@ for command in LOT_COMMANDS:
     products.add_command(command)
 
 
+_NEGATIVE = re.compile(r"-\d+")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the command; returns its exit code (see EXIT_CODES_HELP)."""
     app = App()
@@ -116,6 +120,16 @@ def main(argv: list[str] | None = None) -> int:
     except InventoryError as error:
         app.output.error(error)
         return exit_code(error.code)
+    except click.NoSuchOption as error:
+        if _NEGATIVE.fullmatch(error.option_name):
+            # click reads "-5" as an option; a negative number goes after "--".
+            app.output.note(
+                f"error: {error.option_name} reads as an option; to give a negative number, "
+                f"put -- before it (use -- {error.option_name})"
+            )
+            return error.exit_code
+        error.show()
+        return error.exit_code
     except click.ClickException as error:
         error.show()
         return error.exit_code

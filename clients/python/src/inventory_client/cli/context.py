@@ -8,7 +8,7 @@ import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 import grpc
@@ -32,6 +32,41 @@ class InputError(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"error: {self.format_message()}", file=file or sys.stderr)
+
+
+if TYPE_CHECKING:
+    _IntParam = click.ParamType[int, Any]
+else:  # generic only in newer click releases
+    _IntParam = click.ParamType
+
+
+class Quantity(_IntParam):
+    """A whole number of units as the contract carries it (int64): one error line, never a
+    traceback, for a number that does not fit."""
+
+    name = "quantity"
+    LIMIT = 2**63 - 1
+
+    def __init__(self, *, signed: bool = False) -> None:
+        self.signed = signed
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a whole number", param, ctx)
+        if not self.signed and number < 0:
+            self.fail(f"{number} is negative; a quantity is 0 or more", param, ctx)
+        if abs(number) > self.LIMIT:
+            self.fail(f"{value} is too large (at most {self.LIMIT:,})", param, ctx)
+        return number
+
+
+QUANTITY = Quantity()
+SIGNED_QUANTITY = Quantity(signed=True)
 
 
 # What each exit code says failed; the same table is in --help and the README.

@@ -8,6 +8,7 @@ import click
 from inventory.v1 import inventory_count_pb2 as counts_pb2
 from inventory_client.cli.context import (
     PRODUCT_HELP,
+    QUANTITY,
     App,
     choice_of,
     json_option,
@@ -150,7 +151,7 @@ def items(app: App, count_id: str, limit: int, all_pages: bool) -> None:
 @counts.command("add", epilog=PRODUCT_HELP)
 @click.argument("count_id")
 @click.argument("product")
-@click.argument("quantity", type=click.IntRange(min=0))
+@click.argument("quantity", type=QUANTITY)
 @click.option("--lot", default="", help="Lot number of the batch counted.")
 @click.option("--batch-id", default="", help="Id of the batch counted (instead of --lot).")
 @click.option(

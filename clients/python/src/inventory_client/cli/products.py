@@ -18,6 +18,7 @@ from inventory_client.cli.context import (
     EXIT_OK,
     EXIT_PARTIAL,
     PRODUCT_HELP,
+    QUANTITY,
     App,
     InputError,
     json_option,
@@ -115,9 +116,7 @@ def show_product(app: App, product: str) -> None:
 @click.option("--name", required=True)
 @click.option("--cost", "cost", required=True, help="Unit cost, e.g. 2.50 (service currency).")
 @click.option("--barcode", default="", help="GTIN (8, 12, 13 or 14 digits).")
-@click.option(
-    "--opening", default=0, type=click.IntRange(min=0), help="Units on hand now (unbatched)."
-)
+@click.option("--opening", default=0, type=QUANTITY, help="Units on hand now (unbatched).")
 @click.option(
     "--tracking",
     "tracking_name",
