@@ -3,6 +3,9 @@ import to completion, approvals, errors as one line with an exit code, --json fo
 
 from __future__ import annotations
 
+import csv
+import datetime
+import io
 import json
 import os
 import shlex
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import openpyxl
 import pytest
 
 from inventory_client.cli.app import main
@@ -299,6 +303,60 @@ def test_an_import_with_bad_rows_imports_nothing_and_says_what_each_row_did(
     assert salt["unitCost"]["units"] == "2"
     assert salt["unitCost"]["nanos"] == 750000000
     assert salt["stockQuantity"] == "100"  # stock changes only through the ledger
+
+
+def test_exports_a_spreadsheet_reads_money_as_numbers_and_products_by_sku(
+    server: ServerThread, terminal: Terminal, tmp_path: Path
+) -> None:
+    port = server.port
+    catalog = write(
+        tmp_path / "catalog.csv",
+        "sku,name,unit_cost,opening_quantity\nOIL-1,Olive oil,5.25,10\nSALT-1,Salt,2.00,4\n",
+    )
+    assert terminal(port, Role.ADMIN, f"products import {catalog}").code == 0
+    count_id = terminal(port, Role.MANAGER, "counts start Shelf --type spot --json").json()["id"]
+    assert terminal(port, Role.STAFF, f"counts add {count_id} OIL-1 8 --location A1").code == 0
+    assert terminal(port, Role.STAFF, f"counts add {count_id} SALT-1 4").code == 0
+
+    as_csv = terminal(port, Role.MANAGER, f"counts export {count_id}")
+    assert as_csv.code == 0, as_csv.err
+    rows = list(csv.DictReader(io.StringIO(as_csv.out)))
+    assert [(r["SKU"], r["Name"], r["Location"], r["Variance"], r["Value"]) for r in rows] == [
+        ("OIL-1", "Olive oil", "A1", "-2", "-10.50"),
+        ("SALT-1", "Salt", "", "0", "0.00"),
+    ]
+
+    sheet = tmp_path / "count.xlsx"
+    written = terminal(
+        port, Role.MANAGER, f"counts export {count_id} --format xlsx --output {sheet}"
+    )
+    assert written.code == 0, written.err
+    assert "2 lines written" in written.err
+    book = openpyxl.load_workbook(sheet)
+    [[header, *lines]] = [list(ws.iter_rows(values_only=True)) for ws in book.worksheets]
+    value = header.index("Value")
+    assert [line[value] for line in lines] == [-10.5, 0]  # numbers, not text
+    assert book.worksheets[0].cell(row=2, column=value + 1).number_format == "#,##0.00"
+
+    assert terminal(port, Role.MANAGER, f"counts complete {count_id} --apply").code == 0
+    adjustments = terminal(port, Role.STAFF, "adjustments list --csv")
+    assert adjustments.code == 0, adjustments.err
+    [adjustment] = list(csv.DictReader(io.StringIO(adjustments.out)))
+    assert (adjustment["SKU"], adjustment["Change"], adjustment["Cost impact"]) == (
+        "OIL-1",
+        "-2",
+        "-10.50",
+    )
+    ledger = terminal(port, Role.STAFF, "ledger export --product OIL-1")
+    assert ledger.code == 0, ledger.err
+    entries = list(csv.DictReader(io.StringIO(ledger.out)))
+    assert [(e["SKU"], e["Source"], e["Change"], e["After"]) for e in entries] == [
+        ("OIL-1", "opening-balance", "10", "10"),
+        ("OIL-1", "count", "-2", "8"),
+    ]
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
+    none_yet = terminal(port, Role.STAFF, f"ledger export --from {tomorrow}")
+    assert none_yet.out.splitlines()[1:] == []
 
 
 def test_running_a_scan_file_again_stores_only_what_was_not_stored(

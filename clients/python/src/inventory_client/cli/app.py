@@ -22,6 +22,7 @@ from inventory_client.cli.context import (
 from inventory_client.cli.counts import counts
 from inventory_client.cli.lots import LOT_COMMANDS
 from inventory_client.cli.products import products
+from inventory_client.cli.reports import ledger
 from inventory_client.cli.scanning import health, simulate
 from inventory_client.client import DEFAULT_DEADLINE
 from inventory_client.connection import (
@@ -103,7 +104,7 @@ def cli(
     ctx.call_on_close(app.close)
 
 
-for command in (counts, adjustments, products, health, simulate):
+for command in (counts, adjustments, products, ledger, health, simulate):
     cli.add_command(command)
 for command in LOT_COMMANDS:
     products.add_command(command)

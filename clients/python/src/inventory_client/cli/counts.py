@@ -31,6 +31,7 @@ from inventory_client.cli.render import (
     count_type,
     money,
 )
+from inventory_client.cli.reports import export_count
 from inventory_client.cli.scanning import scan
 
 TYPES = {
@@ -56,6 +57,7 @@ counts.add_command(scan)
 counts.add_command(recount)
 counts.add_command(history)
 counts.add_command(due)
+counts.add_command(export_count)
 
 
 def _show_count(app: App, count: counts_pb2.InventoryCount) -> None:
