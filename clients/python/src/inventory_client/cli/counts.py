@@ -294,12 +294,22 @@ def cancel(app: App, count_id: str, notes: str) -> None:
 @counts.command("summary")
 @click.option("--from", "start", help="Counts started on or after (YYYY-MM-DD[THH:MM]).")
 @click.option("--to", "end", help="Counts started on or before (a date means its whole day).")
+@click.option(
+    "--status",
+    type=click.Choice([*sorted(STATUSES), "all"], case_sensitive=False),
+    default="completed",
+    show_default=True,
+    help="Counts of this status (a cancelled count's lines were never applied).",
+)
 @json_option
 @pass_app
-def summary(app: App, start: str | None, end: str | None) -> None:
-    """Accuracy and variance figures over counts, overall and by type."""
+def summary(app: App, start: str | None, end: str | None, status: str) -> None:
+    """Accuracy and variance figures over counts, overall and by type: completed counts unless
+    --status says otherwise."""
     request = counts_pb2.GetInventorySummaryRequest(
-        start_time_from=timestamp(start), start_time_to=timestamp(end, end_of_day=True)
+        start_time_from=timestamp(start),
+        start_time_to=timestamp(end, end_of_day=True),
+        status=STATUSES.get(status.lower(), counts_pb2.INVENTORY_COUNT_STATUS_UNSPECIFIED),
     )
     result = app.client.get_inventory_summary(request)
     rows = [("all", result.overall)] + [(count_type(t.type), t.figures) for t in result.by_type]
@@ -320,7 +330,7 @@ def summary(app: App, start: str | None, end: str | None) -> None:
                 ("Excess", lambda r: money(r[1].value_in_excess)),
                 ("Net", lambda r: money(r[1].net_variance)),
             ],
-            title="Inventory summary",
+            title=f"Inventory summary ({status.lower()} counts)",
         )
         app.output.table(result.by_abc_class, ACCURACY_COLUMNS, title="Accuracy by ABC class")
 
