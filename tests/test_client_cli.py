@@ -359,6 +359,28 @@ def test_exports_a_spreadsheet_reads_money_as_numbers_and_products_by_sku(
     assert none_yet.out.splitlines()[1:] == []
 
 
+def test_a_large_completion_prints_a_summary_and_points_to_the_export(
+    server: ServerThread, terminal: Terminal, tmp_path: Path
+) -> None:
+    port = server.port
+    rows = "".join(f"P-{i:02d},Product {i},1.00,{i + 1}\n" for i in range(14))
+    catalog = write(tmp_path / "catalog.csv", "sku,name,unit_cost,opening_quantity\n" + rows)
+    assert terminal(port, Role.ADMIN, f"products import {catalog}").code == 0
+    count_id = terminal(port, Role.MANAGER, "counts start All --type full --json").json()["id"]
+    for i in range(12):  # each counted 0; P-12 and P-13 never counted
+        assert terminal(port, Role.STAFF, f"counts add {count_id} P-{i:02d} 0").code == 0
+
+    done = terminal(port, Role.MANAGER, f"counts complete {count_id} --apply --zero-uncounted")
+    assert done.code == 0, done.err
+    out = done.out
+    # 1 + 2 + ... + 12 counted as 0, then 13 + 14 zeroed: 14 adjustments
+    assert "14 adjustments applied, -105 units net" in out
+    assert "The largest adjustments (of 14)" in out
+    assert "... and 4 more" in out
+    assert "Never counted, now set to zero" in out
+    assert f"inventory-client counts export {count_id}" in out
+
+
 def test_running_a_scan_file_again_stores_only_what_was_not_stored(
     server: ServerThread, terminal: Terminal, tmp_path: Path
 ) -> None:

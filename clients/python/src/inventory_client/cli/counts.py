@@ -3,6 +3,9 @@ file of entries: see scanning.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 import click
 
 from inventory.v1 import inventory_count_pb2 as counts_pb2
@@ -21,12 +24,14 @@ from inventory_client.cli.context import (
     timestamp,
 )
 from inventory_client.cli.cycle_plans import ACCURACY_COLUMNS, abc_value, class_option, due
+from inventory_client.cli.exports import amount
 from inventory_client.cli.recounts import history, recount
 from inventory_client.cli.render import (
     ADJUSTMENT_COLUMNS,
     COUNT_COLUMNS,
     ITEM_COLUMNS,
     LEVEL_COLUMNS,
+    Column,
     count_fields,
     count_type,
     money,
@@ -260,13 +265,31 @@ def complete(
     def show() -> None:
         count = result.inventory_count
         app.output.fields(f"Count {count.name}", count_fields(count))
-        app.output.table(result.adjustments, ADJUSTMENT_COLUMNS, title="Adjustments applied")
+        applied = result.adjustments
+        net = sum(a.quantity_change for a in applied)
+        app.output.console.print(
+            f"{len(applied):,} adjustments applied, {net:+,} units net"
+            if apply_adjustments
+            else "No adjustments applied (without --apply)",
+            markup=False,
+        )
+        largest = sorted(applied, key=lambda a: abs(amount(a.cost_impact)), reverse=True)
+        _some(app, largest, ADJUSTMENT_COLUMNS, f"The largest adjustments (of {len(applied):,})")
         moved = [m.item for m in result.moved_items]
-        app.output.table(moved, ITEM_COLUMNS, title="Lines whose stock moved since counted")
+        _some(app, moved, ITEM_COLUMNS, "Lines whose stock moved since counted")
         if result.uncounted_levels:
-            app.output.table(result.uncounted_levels, LEVEL_COLUMNS, title="Never counted")
+            title = "Never counted" + (", now set to zero" if zero_uncounted else "")
+            _some(app, result.uncounted_levels, LEVEL_COLUMNS, title)
+        if applied or moved or result.uncounted_levels:
+            app.output.console.print(
+                f"Every line: inventory-client counts export {count.id} "
+                "[--format xlsx --output FILE]; the adjustments: "
+                "inventory-client adjustments list --csv",
+                markup=False,
+                soft_wrap=True,
+            )
         if result.expired_items:
-            app.output.table(result.expired_items, ITEM_COLUMNS, title="Expired stock counted")
+            _some(app, result.expired_items, ITEM_COLUMNS, "Expired stock counted")
             first = result.expired_items[0]
             app.output.console.print(
                 "Write expired stock off with an EXPIRED adjustment, e.g. "
@@ -278,6 +301,20 @@ def complete(
             )
 
     app.output.result(result, show)
+
+
+SHOWN = 10
+T = TypeVar("T")
+
+
+def _some(app: App, rows: Sequence[T], columns: Sequence[Column[T]], title: str) -> None:
+    """The first SHOWN rows, and how many more there are (a completion of 3,000 lines is a
+    summary on a terminal; the export has them all)."""
+    if not rows:
+        return
+    app.output.table(rows[:SHOWN], columns, title=title)
+    if len(rows) > SHOWN:
+        app.output.console.print(f"... and {len(rows) - SHOWN:,} more", markup=False)
 
 
 @counts.command("cancel")
