@@ -231,9 +231,14 @@ def test_each_failure_is_one_line_with_its_reason_and_an_exit_code_that_says_wha
         if code != 2:  # usage errors also print click's usage lines
             assert len(run.error_lines) == 1, run.err
             assert run.error_lines[0].startswith("error: ")
-    unreachable = terminal(_closed_port(), Role.STAFF, "--timeout 2 products list")
+    closed = _closed_port()
+    unreachable = terminal(closed, Role.STAFF, "--timeout 2 products list")
     assert unreachable.code == 7
-    assert unreachable.error_lines[0].startswith("error: UNAVAILABLE")
+    [line] = unreachable.error_lines
+    assert line.startswith("error: UNAVAILABLE")
+    assert line.endswith(
+        f"(is the server running at 127.0.0.1:{closed}? set INVENTORY_ADDRESS or --address)"
+    )
 
     as_json = terminal(port, Role.STAFF, "counts show no-such-count --json")
     assert as_json.code == 3

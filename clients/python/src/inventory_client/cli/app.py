@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import click
+import grpc
 
 from inventory_client.cli.adjustments import adjustments
 from inventory_client.cli.context import (
@@ -113,13 +114,22 @@ for command in LOT_COMMANDS:
 _NEGATIVE = re.compile(r"-\d+")
 
 
+def _connection_hint(app: App, error: InventoryError) -> str:
+    """What to check when no server answered: an UNAVAILABLE the transport raised carries no
+    reason (the server's own, such as DATABASE_UNAVAILABLE, do)."""
+    if error.code != grpc.StatusCode.UNAVAILABLE or error.reason:
+        return ""
+    address = app.endpoint.address
+    return f"is the server running at {address}? set INVENTORY_ADDRESS or --address"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Runs the command; returns its exit code (see EXIT_CODES_HELP)."""
     app = App()
     try:
         result = cli.main(args=argv, prog_name="inventory-client", obj=app, standalone_mode=False)
     except InventoryError as error:
-        app.output.error(error)
+        app.output.error(error, hint=_connection_hint(app, error))
         return exit_code(error.code)
     except click.NoSuchOption as error:
         if _NEGATIVE.fullmatch(error.option_name):

@@ -138,11 +138,14 @@ class Output:
             task = bar.add_task(description, total=total)
             yield lambda: bar.advance(task)
 
-    def error(self, error: InventoryError) -> None:
+    def error(self, error: InventoryError, *, hint: str = "") -> None:
+        """One line on stderr (hint: what to check, after the error)."""
         if self.as_json:
-            print(json.dumps({"error": error.as_dict()}), file=sys.stderr)
+            data = {"error": error.as_dict()} | ({"hint": hint} if hint else {})
+            print(json.dumps(data), file=sys.stderr)
         else:
-            self.errors.print(f"error: {error.summary()}", markup=False, soft_wrap=True)
+            text = f"error: {error.summary()}" + (f" ({hint})" if hint else "")
+            self.errors.print(text, markup=False, soft_wrap=True)
 
 
 # -- the columns and detail views of each resource ---------------------------------------------
