@@ -20,7 +20,7 @@ from inventory_client.cli.context import (
 )
 from inventory_client.cli.exports import export
 from inventory_client.cli.lots import batch_option
-from inventory_client.cli.render import ADJUSTMENT_COLUMNS, adjustment_fields
+from inventory_client.cli.render import adjustment_columns, adjustment_fields
 from inventory_client.cli.reports import SkuNames, adjustment_export_columns
 
 TYPES = {
@@ -137,7 +137,14 @@ def list_adjustments(
         skus = SkuNames(app)
         export(found, adjustment_export_columns(skus), fmt="csv", output=None, sheet="")
         return
-    show_list(app, found, ADJUSTMENT_COLUMNS, title="Adjustments", limit=limit, all_pages=all_pages)
+    show_list(
+        app,
+        found,
+        adjustment_columns(app.sku_of),
+        title="Adjustments",
+        limit=limit,
+        all_pages=all_pages,
+    )
 
 
 @adjustments.command("pending")
@@ -149,7 +156,9 @@ def pending(app: App, limit: int, all_pages: bool) -> None:
     request = adjustments_pb2.ListPendingApprovalsRequest(page_size=page_size(limit, all_pages))
     found = app.client.iter_pending_approvals(request)
     title = "Pending approval"
-    show_list(app, found, ADJUSTMENT_COLUMNS, title=title, limit=limit, all_pages=all_pages)
+    show_list(
+        app, found, adjustment_columns(app.sku_of), title=title, limit=limit, all_pages=all_pages
+    )
 
 
 @adjustments.command("approve")

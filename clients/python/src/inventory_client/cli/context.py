@@ -19,6 +19,7 @@ from inventory.v1 import catalog_pb2
 from inventory_client.cli.render import Column, Output
 from inventory_client.client import DEFAULT_DEADLINE, InventoryClient
 from inventory_client.connection import Endpoint
+from inventory_client.errors import InventoryError
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Message)
@@ -115,6 +116,7 @@ class App:
     timeout: float = DEFAULT_DEADLINE
     output: Output = field(default_factory=Output)
     _client: InventoryClient | None = field(default=None, repr=False)
+    _skus: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def client(self) -> InventoryClient:
@@ -126,6 +128,19 @@ class App:
         if self._client is not None:
             self._client.close()
 
+    def sku_of(self, product_id: str) -> str:
+        """The SKU of a product (read once per product and command): tables name products by
+        SKU, not by id."""
+        if product_id not in self._skus:
+            request = catalog_pb2.GetProductRequest(
+                product=catalog_pb2.ProductSelector(id=product_id)
+            )
+            try:
+                self._skus[product_id] = self.client.get_product(request).product.sku
+            except InventoryError:
+                self._skus[product_id] = product_id
+        return self._skus[product_id]
+
 
 pass_app = click.make_pass_decorator(App)
 
@@ -135,8 +150,13 @@ def _set_json(ctx: click.Context, _: click.Parameter, value: bool) -> None:
         ctx.ensure_object(App).output.as_json = True
 
 
+def _set_ids(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(App).output.show_ids = True
+
+
 def json_option(command: F) -> F:
-    """--json on every command, so it may come after the command's own arguments."""
+    """--json and --ids on every command, so they may come after its own arguments."""
     decorated: F = click.option(
         "--json",
         "as_json",
@@ -145,6 +165,13 @@ def json_option(command: F) -> F:
         callback=_set_json,
         help="Print protobuf's canonical JSON (as buf curl does) instead of tables.",
     )(command)
+    decorated = click.option(
+        "--ids",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_ids,
+        help="Tables show the ids too (SKUs, names and lots otherwise).",
+    )(decorated)
     return decorated
 
 

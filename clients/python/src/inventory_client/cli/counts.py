@@ -27,13 +27,13 @@ from inventory_client.cli.cycle_plans import ACCURACY_COLUMNS, abc_value, class_
 from inventory_client.cli.exports import amount
 from inventory_client.cli.recounts import history, recount
 from inventory_client.cli.render import (
-    ADJUSTMENT_COLUMNS,
     COUNT_COLUMNS,
     ITEM_COLUMNS,
-    LEVEL_COLUMNS,
     Column,
+    adjustment_columns,
     count_fields,
     count_type,
+    level_columns,
     money,
 )
 from inventory_client.cli.reports import export_count
@@ -274,12 +274,17 @@ def complete(
             markup=False,
         )
         largest = sorted(applied, key=lambda a: abs(amount(a.cost_impact)), reverse=True)
-        _some(app, largest, ADJUSTMENT_COLUMNS, f"The largest adjustments (of {len(applied):,})")
+        _some(
+            app,
+            largest,
+            adjustment_columns(app.sku_of),
+            f"The largest adjustments (of {len(applied):,})",
+        )
         moved = [m.item for m in result.moved_items]
         _some(app, moved, ITEM_COLUMNS, "Lines whose stock moved since counted")
         if result.uncounted_levels:
             title = "Never counted" + (", now set to zero" if zero_uncounted else "")
-            _some(app, result.uncounted_levels, LEVEL_COLUMNS, title)
+            _some(app, result.uncounted_levels, level_columns(app.sku_of), title)
         if applied or moved or result.uncounted_levels:
             app.output.console.print(
                 f"Every line: inventory-client counts export {count.id} "

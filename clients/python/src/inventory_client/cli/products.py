@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -328,12 +328,22 @@ def import_products(app: App, file: Path, skip_bad_rows: bool) -> int:
 @json_option
 @pass_app
 def movements(app: App, product: str, batch_id: str, limit: int, all_pages: bool) -> None:
-    """A product's stock ledger, oldest first: every change of its stock and why."""
+    """A product's stock ledger, oldest first: every change of its stock and why (--limit N:
+    the newest N)."""
     request = catalog_pb2.ListStockMovementsRequest(
-        product_id=product_id(app, product),
-        batch_id=batch_id,
-        page_size=page_size(limit, all_pages),
+        product_id=product_id(app, product), batch_id=batch_id, page_size=500
     )
     entries = app.client.iter_stock_movements(request)
+    if all_pages:
+        newest = list(entries)
+    else:
+        kept: deque[catalog_pb2.LedgerEntry] = deque(maxlen=limit)
+        total = 0
+        for entry in entries:
+            kept.append(entry)
+            total += 1
+        newest = list(kept)
+        if total > limit:
+            app.output.note(f"(newest {limit} of {total} shown; --limit N or --all for more)")
     title = f"Ledger of {product}"
-    show_list(app, entries, LEDGER_COLUMNS, title=title, limit=limit, all_pages=all_pages)
+    app.output.results(newest, lambda: app.output.table(newest, LEDGER_COLUMNS, title=title))
