@@ -32,6 +32,7 @@ from sqlalchemy import Engine, func, select
 
 from deploy.cluster import Cluster, free_port, haproxy_binary, migrate
 from deploy.ha_postgres import HaPostgres, missing_software, reachable_by_service_user
+from deploy.processes import CLI, LoggedProcess
 from inventory.v1 import catalog_pb2
 from inventory.v1 import inventory_count_pb2 as pb
 from inventory_client import InventoryClient, InventoryError
@@ -298,8 +299,11 @@ def test_losing_the_primary_machine_loses_no_acknowledged_write(
             assert not caller.is_alive()
             assert caller.failed == {}, caller.failed  # every call ended OK, by retrying
 
-        # Quiet now: the exact totals, on the primary.
-        engine = create_db_engine(ha.node_url(ha.primary()))
+        # Quiet now: the exact totals, on the primary, and the operator's ledger check.
+        primary_url = ha.node_url(ha.primary())
+        check = LoggedProcess("check-ledger", [*CLI, "check-ledger", "--database-url", primary_url])
+        assert check.wait() == 0, (check.stdout, check.tail())
+        engine = create_db_engine(primary_url)
         try:
             _nothing_lost(engine, load, received.id)
             acked = load.acked()
