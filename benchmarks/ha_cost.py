@@ -101,13 +101,18 @@ def databases(args: argparse.Namespace) -> Iterator[dict[str, str]]:
 
 
 async def prepare(name: str, url: str, secret: str, sizes: Sizes) -> Target:
+    """A server on url with a catalog and a count in progress (stopped if that fails)."""
     server = inventory_server(secret, url)
-    address = f"127.0.0.1:{server.wait_port()}"
-    admin = Endpoint(address, mint_token(secret, sub="bench-admin", role=Role.ADMIN))
-    manager = Endpoint(address, mint_token(secret, sub="bench-manager", role=Role.MANAGER))
-    staff = Endpoint(address, mint_token(secret, sub="bench-scanner", role=Role.STAFF))
-    products = await seed_catalog(admin, sizes.products, random.Random(7))
-    return Target(name, server, staff, products, await start_count(manager))
+    try:
+        address = f"127.0.0.1:{server.wait_port()}"
+        admin = Endpoint(address, mint_token(secret, sub="bench-admin", role=Role.ADMIN))
+        manager = Endpoint(address, mint_token(secret, sub="bench-manager", role=Role.MANAGER))
+        staff = Endpoint(address, mint_token(secret, sub="bench-scanner", role=Role.STAFF))
+        products = await seed_catalog(admin, sizes.products, random.Random(7))
+        return Target(name, server, staff, products, await start_count(manager))
+    except BaseException:
+        server.stop()
+        raise
 
 
 def add(report: Report, figure: Figure) -> None:
