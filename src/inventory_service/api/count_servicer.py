@@ -133,9 +133,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     async def ListInventoryCounts(
         self, request: pb.ListInventoryCountsRequest, context: Context
     ) -> pb.ListInventoryCountsResponse:
-        status = optional_enum_filter(
-            request.status, pb.InventoryCountStatus, STATUS_PREFIX, CountStatus, "status"
-        )
+        status = count_status_filter(request.status)
         count_type = optional_enum_filter(
             request.type, pb.InventoryCountType, TYPE_PREFIX, CountType, "type"
         )
@@ -223,6 +221,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
             started_from=optional_timestamp(request, "start_time_from"),
             started_to=optional_timestamp(request, "start_time_to"),
             site=site_key(request.site),
+            status=count_status_filter(request.status),
         )
         return self.messages.summary(summary)
 
@@ -345,3 +344,9 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
         )
         token = tokens.next_token(progress.locations.next_key, scope)
         return self.messages.progress(progress, token)
+
+def count_status_filter(value: int) -> CountStatus | None:
+    """A status filter of a request: None when unset."""
+    return optional_enum_filter(
+        value, pb.InventoryCountStatus, STATUS_PREFIX, CountStatus, "status"
+    )

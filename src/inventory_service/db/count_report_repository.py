@@ -85,11 +85,13 @@ class CountReportRepository:
         started_to: datetime | None,
         include_blind_lines: bool,
         site_ids: Collection[str] | None = None,
+        status: CountStatus | None = None,
     ) -> tuple[
         SummaryFigures, dict[CountType, SummaryFigures], list[tuple[str, str, SummaryFigures]]
     ]:
-        """Figures over the counts started in [from, to] (of the sites site_ids; None: all):
-        overall, per type and per site ((site id, code, figures) by code), in SQL.
+        """Figures over the counts started in [from, to] (of the sites site_ids, None: all; of
+        one status, when given): overall, per type and per site ((site id, code, figures) by
+        code), in SQL.
 
         Without include_blind_lines, the lines of blind counts are left out of the line figures
         (the counts themselves are still counted)."""
@@ -123,6 +125,8 @@ class CountReportRepository:
             base = base.where(InventoryCount.started_at <= started_to)
         if site_ids is not None:
             base = base.where(InventoryCount.site_id.in_(sorted(site_ids)))
+        if status is not None:
+            base = base.where(InventoryCount.status == status.value)
 
         overall = _summary_figures(self.session.execute(base).one())
         by_type_stmt = base.add_columns(InventoryCount.type).group_by(InventoryCount.type)

@@ -308,6 +308,7 @@ class CyclePlanRepository:
         include_blind_lines: bool,
         site: SiteRef | None = None,
         site_ids: Collection[str] | None = None,
+        status: CountStatus | None = None,
     ) -> dict[AbcClass, tuple[int, int]]:
         """class -> (lines counted, lines within tolerance) over the counts started in
         [from, to], each line classed by its product's class now (products out of the plan
@@ -333,6 +334,8 @@ class CyclePlanRepository:
             stmt = stmt.where(CountItem.site_id == site.id)
         if site_ids is not None:
             stmt = stmt.where(CountItem.site_id.in_(sorted(site_ids)))
+        if status is not None:
+            stmt = stmt.where(InventoryCount.status == status.value)
         figures = {abc: (0, 0) for abc in AbcClass}
         for abc, counted, ok in self.session.execute(stmt):
             figures[AbcClass(abc)] = (int(counted or 0), int(ok or 0))

@@ -27,7 +27,6 @@ from inventory_service.domain.lot_rules import check_batch_named
 from inventory_service.domain.money import line_value
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.domain.places import DEFAULT_SITE, LocationKey, SiteKey
-from inventory_service.domain.stock_rules import check_stock_change
 from inventory_service.domain.thresholds import Thresholds
 from inventory_service.services.adjustments.adjustment_views import (
     AdjustmentView,
@@ -130,9 +129,7 @@ class AdjustmentService:
                 level = ledger.lock_or_create_level(
                     adjustment.product_id, adjustment.batch_id, place
                 )
-                check_stock_change(
-                    level.product_id, level.batch_id, level.quantity, adjustment.quantity_change
-                )
+                ledger.check(level, adjustment.quantity_change)
             else:
                 ledger.apply_adjustment(adjustment, actor=caller.user_id)
             uow.flush()

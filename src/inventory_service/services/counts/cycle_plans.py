@@ -18,7 +18,7 @@ from inventory_service.domain.count_scope import (
     unknown_products_error,
 )
 from inventory_service.domain.cycle_plan import ClassAccuracy, CyclePlan, days_overdue
-from inventory_service.domain.enums import AbcClass
+from inventory_service.domain.enums import AbcClass, CountStatus
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.money import from_micros
 from inventory_service.domain.paging import Page, PageRequest
@@ -114,6 +114,7 @@ def class_accuracy(
     include_blind_lines: bool,
     site: SiteRef | None = None,
     site_ids: Set[str] | None = None,
+    status: CountStatus | None = None,
 ) -> list[ClassAccuracy]:
     """Record accuracy of A, B and C (in that order) over the matching counts' lines: of one
     site by its own classes, or of the sites site_ids (None: all) by the company's."""
@@ -124,5 +125,6 @@ def class_accuracy(
         include_blind_lines=include_blind_lines,
         site=site,
         site_ids=site_ids,
+        status=status,
     )
     return [ClassAccuracy(abc, *figures[abc]) for abc in AbcClass]

@@ -7,6 +7,7 @@ from datetime import datetime
 from inventory_service.db.unit_of_work import UnitOfWorkFactory
 from inventory_service.domain.count_rules import sees_blind_figures
 from inventory_service.domain.cycle_plan import CyclePlan
+from inventory_service.domain.enums import CountStatus
 from inventory_service.domain.errors import InvalidArgument
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.paging import Page, PageRequest
@@ -38,6 +39,7 @@ class CountReports(Service):
         started_from: datetime | None,
         started_to: datetime | None,
         site: SiteKey | None = None,
+        status: CountStatus | None = None,
     ) -> Summary:
         """Figures over the counts started in [from, to], of one site (accuracy by its own ABC
         classes) or of the sites the caller may use (by the company's); the lines of blind
@@ -51,6 +53,7 @@ class CountReports(Service):
                 started_to=started_to,
                 include_blind_lines=sees_blind_figures(caller),
                 site_ids=sites,
+                status=status,
             )
             by_abc_class = class_accuracy(
                 uow,
@@ -60,6 +63,7 @@ class CountReports(Service):
                 include_blind_lines=sees_blind_figures(caller),
                 site=allowed_site(uow, caller, site) if site is not None and site.given else None,
                 site_ids=sites,
+                status=status,
             )
             return Summary(
                 overall,
