@@ -345,6 +345,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
         token = tokens.next_token(progress.locations.next_key, scope)
         return self.messages.progress(progress, token)
 
+
 def count_status_filter(value: int) -> CountStatus | None:
     """A status filter of a request: None when unset."""
     return optional_enum_filter(

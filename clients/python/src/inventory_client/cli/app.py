@@ -107,7 +107,17 @@ def cli(
     ctx.call_on_close(app.close)
 
 
-for command in (counts, adjustments, products, ledger, sites, locations, transfer, health, simulate):
+for command in (
+    counts,
+    adjustments,
+    products,
+    ledger,
+    sites,
+    locations,
+    transfer,
+    health,
+    simulate,
+):
     cli.add_command(command)
 for command in LOT_COMMANDS:
     products.add_command(command)

@@ -15,6 +15,8 @@ from google.type import date_pb2, money_pb2
 from inventory.v1 import catalog_pb2
 from inventory_client.catalog_file import CatalogRow, read_catalog
 from inventory_client.cli.context import (
+    EXIT_OK,
+    EXIT_PARTIAL,
     PLACE_HELP,
     PRODUCT_HELP,
     QUANTITY,
@@ -29,7 +31,6 @@ from inventory_client.cli.context import (
     product_selector,
     show_list,
 )
-from inventory_client.cli.imports import ImportRow, csv_rows, request_id, run_import
 from inventory_client.cli.render import (
     LEDGER_COLUMNS,
     LEVEL_COLUMNS,
@@ -37,6 +38,7 @@ from inventory_client.cli.render import (
     PRODUCT_COLUMNS,
     SITE_STOCK_COLUMNS,
     money,
+    to_json,
     tracking,
     when,
     yes_no,

@@ -219,6 +219,7 @@ LOCATION_COLUMNS: list[Column[site_pb2.Location]] = [
     ("Id", lambda loc: loc.id),
 ]
 
+
 def level_columns(sku_of: Callable[[str], str]) -> list[Column[catalog_pb2.StockLevel]]:
     """LEVEL_COLUMNS with the product's SKU in front, for levels of several products."""
     return [("SKU", lambda s: sku_of(s.product_id)), *LEVEL_COLUMNS]
