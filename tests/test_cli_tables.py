@@ -13,10 +13,12 @@ import pytest
 from google.protobuf.message import Message
 from rich.console import Console
 
-from inventory_client.cli import cycle_plans, recounts, render
+from inventory_client.cli import count_tasks, cycle_plans, recounts, render
 from inventory_client.cli.render import Output, adjustment_columns, level_columns
 
 WIDTH = 80
+# Fields of words: their columns may wrap (render.TEXT_HEADERS); every other string is an id.
+TEXT_FIELDS = {"name", "reason", "notes", "source_reference", "decision_notes", "close_notes"}
 
 
 def _filled(message: Message) -> Message:
@@ -25,7 +27,9 @@ def _filled(message: Message) -> Message:
     for field in message.DESCRIPTOR.fields:
         if field.is_repeated:
             continue
-        if field.type == field.TYPE_STRING:
+        if field.type == field.TYPE_STRING and field.name in TEXT_FIELDS:
+            setattr(message, field.name, "words that may wrap over lines " * 2)
+        elif field.type == field.TYPE_STRING:
             setattr(message, field.name, str(uuid.uuid4()))
         elif field.type in (field.TYPE_INT64, field.TYPE_INT32):
             setattr(message, field.name, 1_234_567)
@@ -39,7 +43,7 @@ def _filled(message: Message) -> Message:
 
 def _tables() -> list[tuple[str, Any, list[Any]]]:
     found = []
-    for module in (render, recounts, cycle_plans):
+    for module in (render, recounts, cycle_plans, count_tasks):
         for name, columns in vars(module).items():
             if name.endswith("_COLUMNS") and isinstance(columns, list):
                 message_type = _message_type(name)
@@ -53,7 +57,7 @@ def _tables() -> list[tuple[str, Any, list[Any]]]:
 
 
 def _message_type(name: str) -> Any:
-    from inventory.v1 import catalog_pb2, stock_adjustment_pb2
+    from inventory.v1 import catalog_pb2, site_pb2, stock_adjustment_pb2
     from inventory.v1 import inventory_count_pb2 as counts_pb2
 
     return {
@@ -67,6 +71,13 @@ def _message_type(name: str) -> Any:
         "ENTRY_COLUMNS": counts_pb2.CountItemEntry,
         "DUE_COLUMNS": counts_pb2.ProductDueForCount,
         "ACCURACY_COLUMNS": counts_pb2.AbcClassAccuracy,
+        "PLACED_LEVEL_COLUMNS": catalog_pb2.StockLevel,
+        "SITE_STOCK_COLUMNS": catalog_pb2.SiteStock,
+        "SITE_COLUMNS": site_pb2.Site,
+        "LOCATION_COLUMNS": site_pb2.Location,
+        "TASK_COLUMNS": counts_pb2.CountTask,
+        "LEFT_COLUMNS": counts_pb2.LevelToCount,
+        "PROGRESS_COLUMNS": counts_pb2.LocationProgress,
         "adjustment_columns": stock_adjustment_pb2.StockAdjustment,
         "level_columns": catalog_pb2.StockLevel,
     }[name]
@@ -111,5 +122,8 @@ def _strings(message: Message) -> list[str]:
     return [
         getattr(message, f.name)
         for f in message.DESCRIPTOR.fields
-        if f.type == f.TYPE_STRING and not f.is_repeated and getattr(message, f.name)
+        if f.type == f.TYPE_STRING
+        and not f.is_repeated
+        and f.name not in TEXT_FIELDS
+        and getattr(message, f.name)
     ]
