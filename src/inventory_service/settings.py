@@ -35,6 +35,8 @@ class Settings:
     jwt_public_key_file: Path | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    # The longest lifetime a token may claim (exp - iat; exp - now without iat).
+    jwt_max_lifetime_seconds: int = 24 * 3600
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     tls_client_ca_file: Path | None = None
@@ -52,6 +54,8 @@ class Settings:
     currency: str = "USD"
     thresholds: Thresholds = field(default_factory=Thresholds)
     page_token_secret: str | None = None
+    # Development mode and its demo catalog: only `serve --dev` sets them, never the environment
+    # (a variable left set in production would print admin tokens into the logs).
     dev_mode: bool = False
     demo_data: bool = False
     log_level: str = "INFO"
@@ -83,6 +87,9 @@ class Settings:
             jwt_public_key_file=path("JWT_PUBLIC_KEY_FILE"),
             jwt_issuer=opt("JWT_ISSUER"),
             jwt_audience=opt("JWT_AUDIENCE"),
+            jwt_max_lifetime_seconds=int(
+                opt("JWT_MAX_LIFETIME_SECONDS") or defaults.jwt_max_lifetime_seconds
+            ),
             tls_cert_file=path("TLS_CERT_FILE"),
             tls_key_file=path("TLS_KEY_FILE"),
             tls_client_ca_file=path("TLS_CLIENT_CA_FILE"),
@@ -104,8 +111,6 @@ class Settings:
                 approval_value=Decimal(opt("APPROVAL_VALUE") or t.approval_value),
             ),
             page_token_secret=opt("PAGE_TOKEN_SECRET"),
-            dev_mode=(opt("DEV") or "").lower() in ("1", "true", "yes"),
-            demo_data=(opt("DEMO_DATA") or "").lower() in ("1", "true", "yes"),
             log_level=(opt("LOG_LEVEL") or defaults.log_level).upper(),
             workers=int(opt("WORKERS") or defaults.workers),
             metrics_listen=opt("METRICS_LISTEN"),

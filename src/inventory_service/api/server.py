@@ -100,12 +100,16 @@ def token_verifier(settings: Settings) -> TokenVerifier:
                 settings.jwt_public_key_file,
                 issuer=settings.jwt_issuer,
                 audience=settings.jwt_audience,
+                max_lifetime_seconds=settings.jwt_max_lifetime_seconds,
             )
         except (OSError, ValueError) as error:
             raise ConfigurationError(f"INVENTORY_JWT_PUBLIC_KEY_FILE: {error}") from error
     if settings.jwt_secret:
         return TokenVerifier.from_secret(
-            settings.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+            settings.jwt_secret,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            max_lifetime_seconds=settings.jwt_max_lifetime_seconds,
         )
     raise ConfigurationError(
         "no JWT key: set INVENTORY_JWT_SECRET or INVENTORY_JWT_PUBLIC_KEY_FILE (or use --dev)"
