@@ -39,6 +39,7 @@ from inventory_service.api.tokens import TokenVerifier
 from inventory_service.api.tracing import Tracing, TracingUnavailable, start_tracing
 from inventory_service.domain.cycle_plan import CyclePlan
 from inventory_service.domain.identity import Role
+from inventory_service.logs import quiet_undecodable_metadata
 from inventory_service.settings import Settings, SettingsError, check_cycle_plan
 
 # The services of the contract this server serves; their RPCs declare the roles they need.
@@ -198,6 +199,7 @@ def grpc_server(
     benchmark's transport baseline runs on it too. reuse_port: worker processes share the
     listen port (workers.py); otherwise a port in use is an error. tracing: a span around
     each call, outside everything else."""
+    quiet_undecodable_metadata()
     limits = CallLimitInterceptor(
         max_open_streams=settings.max_open_streams, max_unary_calls=settings.max_concurrent_rpcs
     )
