@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -67,8 +67,9 @@ class Settings:
     cycle_plan: CyclePlan = field(default_factory=CyclePlan)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        e = dict(os.environ if env is None else env)
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        # Read through the mapping's get (never copied): a test records every name read.
+        e = os.environ if env is None else env
 
         def opt(name: str) -> str | None:
             value = e.get(f"INVENTORY_{name}", "").strip()

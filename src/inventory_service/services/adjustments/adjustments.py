@@ -115,7 +115,9 @@ class AdjustmentService:
             return adjustment_view(find_adjustment(uow, adjustment_id))
 
         operation = "CreateStockAdjustment"
-        return run_once(self.uow_factory, operation, request_id, caller, perform, load)
+        return run_once(
+            self.uow_factory, operation, request_id, caller, perform, load, content=draft
+        )
 
     def get(self, adjustment_id: str) -> AdjustmentView:
         with self.uow_factory(read_only=True) as uow:

@@ -58,7 +58,15 @@ class BatchService(Service):
             )
             return batch.id
 
-        return run_once(self.uow_factory, "CreateBatch", request_id, caller, perform, self._load)
+        return run_once(
+            self.uow_factory,
+            "CreateBatch",
+            request_id,
+            caller,
+            perform,
+            self._load,
+            content=(product_id, lot_number, expiry_date, opening_quantity),
+        )
 
     def list(self, product_id: str, page: PageRequest) -> Page[BatchView]:
         with self.uow_factory(read_only=True) as uow:

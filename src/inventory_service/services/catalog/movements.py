@@ -84,7 +84,15 @@ class MovementService(Service):
         def load(uow: UnitOfWork, operation_id: str) -> list[LedgerEntryView]:
             return [_view(e) for e in uow.ledger.by_operation(operation_id)]
 
-        return run_once(self.uow_factory, "RecordStockMovements", request_id, caller, perform, load)
+        return run_once(
+            self.uow_factory,
+            "RecordStockMovements",
+            request_id,
+            caller,
+            perform,
+            load,
+            content=list(movements),
+        )
 
     def list(self, product_id: str, batch_id: str, page: PageRequest) -> Page[LedgerEntryView]:
         with self.uow_factory(read_only=True) as uow:

@@ -95,7 +95,15 @@ class ProductService(Service):
                 )
             return product.id
 
-        return run_once(self.uow_factory, "CreateProduct", request_id, caller, perform, self._load)
+        return run_once(
+            self.uow_factory,
+            "CreateProduct",
+            request_id,
+            caller,
+            perform,
+            self._load,
+            content=(draft, opening_quantity),
+        )
 
     def get(self, key: ProductKey) -> ProductView:
         with self.uow_factory(read_only=True) as uow:

@@ -124,7 +124,13 @@ class CountService(Service):
 
         try:
             return run_once(
-                self.uow_factory, "StartInventoryCount", request_id, caller, perform, load_count
+                self.uow_factory,
+                "StartInventoryCount",
+                request_id,
+                caller,
+                perform,
+                load_count,
+                content=(name, count_type, notes, blind, recount_significant, scope),
             )
         except FailedPrecondition as error:
             if error.reason != "COUNT_IN_PROGRESS" or error.violations:
