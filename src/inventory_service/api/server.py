@@ -35,6 +35,7 @@ from inventory_service.api.interceptors import (
 from inventory_service.api.method_roles import MissingRoleError, method_roles
 from inventory_service.api.readiness import ReadinessMonitor
 from inventory_service.api.request_guard import RequestGuardInterceptor
+from inventory_service.api.tls import TlsFileError, TlsFiles, tls_files
 from inventory_service.api.tokens import TokenVerifier
 from inventory_service.api.tracing import Tracing, TracingUnavailable, start_tracing
 from inventory_service.domain.cycle_plan import CyclePlan
@@ -76,6 +77,14 @@ def check_configuration(settings: Settings) -> None:
     token_verifier(settings)
     page_token_secret(settings)
     cycle_plan(settings)
+    checked_tls_files(settings)
+
+
+def checked_tls_files(settings: Settings) -> TlsFiles | None:
+    try:
+        return tls_files(settings)
+    except TlsFileError as error:
+        raise ConfigurationError(str(error)) from error
 
 
 def cycle_plan(settings: Settings) -> CyclePlan:
@@ -176,14 +185,13 @@ class InventoryServer:
 
 
 def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
-    if not settings.tls_cert_file and not settings.tls_key_file:
+    files = checked_tls_files(settings)
+    if files is None:
         return None
-    if not (settings.tls_cert_file and settings.tls_key_file):
-        raise ConfigurationError("TLS needs both a certificate and a key file")
-    pair = (settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes())
-    client_ca = settings.tls_client_ca_file.read_bytes() if settings.tls_client_ca_file else None
     return grpc.ssl_server_credentials(
-        [pair], root_certificates=client_ca, require_client_auth=client_ca is not None
+        [(files.key, files.certificate_chain)],
+        root_certificates=files.client_ca,
+        require_client_auth=files.client_ca is not None,
     )
 
 
