@@ -45,6 +45,10 @@ class Settings:
     # Open StreamCountItems streams beyond this get RESOURCE_EXHAUSTED; a separate limit, so a
     # shift of scanners never starves the unary calls of internal services.
     max_open_streams: int = 1000
+    # Unary calls in progress per caller (token `sub`) and server process; 0: no limit.
+    max_calls_per_caller: int = 64
+    # Entries one scanner stream may send per second (bursts of twice that); 0: no limit.
+    max_stream_entries_per_second: float = 1000.0
     # Threads running database work; open streams hold none while they wait for messages.
     db_workers: int = 8
     max_receive_message_bytes: int = 4 * 1024 * 1024
@@ -96,6 +100,10 @@ class Settings:
             tls_client_ca_file=path("TLS_CLIENT_CA_FILE"),
             max_concurrent_rpcs=int(opt("MAX_CONCURRENT_RPCS") or defaults.max_concurrent_rpcs),
             max_open_streams=int(opt("MAX_OPEN_STREAMS") or defaults.max_open_streams),
+            max_calls_per_caller=int(opt("MAX_CALLS_PER_CALLER") or defaults.max_calls_per_caller),
+            max_stream_entries_per_second=float(
+                opt("MAX_STREAM_ENTRIES_PER_SECOND") or defaults.max_stream_entries_per_second
+            ),
             db_workers=int(opt("DB_WORKERS") or defaults.db_workers),
             max_receive_message_bytes=int(
                 opt("MAX_RECEIVE_MESSAGE_BYTES") or defaults.max_receive_message_bytes

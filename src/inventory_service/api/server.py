@@ -23,7 +23,11 @@ from inventory.v1 import (
 )
 from inventory_service.api.adjustment_servicer import AdjustmentServicer
 from inventory_service.api.blocking import BlockingRunner
-from inventory_service.api.call_limits import CallLimitInterceptor, grpc_backstop
+from inventory_service.api.call_limits import (
+    CallerLimitInterceptor,
+    CallLimitInterceptor,
+    grpc_backstop,
+)
 from inventory_service.api.catalog_servicer import CatalogServicer
 from inventory_service.api.count_servicer import CountServicer
 from inventory_service.api.interceptors import (
@@ -219,6 +223,7 @@ def grpc_server(
             ErrorInterceptor(),
             limits,
             AuthInterceptor(verifier, roles),
+            CallerLimitInterceptor(settings.max_calls_per_caller),
             RequestGuardInterceptor(),
         ],
         # Our limits (api/call_limits.py) refuse first; this only bounds what they do not count.
