@@ -16,7 +16,6 @@ import argparse
 import dataclasses
 import logging
 import os
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from processes import fresh_schema
+from recounts import timed
 from sqlalchemy import Engine, text
 
 from inventory_service.bootstrap import build_services, open_database
@@ -49,17 +49,6 @@ SELECT 'e-' || lpad(n::text, 9, '0'), :count_id, :line_id, 'scanner-1', 1, 'ADD'
     n::bigint * 1000000, true, '', '', '', '', false
 FROM generate_series(1, :entries) AS n
 """
-
-
-def timed(work: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """Median and p95 of work's wall time, in milliseconds."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        work()
-        times.append((time.perf_counter() - start) * 1000)
-    times.sort()
-    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))]
 
 
 def run(url: str, entries: int, repeats: int) -> None:

@@ -9,6 +9,7 @@ import json
 import logging
 import socket
 import struct
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -94,6 +95,9 @@ def test_a_header_that_is_not_utf8_is_one_warning_line_without_traceback(
         [(b"x-scanner-name", b"caf\xe9 \xff\xfe")],
     )
     assert b"grpc-status" in answer  # answered: no token, so UNAUTHENTICATED
+    deadline = time.monotonic() + 10  # the access line is written just after the answer
+    while '"message": "rpc"' not in process_log.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
     lines = [json.loads(line) for line in process_log.getvalue().splitlines()]
     assert [line for line in lines if line["level"] == "error" or "exception" in line] == []
     warnings = [line for line in lines if line["level"] == "warning"]

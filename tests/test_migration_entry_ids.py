@@ -11,14 +11,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, text
 
 from inventory_service.bootstrap import build_services
 from inventory_service.db.engine import create_db_engine, create_session_factory
 from inventory_service.db.migrate import upgrade
-from inventory_service.db.types import UtcDateTime
 from inventory_service.db.unit_of_work import sql_unit_of_work_factory
 from inventory_service.domain.catalog_keys import ProductKey
 from inventory_service.domain.catalog_rules import ProductDraft
@@ -27,7 +25,7 @@ from inventory_service.domain.enums import CountMode
 from inventory_service.domain.identity import Caller, Role
 from inventory_service.services.ingestion.entries import unary_entry_id
 from inventory_service.settings import Settings
-from tests.conftest import POSTGRES_URL
+from tests.migration_support import empty_database, insert_row
 
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 SAM = Caller("sam", Role.STAFF)
@@ -36,35 +34,12 @@ SAM = Caller("sam", Role.STAFF)
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no tables yet, on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'upgrade.db'}"
-        return
-    request.getfixturevalue("postgres_schema_url")  # skips (or fails under CI) without one
-    schema = f"inventory_upgrade_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def _insert(connection: Connection, table: str, **values: Any) -> None:
-    """A row in the 0005 schema (SQL of its own: the models describe the newest schema)."""
-    statement = text(
-        f"INSERT INTO {table} ({', '.join(values)}) "
-        f"VALUES ({', '.join(':' + name for name in values)})"
-    )
-    for name, value in values.items():
-        if isinstance(value, datetime):
-            statement = statement.bindparams(bindparam(name, type_=UtcDateTime()))
-    connection.execute(statement, values)
+    yield from empty_database(request, tmp_path)
 
 
 def _count(connection: Connection, name: str, status: str) -> str:
     count_id = str(uuid.uuid4())
-    _insert(
+    insert_row(
         connection,
         "inventory_counts",
         id=count_id,
@@ -86,7 +61,7 @@ def _count(connection: Connection, name: str, status: str) -> str:
 def _line(connection: Connection, count_id: str, product_id: str, counted: int) -> str:
     line_id = str(uuid.uuid4())
     figures = {"system_quantity": 10, "counted_quantity": counted, "variance": counted - 10}
-    _insert(
+    insert_row(
         connection,
         "count_items",
         id=line_id,
@@ -105,7 +80,7 @@ def _line(connection: Connection, count_id: str, product_id: str, counted: int) 
         recount_reason="",
         **figures,
     )
-    _insert(
+    insert_row(
         connection,
         "count_entries",
         entry_id="scan-1",
@@ -148,7 +123,7 @@ def test_upgrade_keeps_entries_and_request_ids_and_scopes_entry_ids_per_count(
         upgrade(engine, "0005")
         with engine.begin() as connection:
             soap = str(uuid.uuid4())
-            _insert(
+            insert_row(
                 connection,
                 "products",
                 id=soap,
@@ -160,7 +135,7 @@ def test_upgrade_keeps_entries_and_request_ids_and_scopes_entry_ids_per_count(
                 created_at=NOW,
                 updated_at=NOW,
             )
-            _insert(
+            insert_row(
                 connection,
                 "stock_levels",
                 id=str(uuid.uuid4()),
@@ -169,7 +144,7 @@ def test_upgrade_keeps_entries_and_request_ids_and_scopes_entry_ids_per_count(
             )
             closed = _count(connection, "Monday", "CANCELLED")
             old_line = _line(connection, closed, soap, 7)
-            _insert(
+            insert_row(
                 connection,
                 "idempotency_keys",
                 operation="CreateProduct",
