@@ -85,7 +85,7 @@ def measure(address: str, token: str, product_id: str, seconds: float) -> list[f
 async def _flood(
     address: str, token: str, count_id: str, line_id: str, callers: int, seconds: float
 ) -> dict[str, int]:
-    done = {"pages": 0, "entries": 0, "refused": 0, "stream_ends": 0}
+    done = {"pages": 0, "entries": 0, "refused": 0, "stream_ends": 0, "errors": 0}
     until = time.monotonic() + seconds
     async with grpc.aio.insecure_channel(address) as channel:
         stub = inventory_count_pb2_grpc.InventoryCountServiceStub(channel)
@@ -102,7 +102,8 @@ async def _flood(
                     request.page_token = response.next_page_token
                 except grpc.aio.AioRpcError as error:
                     if error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
-                        raise
+                        done["errors"] += 1
+                        continue
                     done["refused"] += 1
                     await asyncio.sleep(0.1)  # the RetryInfo's delay
 
@@ -126,7 +127,8 @@ async def _flood(
                         done["entries"] += len(response.acks)
                 except grpc.aio.AioRpcError as error:
                     if error.code() != grpc.StatusCode.RESOURCE_EXHAUSTED:
-                        raise
+                        done["errors"] += 1
+                        continue
                     done["stream_ends"] += 1
                     await asyncio.sleep(0.2)
 
@@ -213,7 +215,8 @@ def run(url: str, name: str, limits: tuple[str, str], args: argparse.Namespace) 
         f"B idle p50 {p50[0]:6.1f} p99 {p99[0]:6.1f} ms | flooded p50 {p50[1]:6.1f} "
         f"p99 {p99[1]:7.1f} ms | p99 x{p99[1] / p99[0]:5.1f} | A: {done['pages']} pages, "
         f"{done['entries']} entries, {done['refused']} calls refused, "
-        f"{done['stream_ends']} streams ended | load {load_before:.2f} -> {load_after:.2f}",
+        f"{done['stream_ends']} streams ended, {done['errors']} other errors | "
+        f"load {load_before:.2f} -> {load_after:.2f}",
         flush=True,
     )
 
