@@ -119,6 +119,10 @@ class FakeProducts(_Repository):
     def by_sku(self, sku: str) -> Product | None:
         return next((p for p in self.db.table(Product).values() if p.sku == sku), None)
 
+    def level_label(self, product_id: str, batch_id: str | None) -> str:
+        label = self.db.table(Product)[product_id].sku
+        return label + (f" lot {self.db.table(Batch)[batch_id].lot_number}" if batch_id else "")
+
     def by_barcode(self, barcode: str) -> Product | None:
         return next((p for p in self.db.table(Product).values() if p.barcode == barcode), None)
 

@@ -31,6 +31,7 @@ from tests.helpers import (
     expect_error,
     field_violations,
     get_adjustment,
+    get_product,
     ledger_of,
     make_lot_product,
     make_product,
@@ -288,6 +289,10 @@ def test_below_zero_at_creation_fails_and_changes_nothing(
 
     assert error_info(error).reason == "INSUFFICIENT_STOCK"
     assert precondition_violations(error)[0].type == "STOCK"
+    assert precondition_violations(error)[0].subject == f"products/{product_id}"
+    sku = get_product(api, product_id).sku
+    # People read the message: the product by its SKU, not its id.
+    assert error.details().startswith(f"stock of {sku} is 10; a change of {change}")
     assert stock_of(api, product_id) == 10
     assert ledger_of(api, product_id) == ledger_before
     assert all_adjustments(api) == []

@@ -3,6 +3,9 @@ import to completion, approvals, errors as one line with an exit code, --json fo
 
 from __future__ import annotations
 
+import csv
+import datetime
+import io
 import json
 import os
 import shlex
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import openpyxl
 import pytest
 
 from inventory_client.cli.app import main
@@ -213,19 +217,28 @@ def test_each_failure_is_one_line_with_its_reason_and_an_exit_code_that_says_wha
         (Role.ADMIN, create_salt, 5, "[SKU_TAKEN]"),
         (Role.STAFF, f"counts cancel {count_id}", 6, "[ROLE_TOO_LOW]"),
         (None, "products list", 6, "[TOKEN_MISSING]"),
-        (Role.STAFF, f"counts add {count_id} SALT-1 -1", 2, "No such option '-1'"),
+        (Role.STAFF, f"counts add {count_id} SALT-1 -1", 2, "-1 reads as an option"),
+        (Role.STAFF, f"counts add {count_id} SALT-1 -- -1", 2, "-1 is negative"),
+        (Role.STAFF, f"counts add {count_id} SALT-1 {10**20}", 2, f"{10**20} is too large"),
+        (Role.STAFF, f"products move SALT-1 --change {-(10**20)} --reference R", 2, "too large"),
         (Role.STAFF, "counts frobnicate", 2, "No such command"),
         (Role.ADMIN, "products create --sku X --name X --cost cheap", 2, "is not an amount"),
     ]
     for role, command, code, says in cases:
         run = terminal(port, role, command)
         assert (run.code, says in run.err) == (code, True), (command, run.err)
+        assert "Traceback" not in run.err
         if code != 2:  # usage errors also print click's usage lines
             assert len(run.error_lines) == 1, run.err
             assert run.error_lines[0].startswith("error: ")
-    unreachable = terminal(_closed_port(), Role.STAFF, "--timeout 2 products list")
+    closed = _closed_port()
+    unreachable = terminal(closed, Role.STAFF, "--timeout 2 products list")
     assert unreachable.code == 7
-    assert unreachable.error_lines[0].startswith("error: UNAVAILABLE")
+    [line] = unreachable.error_lines
+    assert line.startswith("error: UNAVAILABLE")
+    assert line.endswith(
+        f"(is the server running at 127.0.0.1:{closed}? set INVENTORY_ADDRESS or --address)"
+    )
 
     as_json = terminal(port, Role.STAFF, "counts show no-such-count --json")
     assert as_json.code == 3
@@ -256,6 +269,148 @@ def test_lists_show_a_limit_and_all_on_request(
     assert everything.err == ""
     table = terminal(port, Role.STAFF, "products list")
     assert all(f"P-{i:02d}" in table.out for i in range(7))
+
+
+def test_an_import_with_bad_rows_imports_nothing_and_says_what_each_row_did(
+    server: ServerThread, terminal: Terminal, tmp_path: Path
+) -> None:
+    port = server.port
+    header = "sku,name,unit_cost,opening_quantity,tracking,lot_number,expiry_date\n"
+    good = "SALT-1,Sea salt,2.50,100,,,\nAMOX-1,Amoxicillin,4.10,12,lot,A1,2030-06-30\n"
+    bad = write(tmp_path / "bad.csv", header + good + 'BAD-4,"Cost 1,50",1,50,3,,,\n')
+
+    refused = terminal(port, Role.ADMIN, f"products import {bad}")
+    assert refused.code == 4
+    assert f"{bad}: row 4: 8 fields where the header has 7" in refused.err
+    assert "1 bad row(s), nothing imported" in refused.err
+    listed = terminal(port, Role.STAFF, "products list --json").json()
+    assert listed == []
+
+    skipped = terminal(port, Role.ADMIN, f"products import {bad} --skip-bad-rows --json")
+    assert skipped.code == 8
+    assert [(r["sku"], r["result"]) for r in skipped.json()] == [
+        ("SALT-1", "created"),
+        ("AMOX-1", "lot added"),
+    ]
+    amox = terminal(port, Role.STAFF, "products show AMOX-1 --json").json()
+    assert (amox["tracking"], amox["stockQuantity"]) == ("TRACKING_MODE_LOT", "12")
+
+    changed = write(tmp_path / "catalog.csv", header + good.replace("2.50", "2.75"))
+    again = terminal(port, Role.ADMIN, f"products import {changed} --json")
+    assert again.code == 0, again.err
+    assert [(r["sku"], r["result"]) for r in again.json()] == [
+        ("SALT-1", "updated"),
+        ("AMOX-1", "lot exists"),
+    ]
+    third = terminal(port, Role.ADMIN, f"products import {changed}")
+    assert "1 unchanged, 1 lot exists" in third.out
+    salt = terminal(port, Role.STAFF, "products show SALT-1 --json").json()
+    assert salt["unitCost"]["units"] == "2"
+    assert salt["unitCost"]["nanos"] == 750000000
+    assert salt["stockQuantity"] == "100"  # stock changes only through the ledger
+
+
+def test_exports_a_spreadsheet_reads_money_as_numbers_and_products_by_sku(
+    server: ServerThread, terminal: Terminal, tmp_path: Path
+) -> None:
+    port = server.port
+    catalog = write(
+        tmp_path / "catalog.csv",
+        "sku,name,unit_cost,opening_quantity\nOIL-1,Olive oil,5.25,10\nSALT-1,Salt,2.00,4\n",
+    )
+    assert terminal(port, Role.ADMIN, f"products import {catalog}").code == 0
+    count_id = terminal(port, Role.MANAGER, "counts start Shelf --type spot --json").json()["id"]
+    assert terminal(port, Role.STAFF, f"counts add {count_id} OIL-1 8 --location A1").code == 0
+    assert terminal(port, Role.STAFF, f"counts add {count_id} SALT-1 4").code == 0
+
+    as_csv = terminal(port, Role.MANAGER, f"counts export {count_id}")
+    assert as_csv.code == 0, as_csv.err
+    rows = list(csv.DictReader(io.StringIO(as_csv.out)))
+    assert [(r["SKU"], r["Name"], r["Location"], r["Variance"], r["Value"]) for r in rows] == [
+        ("OIL-1", "Olive oil", "A1", "-2", "-10.50"),
+        ("SALT-1", "Salt", "", "0", "0.00"),
+    ]
+
+    sheet = tmp_path / "count.xlsx"
+    written = terminal(
+        port, Role.MANAGER, f"counts export {count_id} --format xlsx --output {sheet}"
+    )
+    assert written.code == 0, written.err
+    assert "2 lines written" in written.err
+    book = openpyxl.load_workbook(sheet)
+    [[header, *lines]] = [list(ws.iter_rows(values_only=True)) for ws in book.worksheets]
+    value = header.index("Value")
+    assert [line[value] for line in lines] == [-10.5, 0]  # numbers, not text
+    assert book.worksheets[0].cell(row=2, column=value + 1).number_format == "#,##0.00"
+
+    assert terminal(port, Role.MANAGER, f"counts complete {count_id} --apply").code == 0
+    adjustments = terminal(port, Role.STAFF, "adjustments list --csv")
+    assert adjustments.code == 0, adjustments.err
+    [adjustment] = list(csv.DictReader(io.StringIO(adjustments.out)))
+    assert (adjustment["SKU"], adjustment["Change"], adjustment["Cost impact"]) == (
+        "OIL-1",
+        "-2",
+        "-10.50",
+    )
+    ledger = terminal(port, Role.STAFF, "ledger export --product OIL-1")
+    assert ledger.code == 0, ledger.err
+    entries = list(csv.DictReader(io.StringIO(ledger.out)))
+    assert [(e["SKU"], e["Source"], e["Change"], e["After"]) for e in entries] == [
+        ("OIL-1", "opening-balance", "10", "10"),
+        ("OIL-1", "count", "-2", "8"),
+    ]
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=2)).isoformat()
+    none_yet = terminal(port, Role.STAFF, f"ledger export --from {tomorrow}")
+    assert none_yet.out.splitlines()[1:] == []
+
+
+def test_a_large_completion_prints_a_summary_and_points_to_the_export(
+    server: ServerThread, terminal: Terminal, tmp_path: Path
+) -> None:
+    port = server.port
+    rows = "".join(f"P-{i:02d},Product {i},1.00,{i + 1}\n" for i in range(14))
+    catalog = write(tmp_path / "catalog.csv", "sku,name,unit_cost,opening_quantity\n" + rows)
+    assert terminal(port, Role.ADMIN, f"products import {catalog}").code == 0
+    count_id = terminal(port, Role.MANAGER, "counts start All --type full --json").json()["id"]
+    for i in range(12):  # each counted 0; P-12 and P-13 never counted
+        assert terminal(port, Role.STAFF, f"counts add {count_id} P-{i:02d} 0").code == 0
+
+    done = terminal(port, Role.MANAGER, f"counts complete {count_id} --apply --zero-uncounted")
+    assert done.code == 0, done.err
+    out = done.out
+    # 1 + 2 + ... + 12 counted as 0, then 13 + 14 zeroed: 14 adjustments
+    assert "14 adjustments applied, -105 units net" in out
+    assert "The largest adjustments (of 14)" in out
+    assert "... and 4 more" in out
+    assert "Never counted, now set to zero" in out
+    assert f"inventory-client counts export {count_id}" in out
+
+
+def test_running_a_scan_file_again_stores_only_what_was_not_stored(
+    server: ServerThread, terminal: Terminal, tmp_path: Path
+) -> None:
+    """Fixing the rejected rows and running the file again is the natural habit: the rows that
+    went through the first time are not counted twice (ADD rows included)."""
+    port = server.port
+    catalog = write(tmp_path / "catalog.csv", "sku,name,unit_cost\nOIL-1,Olive oil,5.00\n")
+    assert terminal(port, Role.ADMIN, f"products import {catalog}").code == 0
+    count_id = terminal(port, Role.MANAGER, "counts start Shelf --type spot --json").json()["id"]
+    rows = "sku,quantity,mode\nOIL-1,4,add\nOIL-1,4,add\nOIL-1,2,add\n"
+    shelf = write(tmp_path / "shelf.csv", rows + "OIL-9,1,add\n")
+
+    first = terminal(port, Role.STAFF, f"counts scan {count_id} {shelf} --json")
+    assert first.code == 8  # the last row names no product
+    assert (first.json()["stored"], first.json()["storedBefore"]) == (3, 0)
+
+    write(shelf, rows + "OIL-1,1,add\n")  # the bad row fixed
+    again = terminal(port, Role.STAFF, f"counts scan {count_id} {shelf}")
+    assert again.code == 0, again.err
+    assert "4 rows: 3 stored before, 1 now" in again.out
+
+    [line] = terminal(port, Role.STAFF, f"counts items {count_id} --json").json()
+    assert line["countedQuantity"] == "11"  # 4 + 4 + 2 + 1, each row once
+    third = terminal(port, Role.STAFF, f"counts scan {count_id} {shelf} --json").json()
+    assert (third["stored"], third["storedBefore"]) == (4, 4)
 
 
 def test_scan_resumes_a_reset_stream_and_stores_every_entry_once(

@@ -265,3 +265,33 @@ def test_significant_discrepancies_are_logged_once_with_their_figures(
     )
     assert fields["variance_value"] == "-20.000000"
     assert fields["counted_by"] == "sam-staff"
+
+
+def test_a_summary_of_completed_counts_leaves_a_cancelled_typo_out(api: Clients) -> None:
+    """A cancelled count's lines were never applied: a summary asked for COMPLETED counts (the
+    CLI's default) must not take its figures as the site's accuracy."""
+    create_product(api, "TYPO-1", cost="2.00", opening=10)
+    done = start_count(api, "Done", SPOT)
+    add_item(api, done.id, 10, sku="TYPO-1")
+    complete(api, done.id)
+    typo = start_count(api, "Typo", SPOT)
+    add_item(api, typo.id, 1_000_000, sku="TYPO-1")
+    api.counts.CancelInventoryCount(
+        pb.CancelInventoryCountRequest(inventory_count_id=typo.id), metadata=MANAGER
+    )
+
+    def summary(status: pb.InventoryCountStatus.ValueType) -> pb.GetInventorySummaryResponse:
+        request = pb.GetInventorySummaryRequest(status=status)
+        return api.counts.GetInventorySummary(request, metadata=STAFF)
+
+    completed = summary(pb.INVENTORY_COUNT_STATUS_COMPLETED)
+    assert (completed.overall.total_counts, completed.overall.items_counted) == (1, 1)
+    assert completed.overall.accuracy == 1.0
+    assert as_decimal(completed.overall.value_in_excess) == Decimal("0")
+    [abc] = [c for c in completed.by_abc_class if c.items_counted]
+    assert abc.items_counted == 1
+    every = summary(pb.INVENTORY_COUNT_STATUS_UNSPECIFIED)
+    assert (every.overall.total_counts, every.overall.cancelled_counts) == (2, 1)
+    assert as_decimal(every.overall.value_in_excess) == Decimal("1999980.00")
+    cancelled = summary(pb.INVENTORY_COUNT_STATUS_CANCELLED)
+    assert cancelled.overall.accuracy == 0.0

@@ -75,7 +75,7 @@ def test_the_readme_cycle_count_example_does_what_it_says(demo_server: ServerThr
     # (random) orders them; the order itself is tested in test_cycle_plans.
     assert sorted(r[0] for r in due_a[1:]) == ["GLV-NIT-M", "SAN-GEL-500"]
     assert ["Scope", "2 products"] in shown
-    assert never[1:] == [["(unbatched)", "54", "-", "-", "-"]]
+    assert never[1:] == [["SAN-GEL-500", "(unbatched)", "54", "-", "-"]]
     assert accuracy[1:] == [
         ["A", "1", "1", "100.0%"],
         ["B", "0", "0", "100.0%"],

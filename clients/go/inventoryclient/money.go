@@ -22,3 +22,12 @@ func MoneyText(m *money.Money) string {
 	}
 	return fmt.Sprintf("%s%d.%s", sign, units, fraction)
 }
+
+// MoneyWithCurrency is MoneyText followed by the currency code, when the amount has one:
+// "2.25 USD".
+func MoneyWithCurrency(m *money.Money) string {
+	if code := m.GetCurrencyCode(); code != "" {
+		return MoneyText(m) + " " + code
+	}
+	return MoneyText(m)
+}

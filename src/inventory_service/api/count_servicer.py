@@ -110,9 +110,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
     async def ListInventoryCounts(
         self, request: pb.ListInventoryCountsRequest, context: Context
     ) -> pb.ListInventoryCountsResponse:
-        status = optional_enum_filter(
-            request.status, pb.InventoryCountStatus, STATUS_PREFIX, CountStatus, "status"
-        )
+        status = count_status_filter(request.status)
         count_type = optional_enum_filter(
             request.type, pb.InventoryCountType, TYPE_PREFIX, CountType, "type"
         )
@@ -195,6 +193,7 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
             current_caller(),
             started_from=optional_timestamp(request, "start_time_from"),
             started_to=optional_timestamp(request, "start_time_to"),
+            status=count_status_filter(request.status),
         )
         return self.messages.summary(summary)
 
@@ -246,3 +245,10 @@ class CountServicer(inventory_count_pb2_grpc.InventoryCountServiceServicer):
         return pb.ListProductsDueForCountResponse(
             products=[self.messages.product_due(p) for p in products], next_page_token=token
         )
+
+
+def count_status_filter(value: int) -> CountStatus | None:
+    """A status filter of a request: None when unset."""
+    return optional_enum_filter(
+        value, pb.InventoryCountStatus, STATUS_PREFIX, CountStatus, "status"
+    )

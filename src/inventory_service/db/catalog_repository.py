@@ -112,6 +112,16 @@ class ProductRepository:
         stmt = _PRODUCT_WITH_LEVELS_BY[column]
         return list(self.session.execute(stmt, {"key": value}))
 
+    def level_label(self, product_id: str, batch_id: str | None) -> str:
+        """A level as people name it: its product's SKU, and the batch's lot ("PAR-500 lot
+        A1"); the ids of what is not found."""
+        sku = self.session.scalar(select(Product.sku).where(Product.id == product_id))
+        label = sku or f"product {product_id}"
+        if batch_id is not None:
+            lot = self.session.scalar(select(Batch.lot_number).where(Batch.id == batch_id))
+            label += f" lot {lot or batch_id}"
+        return label
+
     def list_page(self, page: PageRequest, *, show_inactive: bool) -> Page[Row[Any]]:
         """A page of product rows (the table's columns), by SKU."""
         stmt = select(*_products.c)

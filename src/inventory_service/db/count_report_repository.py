@@ -79,8 +79,10 @@ class CountReportRepository:
         started_from: datetime | None,
         started_to: datetime | None,
         include_blind_lines: bool,
+        status: CountStatus | None = None,
     ) -> tuple[SummaryFigures, dict[CountType, SummaryFigures]]:
-        """Figures over the counts started in [from, to]: overall and per type, in SQL.
+        """Figures over the counts started in [from, to] (of one status, when given): overall
+        and per type, in SQL.
 
         Without include_blind_lines, the lines of blind counts are left out of the line figures
         (the counts themselves are still counted)."""
@@ -112,6 +114,8 @@ class CountReportRepository:
             base = base.where(InventoryCount.started_at >= started_from)
         if started_to is not None:
             base = base.where(InventoryCount.started_at <= started_to)
+        if status is not None:
+            base = base.where(InventoryCount.status == status.value)
 
         overall = _summary_figures(self.session.execute(base).one())
         by_type_stmt = base.add_columns(InventoryCount.type).group_by(InventoryCount.type)

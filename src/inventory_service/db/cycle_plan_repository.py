@@ -274,6 +274,7 @@ class CyclePlanRepository:
         started_from: datetime | None,
         started_to: datetime | None,
         include_blind_lines: bool,
+        status: CountStatus | None = None,
     ) -> dict[AbcClass, tuple[int, int]]:
         """class -> (lines counted, lines within tolerance) over the counts started in
         [from, to], each line classed by its product's class now (inactive products have
@@ -294,6 +295,8 @@ class CyclePlanRepository:
             stmt = stmt.where(InventoryCount.started_at <= started_to)
         if not include_blind_lines:
             stmt = stmt.where(InventoryCount.blind.is_(False))
+        if status is not None:
+            stmt = stmt.where(InventoryCount.status == status.value)
         figures = {abc: (0, 0) for abc in AbcClass}
         for abc, counted, ok in self.session.execute(stmt):
             figures[AbcClass(abc)] = (int(counted or 0), int(ok or 0))

@@ -47,9 +47,20 @@ class StockLedger:
             self.apply(level, quantity, cause)
         return level
 
+    def check(self, level: StockLevel, delta: int) -> None:
+        """Refuses a change that would take the level below zero (or past the bound), naming
+        the level by SKU and lot."""
+        check_stock_change(
+            level.product_id,
+            level.batch_id,
+            level.quantity,
+            delta,
+            describe=lambda: self.uow.products.level_label(level.product_id, level.batch_id),
+        )
+
     def apply(self, level: StockLevel, delta: int, cause: LedgerCause) -> LedgerEntry:
         """Changes a level the caller locked by delta; never below zero."""
-        check_stock_change(level.product_id, level.batch_id, level.quantity, delta)
+        self.check(level, delta)
         before = level.quantity
         after = before + delta
         level.quantity = after

@@ -68,8 +68,8 @@ func overview(ctx context.Context, client *inventoryclient.Client, out io.Writer
 		return err
 	}
 	for _, product := range products {
-		fmt.Fprintf(out, "%-12s %6d  %10s  %s\n", product.Sku, product.StockQuantity,
-			inventoryclient.MoneyText(product.UnitCost), product.Name)
+		fmt.Fprintf(out, "%-12s %6d  %14s  %s\n", product.Sku, product.StockQuantity,
+			inventoryclient.MoneyWithCurrency(product.UnitCost), product.Name)
 	}
 	summary, err := client.Counts.GetInventorySummary(ctx, &inventoryv1.GetInventorySummaryRequest{})
 	if err != nil {
@@ -78,7 +78,7 @@ func overview(ctx context.Context, client *inventoryclient.Client, out io.Writer
 	overall := summary.Overall
 	fmt.Fprintf(out, "counts: %d (%d completed), lines: %d, accuracy: %.1f%%, net variance: %s\n",
 		overall.TotalCounts, overall.CompletedCounts, overall.ItemsCounted, 100*overall.Accuracy,
-		inventoryclient.MoneyText(overall.NetVariance))
+		inventoryclient.MoneyWithCurrency(overall.NetVariance))
 	return nil
 }
 

@@ -52,7 +52,8 @@ func TestExampleScansIntoACountAndShowsTheCatalog(t *testing.T) {
 	}
 
 	code, out, errs = example(t, "staff")
-	if code != 0 || !strings.Contains(out, "EX-1") || !strings.Contains(out, "counts: 1 (0 completed), lines: 1") {
+	if code != 0 || !strings.Contains(out, "3.00 USD  Example tins") || !strings.Contains(out, "counts: 1 (0 completed), lines: 1") ||
+		!strings.Contains(out, "net variance: -9.00 USD") {
 		t.Fatalf("overview: exit %d, out %q, err %q", code, out, errs)
 	}
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -57,6 +58,7 @@ def numbered_entries_from_csv(path: Path, count_id: str) -> list[tuple[int, coun
     """(line number, entry) for rows with one of product_id/sku/barcode, quantity, and optional
     mode (set|add, default set), lot_number, location, reason."""
     entries = []
+    row_ids = RowEntryIds()
     with path.open(newline="") as handle:
         reader = csv.DictReader(handle)
         columns = set(reader.fieldnames or ())
@@ -88,8 +90,29 @@ def numbered_entries_from_csv(path: Path, count_id: str) -> list[tuple[int, coun
                 location=(row.get("location") or "").strip(),
                 reason=(row.get("reason") or "").strip(),
             )
+            scanned.entry_id = row_ids.next_id(scanned)
             entries.append((line, scanned))
     return entries
+
+
+class RowEntryIds:
+    """Entry ids that a file's rows keep from one run to the next, so running a scan file again
+    (after fixing its bad rows, say) stores only what was not stored: an id is a digest of the
+    count, the row's entry as read, and how many identical rows came before it. Rows fixed,
+    added or removed elsewhere in the file leave the other rows' ids as they were."""
+
+    def __init__(self) -> None:
+        self._seen: dict[bytes, int] = {}
+
+    def next_id(self, scanned: counts_pb2.CountEntry) -> str:
+        content = counts_pb2.CountEntry()
+        content.CopyFrom(scanned)
+        content.ClearField("scan_time")  # the time of this run, not part of the row
+        key = content.SerializeToString(deterministic=True)
+        occurrence = self._seen.get(key, 0)
+        self._seen[key] = occurrence + 1
+        digest = hashlib.sha256(key + b"#" + str(occurrence).encode()).hexdigest()
+        return f"row-{digest[:40]}"
 
 
 def entries_from_csv(path: Path, count_id: str) -> list[counts_pb2.CountEntry]:

@@ -25,7 +25,6 @@ from inventory_service.domain.identity import Caller
 from inventory_service.domain.lot_rules import check_batch_named
 from inventory_service.domain.money import line_value
 from inventory_service.domain.paging import Page, PageRequest
-from inventory_service.domain.stock_rules import check_stock_change
 from inventory_service.domain.thresholds import Thresholds
 from inventory_service.services.adjustments.adjustment_views import (
     AdjustmentView,
@@ -103,9 +102,7 @@ class AdjustmentService:
             if needs_approval:
                 # Refused now if it could not be applied now; approval checks again later.
                 level = ledger.lock_level(adjustment.product_id, adjustment.batch_id)
-                check_stock_change(
-                    level.product_id, level.batch_id, level.quantity, adjustment.quantity_change
-                )
+                ledger.check(level, adjustment.quantity_change)
             else:
                 ledger.apply_adjustment(adjustment, actor=caller.user_id)
             uow.flush()

@@ -15,7 +15,7 @@ from inventory_service.domain.count_scope import (
     unknown_products_error,
 )
 from inventory_service.domain.cycle_plan import ClassAccuracy, CyclePlan, days_overdue
-from inventory_service.domain.enums import AbcClass
+from inventory_service.domain.enums import AbcClass, CountStatus
 from inventory_service.domain.money import from_micros
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.services.base import Service
@@ -94,6 +94,7 @@ def class_accuracy(
     started_from: datetime | None,
     started_to: datetime | None,
     include_blind_lines: bool,
+    status: CountStatus | None = None,
 ) -> list[ClassAccuracy]:
     """Record accuracy of A, B and C (in that order) over the matching counts' lines."""
     figures = uow.cycle_plans.accuracy_by_class(
@@ -101,5 +102,6 @@ def class_accuracy(
         started_from=started_from,
         started_to=started_to,
         include_blind_lines=include_blind_lines,
+        status=status,
     )
     return [ClassAccuracy(abc, *figures[abc]) for abc in AbcClass]

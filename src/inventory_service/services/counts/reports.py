@@ -8,6 +8,7 @@ from inventory_service.db.unit_of_work import UnitOfWorkFactory
 from inventory_service.domain.count_entries import count_not_found
 from inventory_service.domain.count_rules import sees_blind_figures
 from inventory_service.domain.cycle_plan import CyclePlan
+from inventory_service.domain.enums import CountStatus
 from inventory_service.domain.errors import InvalidArgument
 from inventory_service.domain.identity import Caller
 from inventory_service.domain.paging import Page, PageRequest
@@ -22,10 +23,15 @@ class CountReports(Service):
         self.plan = plan or CyclePlan()
 
     def summary(
-        self, caller: Caller, *, started_from: datetime | None, started_to: datetime | None
+        self,
+        caller: Caller,
+        *,
+        started_from: datetime | None,
+        started_to: datetime | None,
+        status: CountStatus | None = None,
     ) -> Summary:
-        """Figures over the counts started in [from, to]; the lines of blind counts count only
-        for callers who may see their figures."""
+        """Figures over the counts started in [from, to] (of one status, when given); the lines
+        of blind counts count only for callers who may see their figures."""
         if started_from and started_to and started_from > started_to:
             raise InvalidArgument.one("start_time_to", "must not be before start_time_from")
         with self.uow_factory(read_only=True) as uow:
@@ -33,6 +39,7 @@ class CountReports(Service):
                 started_from=started_from,
                 started_to=started_to,
                 include_blind_lines=sees_blind_figures(caller),
+                status=status,
             )
             by_abc_class = class_accuracy(
                 uow,
@@ -40,6 +47,7 @@ class CountReports(Service):
                 started_from=started_from,
                 started_to=started_to,
                 include_blind_lines=sees_blind_figures(caller),
+                status=status,
             )
             return Summary(overall, by_type, by_abc_class)
 

@@ -7,6 +7,7 @@ import click
 from inventory.v1 import stock_adjustment_pb2 as adjustments_pb2
 from inventory_client.cli.context import (
     PRODUCT_HELP,
+    SIGNED_QUANTITY,
     App,
     choice_of,
     json_option,
@@ -17,8 +18,10 @@ from inventory_client.cli.context import (
     show_list,
     timestamp,
 )
+from inventory_client.cli.exports import export
 from inventory_client.cli.lots import batch_option
-from inventory_client.cli.render import ADJUSTMENT_COLUMNS, adjustment_fields
+from inventory_client.cli.render import adjustment_columns, adjustment_fields
+from inventory_client.cli.reports import SkuNames, adjustment_export_columns
 
 TYPES = {
     "damage": adjustments_pb2.STOCK_ADJUSTMENT_TYPE_DAMAGE,
@@ -50,7 +53,7 @@ def _show(app: App, adjustment: adjustments_pb2.StockAdjustment) -> None:
 @click.option("--type", "kind", type=choice_of(TYPES), required=True)
 @click.option(
     "--change",
-    type=int,
+    type=SIGNED_QUANTITY,
     required=True,
     help="Signed units: --change -3 (damage, theft, expired decrease; found increases).",
 )
@@ -102,6 +105,7 @@ def show(app: App, adjustment_id: str) -> None:
 @click.option("--status", type=choice_of(STATUSES), help="Only this status.")
 @click.option("--from", "start", help="Created on or after (YYYY-MM-DD[THH:MM]).")
 @click.option("--to", "end", help="Created on or before (a date means its whole day).")
+@click.option("--csv", "as_csv", is_flag=True, help="Every matching adjustment as CSV (stdout).")
 @limit_options
 @json_option
 @pass_app
@@ -112,10 +116,12 @@ def list_adjustments(
     status: str | None,
     start: str | None,
     end: str | None,
+    as_csv: bool,
     limit: int,
     all_pages: bool,
 ) -> None:
-    """Adjustments, newest first."""
+    """Adjustments, newest first (--csv: all of them, for a spreadsheet)."""
+    all_pages = all_pages or as_csv
     request = adjustments_pb2.ListStockAdjustmentsRequest(
         product_id=product_id(app, product) if product else "",
         type=TYPES[kind.lower()] if kind else adjustments_pb2.STOCK_ADJUSTMENT_TYPE_UNSPECIFIED,
@@ -127,7 +133,18 @@ def list_adjustments(
         page_size=page_size(limit, all_pages),
     )
     found = app.client.iter_stock_adjustments(request)
-    show_list(app, found, ADJUSTMENT_COLUMNS, title="Adjustments", limit=limit, all_pages=all_pages)
+    if as_csv:
+        skus = SkuNames(app)
+        export(found, adjustment_export_columns(skus), fmt="csv", output=None, sheet="")
+        return
+    show_list(
+        app,
+        found,
+        adjustment_columns(app.sku_of),
+        title="Adjustments",
+        limit=limit,
+        all_pages=all_pages,
+    )
 
 
 @adjustments.command("pending")
@@ -139,7 +156,9 @@ def pending(app: App, limit: int, all_pages: bool) -> None:
     request = adjustments_pb2.ListPendingApprovalsRequest(page_size=page_size(limit, all_pages))
     found = app.client.iter_pending_approvals(request)
     title = "Pending approval"
-    show_list(app, found, ADJUSTMENT_COLUMNS, title=title, limit=limit, all_pages=all_pages)
+    show_list(
+        app, found, adjustment_columns(app.sku_of), title=title, limit=limit, all_pages=all_pages
+    )
 
 
 @adjustments.command("approve")

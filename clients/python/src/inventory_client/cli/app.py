@@ -4,10 +4,12 @@ exit code."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
 import click
+import grpc
 
 from inventory_client.cli.adjustments import adjustments
 from inventory_client.cli.context import (
@@ -21,6 +23,7 @@ from inventory_client.cli.context import (
 from inventory_client.cli.counts import counts
 from inventory_client.cli.lots import LOT_COMMANDS
 from inventory_client.cli.products import products
+from inventory_client.cli.reports import ledger
 from inventory_client.cli.scanning import health, simulate
 from inventory_client.client import DEFAULT_DEADLINE
 from inventory_client.connection import (
@@ -102,10 +105,22 @@ def cli(
     ctx.call_on_close(app.close)
 
 
-for command in (counts, adjustments, products, health, simulate):
+for command in (counts, adjustments, products, ledger, health, simulate):
     cli.add_command(command)
 for command in LOT_COMMANDS:
     products.add_command(command)
+
+
+_NEGATIVE = re.compile(r"-\d+")
+
+
+def _connection_hint(app: App, error: InventoryError) -> str:
+    """What to check when no server answered: an UNAVAILABLE the transport raised carries no
+    reason (the server's own, such as DATABASE_UNAVAILABLE, do)."""
+    if error.code != grpc.StatusCode.UNAVAILABLE or error.reason:
+        return ""
+    address = app.endpoint.address
+    return f"is the server running at {address}? set INVENTORY_ADDRESS or --address"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -114,8 +129,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = cli.main(args=argv, prog_name="inventory-client", obj=app, standalone_mode=False)
     except InventoryError as error:
-        app.output.error(error)
+        app.output.error(error, hint=_connection_hint(app, error))
         return exit_code(error.code)
+    except click.NoSuchOption as error:
+        if _NEGATIVE.fullmatch(error.option_name):
+            # click reads "-5" as an option; a negative number goes after "--".
+            app.output.note(
+                f"error: {error.option_name} reads as an option; to give a negative number, "
+                f"put -- before it (use -- {error.option_name})"
+            )
+            return error.exit_code
+        error.show()
+        return error.exit_code
     except click.ClickException as error:
         error.show()
         return error.exit_code

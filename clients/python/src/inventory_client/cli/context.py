@@ -8,7 +8,7 @@ import itertools
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 import grpc
@@ -19,6 +19,7 @@ from inventory.v1 import catalog_pb2
 from inventory_client.cli.render import Column, Output
 from inventory_client.client import DEFAULT_DEADLINE, InventoryClient
 from inventory_client.connection import Endpoint
+from inventory_client.errors import InventoryError
 
 T = TypeVar("T")
 M = TypeVar("M", bound=Message)
@@ -32,6 +33,41 @@ class InputError(click.ClickException):
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"error: {self.format_message()}", file=file or sys.stderr)
+
+
+if TYPE_CHECKING:
+    _IntParam = click.ParamType[int, Any]
+else:  # generic only in newer click releases
+    _IntParam = click.ParamType
+
+
+class Quantity(_IntParam):
+    """A whole number of units as the contract carries it (int64): one error line, never a
+    traceback, for a number that does not fit."""
+
+    name = "quantity"
+    LIMIT = 2**63 - 1
+
+    def __init__(self, *, signed: bool = False) -> None:
+        self.signed = signed
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            number = value
+        else:
+            try:
+                number = int(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is not a whole number", param, ctx)
+        if not self.signed and number < 0:
+            self.fail(f"{number} is negative; a quantity is 0 or more", param, ctx)
+        if abs(number) > self.LIMIT:
+            self.fail(f"{value} is too large (at most {self.LIMIT:,})", param, ctx)
+        return number
+
+
+QUANTITY = Quantity()
+SIGNED_QUANTITY = Quantity(signed=True)
 
 
 # What each exit code says failed; the same table is in --help and the README.
@@ -80,6 +116,7 @@ class App:
     timeout: float = DEFAULT_DEADLINE
     output: Output = field(default_factory=Output)
     _client: InventoryClient | None = field(default=None, repr=False)
+    _skus: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
     def client(self) -> InventoryClient:
@@ -91,6 +128,19 @@ class App:
         if self._client is not None:
             self._client.close()
 
+    def sku_of(self, product_id: str) -> str:
+        """The SKU of a product (read once per product and command): tables name products by
+        SKU, not by id."""
+        if product_id not in self._skus:
+            request = catalog_pb2.GetProductRequest(
+                product=catalog_pb2.ProductSelector(id=product_id)
+            )
+            try:
+                self._skus[product_id] = self.client.get_product(request).product.sku
+            except InventoryError:
+                self._skus[product_id] = product_id
+        return self._skus[product_id]
+
 
 pass_app = click.make_pass_decorator(App)
 
@@ -100,8 +150,13 @@ def _set_json(ctx: click.Context, _: click.Parameter, value: bool) -> None:
         ctx.ensure_object(App).output.as_json = True
 
 
+def _set_ids(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(App).output.show_ids = True
+
+
 def json_option(command: F) -> F:
-    """--json on every command, so it may come after the command's own arguments."""
+    """--json and --ids on every command, so they may come after its own arguments."""
     decorated: F = click.option(
         "--json",
         "as_json",
@@ -110,6 +165,13 @@ def json_option(command: F) -> F:
         callback=_set_json,
         help="Print protobuf's canonical JSON (as buf curl does) instead of tables.",
     )(command)
+    decorated = click.option(
+        "--ids",
+        is_flag=True,
+        expose_value=False,
+        callback=_set_ids,
+        help="Tables show the ids too (SKUs, names and lots otherwise).",
+    )(decorated)
     return decorated
 
 

@@ -3,11 +3,15 @@ file of entries: see scanning.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 import click
 
 from inventory.v1 import inventory_count_pb2 as counts_pb2
 from inventory_client.cli.context import (
     PRODUCT_HELP,
+    QUANTITY,
     App,
     choice_of,
     json_option,
@@ -20,16 +24,19 @@ from inventory_client.cli.context import (
     timestamp,
 )
 from inventory_client.cli.cycle_plans import ACCURACY_COLUMNS, abc_value, class_option, due
+from inventory_client.cli.exports import amount
 from inventory_client.cli.recounts import history, recount
 from inventory_client.cli.render import (
-    ADJUSTMENT_COLUMNS,
     COUNT_COLUMNS,
     ITEM_COLUMNS,
-    LEVEL_COLUMNS,
+    Column,
+    adjustment_columns,
     count_fields,
     count_type,
+    level_columns,
     money,
 )
+from inventory_client.cli.reports import export_count
 from inventory_client.cli.scanning import scan
 
 TYPES = {
@@ -55,6 +62,7 @@ counts.add_command(scan)
 counts.add_command(recount)
 counts.add_command(history)
 counts.add_command(due)
+counts.add_command(export_count)
 
 
 def _show_count(app: App, count: counts_pb2.InventoryCount) -> None:
@@ -150,7 +158,7 @@ def items(app: App, count_id: str, limit: int, all_pages: bool) -> None:
 @counts.command("add", epilog=PRODUCT_HELP)
 @click.argument("count_id")
 @click.argument("product")
-@click.argument("quantity", type=click.IntRange(min=0))
+@click.argument("quantity", type=QUANTITY)
 @click.option("--lot", default="", help="Lot number of the batch counted.")
 @click.option("--batch-id", default="", help="Id of the batch counted (instead of --lot).")
 @click.option(
@@ -257,13 +265,36 @@ def complete(
     def show() -> None:
         count = result.inventory_count
         app.output.fields(f"Count {count.name}", count_fields(count))
-        app.output.table(result.adjustments, ADJUSTMENT_COLUMNS, title="Adjustments applied")
+        applied = result.adjustments
+        net = sum(a.quantity_change for a in applied)
+        app.output.console.print(
+            f"{len(applied):,} adjustments applied, {net:+,} units net"
+            if apply_adjustments
+            else "No adjustments applied (without --apply)",
+            markup=False,
+        )
+        largest = sorted(applied, key=lambda a: abs(amount(a.cost_impact)), reverse=True)
+        _some(
+            app,
+            largest,
+            adjustment_columns(app.sku_of),
+            f"The largest adjustments (of {len(applied):,})",
+        )
         moved = [m.item for m in result.moved_items]
-        app.output.table(moved, ITEM_COLUMNS, title="Lines whose stock moved since counted")
+        _some(app, moved, ITEM_COLUMNS, "Lines whose stock moved since counted")
         if result.uncounted_levels:
-            app.output.table(result.uncounted_levels, LEVEL_COLUMNS, title="Never counted")
+            title = "Never counted" + (", now set to zero" if zero_uncounted else "")
+            _some(app, result.uncounted_levels, level_columns(app.sku_of), title)
+        if applied or moved or result.uncounted_levels:
+            app.output.console.print(
+                f"Every line: inventory-client counts export {count.id} "
+                "[--format xlsx --output FILE]; the adjustments: "
+                "inventory-client adjustments list --csv",
+                markup=False,
+                soft_wrap=True,
+            )
         if result.expired_items:
-            app.output.table(result.expired_items, ITEM_COLUMNS, title="Expired stock counted")
+            _some(app, result.expired_items, ITEM_COLUMNS, "Expired stock counted")
             first = result.expired_items[0]
             app.output.console.print(
                 "Write expired stock off with an EXPIRED adjustment, e.g. "
@@ -275,6 +306,20 @@ def complete(
             )
 
     app.output.result(result, show)
+
+
+SHOWN = 10
+T = TypeVar("T")
+
+
+def _some(app: App, rows: Sequence[T], columns: Sequence[Column[T]], title: str) -> None:
+    """The first SHOWN rows, and how many more there are (a completion of 3,000 lines is a
+    summary on a terminal; the export has them all)."""
+    if not rows:
+        return
+    app.output.table(rows[:SHOWN], columns, title=title)
+    if len(rows) > SHOWN:
+        app.output.console.print(f"... and {len(rows) - SHOWN:,} more", markup=False)
 
 
 @counts.command("cancel")
@@ -291,12 +336,22 @@ def cancel(app: App, count_id: str, notes: str) -> None:
 @counts.command("summary")
 @click.option("--from", "start", help="Counts started on or after (YYYY-MM-DD[THH:MM]).")
 @click.option("--to", "end", help="Counts started on or before (a date means its whole day).")
+@click.option(
+    "--status",
+    type=click.Choice([*sorted(STATUSES), "all"], case_sensitive=False),
+    default="completed",
+    show_default=True,
+    help="Counts of this status (a cancelled count's lines were never applied).",
+)
 @json_option
 @pass_app
-def summary(app: App, start: str | None, end: str | None) -> None:
-    """Accuracy and variance figures over counts, overall and by type."""
+def summary(app: App, start: str | None, end: str | None, status: str) -> None:
+    """Accuracy and variance figures over counts, overall and by type: completed counts unless
+    --status says otherwise."""
     request = counts_pb2.GetInventorySummaryRequest(
-        start_time_from=timestamp(start), start_time_to=timestamp(end, end_of_day=True)
+        start_time_from=timestamp(start),
+        start_time_to=timestamp(end, end_of_day=True),
+        status=STATUSES.get(status.lower(), counts_pb2.INVENTORY_COUNT_STATUS_UNSPECIFIED),
     )
     result = app.client.get_inventory_summary(request)
     rows = [("all", result.overall)] + [(count_type(t.type), t.figures) for t in result.by_type]
@@ -317,7 +372,7 @@ def summary(app: App, start: str | None, end: str | None) -> None:
                 ("Excess", lambda r: money(r[1].value_in_excess)),
                 ("Net", lambda r: money(r[1].net_variance)),
             ],
-            title="Inventory summary",
+            title=f"Inventory summary ({status.lower()} counts)",
         )
         app.output.table(result.by_abc_class, ACCURACY_COLUMNS, title="Accuracy by ABC class")
 

@@ -12,6 +12,8 @@ from google.type import date_pb2
 from inventory.v1 import catalog_pb2
 from inventory_client.cli.context import (
     PRODUCT_HELP,
+    QUANTITY,
+    SIGNED_QUANTITY,
     App,
     InputError,
     json_option,
@@ -62,7 +64,7 @@ def _expiry(text: str | None) -> date_pb2.Date | None:
 @click.argument("product")
 @click.option("--lot", required=True, help="The lot number.")
 @click.option("--expiry", help="Expiry date, YYYY-MM-DD.")
-@click.option("--opening", default=0, type=click.IntRange(min=0), help="Units on hand now.")
+@click.option("--opening", default=0, type=QUANTITY, help="Units on hand now.")
 @json_option
 @pass_app
 def create_batch(app: App, product: str, lot: str, expiry: str | None, opening: int) -> None:
@@ -93,7 +95,7 @@ def list_batches(app: App, product: str, limit: int, all_pages: bool) -> None:
 
 @click.command("move", epilog=PRODUCT_HELP)
 @click.argument("product")
-@click.option("--change", type=int, required=True, help="+N received, -N sold or used.")
+@click.option("--change", type=SIGNED_QUANTITY, required=True, help="+N received, -N sold or used.")
 @click.option("--reference", required=True, help="The document: delivery note, sale id.")
 @click.option("--lot", default="", help="The lot (lot-tracked products).")
 @click.option("--batch-id", default="", help="The batch id (instead of --lot).")

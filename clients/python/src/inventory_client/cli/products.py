@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-import csv
 import uuid
+from collections import Counter, deque
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import click
-from google.type import money_pb2
+from google.protobuf import field_mask_pb2
+from google.type import date_pb2, money_pb2
 
 from inventory.v1 import catalog_pb2
+from inventory_client.catalog_file import CatalogRow, read_catalog
 from inventory_client.cli.context import (
     EXIT_OK,
     EXIT_PARTIAL,
     PRODUCT_HELP,
+    QUANTITY,
     App,
     InputError,
     json_option,
@@ -36,12 +39,11 @@ from inventory_client.cli.render import (
     when,
     yes_no,
 )
-from inventory_client.errors import InventoryError
+from inventory_client.errors import AlreadyExists, InventoryError, NotFound
 
 # Rows of one import get request ids derived from their content, so running an import again
 # (after a crash, or on a file that grew) creates nothing twice (AIP-155).
 IMPORT_NAMESPACE = uuid.UUID("5b0b6f0e-3c1e-4d7a-9a55-1f3c8e3b2d10")
-IMPORT_COLUMNS = ("sku", "name", "unit_cost", "barcode", "opening_quantity")
 TRACKING = {"none": catalog_pb2.TRACKING_MODE_NONE, "lot": catalog_pb2.TRACKING_MODE_LOT}
 
 
@@ -114,9 +116,7 @@ def show_product(app: App, product: str) -> None:
 @click.option("--name", required=True)
 @click.option("--cost", "cost", required=True, help="Unit cost, e.g. 2.50 (service currency).")
 @click.option("--barcode", default="", help="GTIN (8, 12, 13 or 14 digits).")
-@click.option(
-    "--opening", default=0, type=click.IntRange(min=0), help="Units on hand now (unbatched)."
-)
+@click.option("--opening", default=0, type=QUANTITY, help="Units on hand now (unbatched).")
 @click.option(
     "--tracking",
     "tracking_name",
@@ -149,49 +149,21 @@ def create_product(
 
 
 @dataclass
-class ImportRow:
-    line: int
-    request: catalog_pb2.CreateProductRequest
-
-
-def import_rows(path: Path) -> list[ImportRow]:
-    """Columns sku, name, unit_cost, and optional barcode, opening_quantity."""
-    rows = []
-    with path.open(newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = {"sku", "name", "unit_cost"} - set(reader.fieldnames or ())
-        if missing:
-            raise InputError(f"{path}: missing columns {sorted(missing)} (of {IMPORT_COLUMNS})")
-        for row in reader:
-            values = {k: (row.get(k) or "").strip() for k in IMPORT_COLUMNS}
-            try:
-                price = unit_cost(values["unit_cost"])
-                opening = int(values["opening_quantity"] or 0)
-            except ValueError as error:
-                raise InputError(f"{path}:{reader.line_num}: {error}") from error
-            request = catalog_pb2.CreateProductRequest(
-                product=catalog_pb2.Product(
-                    sku=values["sku"],
-                    name=values["name"],
-                    barcode=values["barcode"],
-                    unit_cost=price,
-                ),
-                opening_quantity=opening,
-                request_id=str(uuid.uuid5(IMPORT_NAMESPACE, "|".join(values.values()))),
-            )
-            rows.append(ImportRow(reader.line_num, request))
-    return rows
-
-
-@dataclass
 class ImportResult:
     line: int
     sku: str
+    lot: str
+    outcome: str  # created, updated, unchanged, lot added, lot exists, rejected
     product: catalog_pb2.Product | None = None
     error: InventoryError | None = None
 
     def as_json(self) -> dict[str, object]:
-        data: dict[str, object] = {"line": self.line, "sku": self.sku}
+        data: dict[str, object] = {
+            "line": self.line,
+            "sku": self.sku,
+            "lotNumber": self.lot,
+            "result": self.outcome,
+        }
         if self.product is not None:
             data["product"] = to_json(self.product)
         if self.error is not None:
@@ -199,40 +171,153 @@ class ImportResult:
         return data
 
 
+def _request_id(*values: object) -> str:
+    """The same row gets the same request id in every run (AIP-155)."""
+    return str(uuid.uuid5(IMPORT_NAMESPACE, "|".join(str(v) for v in values)))
+
+
+def _money(amount: Decimal) -> money_pb2.Money:
+    return unit_cost(str(amount))
+
+
+def _product_of(row: CatalogRow) -> catalog_pb2.Product:
+    return catalog_pb2.Product(
+        sku=row.sku,
+        name=row.name,
+        barcode=row.barcode,
+        unit_cost=_money(row.unit_cost),
+        tracking=TRACKING[row.tracking],
+    )
+
+
+def _apply_product(app: App, row: CatalogRow) -> tuple[str, catalog_pb2.Product]:
+    """Creates the row's product, or updates what differs: (outcome, product)."""
+    wanted = _product_of(row)
+    try:
+        found = app.client.get_product(
+            catalog_pb2.GetProductRequest(product=catalog_pb2.ProductSelector(sku=row.sku))
+        ).product
+    except NotFound:
+        request = catalog_pb2.CreateProductRequest(
+            product=wanted,
+            opening_quantity=0 if row.lot_number else row.opening_quantity,
+            request_id=_request_id(row.sku, row.name, row.unit_cost, row.barcode, row.tracking),
+        )
+        return "created", app.client.create_product(request).product
+    changed = [
+        name
+        for name in ("name", "barcode", "tracking")
+        if getattr(found, name) != getattr(wanted, name)
+    ]
+    cost = (found.unit_cost.units, found.unit_cost.nanos)
+    if cost != (wanted.unit_cost.units, wanted.unit_cost.nanos):  # the currency is the server's
+        changed.append("unit_cost")
+    if not changed:
+        return "unchanged", found
+    wanted.id = found.id
+    update = catalog_pb2.UpdateProductRequest(
+        product=wanted, update_mask=field_mask_pb2.FieldMask(paths=changed)
+    )
+    return "updated", app.client.update_product(update).product
+
+
+def _lot_numbers(app: App, product: catalog_pb2.Product) -> set[str]:
+    request = catalog_pb2.ListBatchesRequest(product_id=product.id, page_size=500)
+    return {batch.lot_number for batch in app.client.iter_batches(request)}
+
+
+def _apply_lot(app: App, row: CatalogRow, product: catalog_pb2.Product, lots: set[str]) -> str:
+    """Adds the row's lot to the product unless it has it (lots: the product's lot numbers)."""
+    if row.lot_number in lots:
+        return "lot exists"
+    batch = catalog_pb2.Batch(product_id=product.id, lot_number=row.lot_number)
+    if row.expiry_date is not None:
+        batch.expiry_date.CopyFrom(
+            date_pb2.Date(
+                year=row.expiry_date.year, month=row.expiry_date.month, day=row.expiry_date.day
+            )
+        )
+    request = catalog_pb2.CreateBatchRequest(
+        batch=batch,
+        opening_quantity=row.opening_quantity,
+        request_id=_request_id(product.id, row.lot_number, row.expiry_date, row.opening_quantity),
+    )
+    try:
+        app.client.create_batch(request)
+    except AlreadyExists:  # added meanwhile by someone else
+        return "lot exists"
+    lots.add(row.lot_number)
+    return "lot added"
+
+
 @products.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--skip-bad-rows", is_flag=True, help="Import the good rows even when some rows are bad."
+)
 @json_option
 @pass_app
-def import_products(app: App, file: Path) -> int:
-    """Creates the products of a CSV file (admins).
+def import_products(app: App, file: Path, skip_bad_rows: bool) -> int:
+    """Creates or updates the products (and lots) of a CSV file (admins).
 
-    Columns: sku, name, unit_cost, and optionally barcode, opening_quantity. A row imported
-    before (same values) is not created again, so an import can simply be run again.
+    \b
+    Columns: sku, name, unit_cost; optionally barcode, opening_quantity,
+    tracking (none or lot), lot_number, expiry_date (YYYY-MM-DD). A row with a lot_number is
+    a lot of a lot-tracked product, its opening_quantity that lot's stock.
+
+    The whole file is checked first: every bad row is reported, and nothing is imported unless
+    --skip-bad-rows. Each row then says created, updated or unchanged (a product that exists
+    gets the file's name, barcode, cost and tracking; its stock changes only through the
+    ledger), so an import can simply be run again.
     """
-    rows = import_rows(file)
+    catalog = read_catalog(file)
+    if catalog.header_problem:
+        raise InputError(f"{file}: {catalog.header_problem}")
+    for problem in catalog.problems:
+        app.output.note(f"{file}: {problem}")
+    if catalog.problems and not skip_bad_rows:
+        raise InputError(
+            f"{file}: {len(catalog.problems)} bad row(s), nothing imported "
+            "(fix them, or import the rest with --skip-bad-rows)"
+        )
     results: list[ImportResult] = []
-    for row in rows:
-        result = ImportResult(row.line, row.request.product.sku)
-        try:
-            result.product = app.client.create_product(row.request).product
-        except InventoryError as error:
-            result.error = error
-            app.output.note(f"{file}:{row.line}: {result.sku}: {error.summary()}")
-        results.append(result)
-    rejected = sum(1 for r in results if r.error is not None)
+    products_done: dict[str, tuple[str, catalog_pb2.Product]] = {}
+    lots_of: dict[str, set[str]] = {}
+    with app.output.progress("importing", len(catalog.rows)) as advance:
+        for row in catalog.rows:
+            result = ImportResult(row.line, row.sku, row.lot_number, "rejected")
+            try:
+                if row.sku not in products_done:
+                    products_done[row.sku] = _apply_product(app, row)
+                outcome, result.product = products_done[row.sku]
+                if row.lot_number:
+                    if row.sku not in lots_of:
+                        lots_of[row.sku] = _lot_numbers(app, result.product)
+                    result.outcome = _apply_lot(app, row, result.product, lots_of[row.sku])
+                else:
+                    result.outcome = outcome
+            except InventoryError as error:
+                result.error = error
+                app.output.note(f"{file}: row {row.line}, {row.sku}: {error.summary()}")
+            results.append(result)
+            advance()
+    rejected = sum(1 for r in results if r.error is not None) + len(catalog.problems)
     if app.output.as_json:
         app.output.json([r.as_json() for r in results])
     else:
+        tally = Counter(r.outcome for r in results)
         app.output.table(
             results,
             [
-                ("Line", lambda r: r.line),
+                ("Row", lambda r: r.line),
                 ("SKU", lambda r: r.sku),
-                ("Result", lambda r: "rejected" if r.error else "imported"),
-                ("Id", lambda r: r.product.id if r.product else r.error.reason if r.error else ""),
+                ("Lot", lambda r: r.lot or "-"),
+                ("Result", lambda r: r.error.reason if r.error else r.outcome),
             ],
-            title=f"Import of {file.name}: {len(rows) - rejected} of {len(rows)} rows imported",
+            title=f"Import of {file.name}",
         )
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in tally.items())
+        app.output.console.print(f"{len(results)} rows: {summary}", markup=False)
     return EXIT_PARTIAL if rejected else EXIT_OK
 
 
@@ -243,12 +328,22 @@ def import_products(app: App, file: Path) -> int:
 @json_option
 @pass_app
 def movements(app: App, product: str, batch_id: str, limit: int, all_pages: bool) -> None:
-    """A product's stock ledger, oldest first: every change of its stock and why."""
+    """A product's stock ledger, oldest first: every change of its stock and why (--limit N:
+    the newest N)."""
     request = catalog_pb2.ListStockMovementsRequest(
-        product_id=product_id(app, product),
-        batch_id=batch_id,
-        page_size=page_size(limit, all_pages),
+        product_id=product_id(app, product), batch_id=batch_id, page_size=500
     )
     entries = app.client.iter_stock_movements(request)
+    if all_pages:
+        newest = list(entries)
+    else:
+        kept: deque[catalog_pb2.LedgerEntry] = deque(maxlen=limit)
+        total = 0
+        for entry in entries:
+            kept.append(entry)
+            total += 1
+        newest = list(kept)
+        if total > limit:
+            app.output.note(f"(newest {limit} of {total} shown; --limit N or --all for more)")
     title = f"Ledger of {product}"
-    show_list(app, entries, LEDGER_COLUMNS, title=title, limit=limit, all_pages=all_pages)
+    app.output.results(newest, lambda: app.output.table(newest, LEDGER_COLUMNS, title=title))

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime
 import json
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from google.protobuf import json_format, timestamp_pb2
 from google.protobuf.message import Message
 from google.type import date_pb2, money_pb2
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from inventory.v1 import catalog_pb2, inventory_count_pb2, stock_adjustment_pb2
@@ -74,6 +76,8 @@ class Output:
 
     def __init__(self, *, as_json: bool = False) -> None:
         self.as_json = as_json
+        # Tables leave out the columns of ids (ID_HEADERS) unless asked for (--ids).
+        self.show_ids = False
         self.console = Console(highlight=False, soft_wrap=False)
         self.errors = Console(stderr=True, highlight=False)
 
@@ -85,11 +89,15 @@ class Output:
         self, items: Iterable[T], columns: Sequence[Column[T]], *, title: str | None = None
     ) -> None:
         table = Table(title=title, title_justify="left")
-        for header, _ in columns:
-            table.add_column(header, overflow="fold")
+        shown = [c for c in columns if self.show_ids or c[0] not in ID_HEADERS]
+        for header, _ in shown:
+            # Words may wrap; anything else (ids, codes, figures) is cut short, never broken
+            # over lines, so a table fits the terminal by shortening columns.
+            wraps = header in TEXT_HEADERS
+            table.add_column(header, overflow="fold" if wraps else "ellipsis", no_wrap=not wraps)
         rows = 0
         for item in items:
-            table.add_row(*(str(value(item)) for _, value in columns))
+            table.add_row(*(str(value(item)) for _, value in shown))
             rows += 1
         if rows:
             self.console.print(table)
@@ -120,14 +128,38 @@ class Output:
     def note(self, text: str) -> None:
         self.errors.print(text, markup=False)
 
-    def error(self, error: InventoryError) -> None:
+    @contextmanager
+    def progress(self, description: str, total: int) -> Iterator[Callable[[], None]]:
+        """A progress bar on stderr when it is a terminal (nothing otherwise); yields the
+        function that advances it by one."""
+        bar = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=self.errors,
+            disable=not self.errors.is_terminal,
+            transient=True,
+        )
+        with bar:
+            task = bar.add_task(description, total=total)
+            yield lambda: bar.advance(task)
+
+    def error(self, error: InventoryError, *, hint: str = "") -> None:
+        """One line on stderr (hint: what to check, after the error)."""
         if self.as_json:
-            print(json.dumps({"error": error.as_dict()}), file=sys.stderr)
+            data = {"error": error.as_dict()} | ({"hint": hint} if hint else {})
+            print(json.dumps(data), file=sys.stderr)
         else:
-            self.errors.print(f"error: {error.summary()}", markup=False, soft_wrap=True)
+            text = f"error: {error.summary()}" + (f" ({hint})" if hint else "")
+            self.errors.print(text, markup=False, soft_wrap=True)
 
 
 # -- the columns and detail views of each resource ---------------------------------------------
+
+# Columns of ids: left out of tables unless --ids (SKUs, names and lots say the same to people).
+ID_HEADERS = frozenset({"Id", "Line", "Batch id", "Product id", "Count id"})
+# Columns of words, which may wrap; every other column is cut short rather than wrapped.
+TEXT_HEADERS = frozenset({"Name", "Reason", "Notes", "Reference"})
 
 PRODUCT_COLUMNS: list[Column[catalog_pb2.Product]] = [
     ("SKU", lambda p: p.sku),
@@ -147,6 +179,12 @@ LEVEL_COLUMNS: list[Column[catalog_pb2.StockLevel]] = [
     ("Expired", expired),
     ("Batch id", lambda s: s.batch_id or "-"),
 ]
+
+
+def level_columns(sku_of: Callable[[str], str]) -> list[Column[catalog_pb2.StockLevel]]:
+    """LEVEL_COLUMNS with the product's SKU in front, for levels of several products."""
+    return [("SKU", lambda s: sku_of(s.product_id)), *LEVEL_COLUMNS]
+
 
 BATCH_COLUMNS: list[Column[catalog_pb2.Batch]] = [
     ("Lot", lambda b: b.lot_number),
@@ -168,7 +206,7 @@ LEDGER_COLUMNS: list[Column[catalog_pb2.LedgerEntry]] = [
     ("Change", lambda e: f"{e.quantity_delta:+d}"),
     ("Before", lambda e: e.quantity_before),
     ("After", lambda e: e.quantity_after),
-    ("Batch", lambda e: e.batch_id or "-"),
+    ("Batch id", lambda e: e.batch_id or "-"),
     ("Reason", lambda e: e.reason or "-"),
     ("Reference", lambda e: e.source_reference or e.stock_adjustment_id or e.inventory_count_id),
     ("By", lambda e: e.actor),
@@ -185,8 +223,8 @@ def count_status(value: inventory_count_pb2.InventoryCountStatus.ValueType) -> s
 
 
 COUNT_COLUMNS: list[Column[inventory_count_pb2.InventoryCount]] = [
-    ("Id", lambda c: c.id),
     ("Name", lambda c: c.name),
+    ("Id", lambda c: c.id),
     ("Type", lambda c: count_type(c.type) + (" (blind)" if c.blind else "")),
     ("Status", lambda c: count_status(c.status)),
     ("Started", lambda c: when(c.start_time)),
@@ -202,9 +240,7 @@ def item_status(value: inventory_count_pb2.CountItemStatus.ValueType) -> str:
 
 
 ITEM_COLUMNS: list[Column[inventory_count_pb2.CountItem]] = [
-    ("Line", lambda i: i.id),
     ("SKU", lambda i: i.sku),
-    ("Batch", lambda i: i.batch_id or "-"),
     ("Lot", lambda i: i.lot_number or "-"),
     ("Expired", expired),
     ("Counted", lambda i: i.counted_quantity),
@@ -222,6 +258,8 @@ ITEM_COLUMNS: list[Column[inventory_count_pb2.CountItem]] = [
     ("Reason", lambda i: i.reason or "-"),
     ("By", lambda i: i.counted_by),
     ("Counted at", lambda i: when(i.count_time)),
+    ("Line", lambda i: i.id),
+    ("Batch id", lambda i: i.batch_id or "-"),
 ]
 
 
@@ -270,18 +308,25 @@ def adjustment_status(value: stock_adjustment_pb2.StockAdjustmentStatus.ValueTyp
 
 
 ADJUSTMENT_COLUMNS: list[Column[stock_adjustment_pb2.StockAdjustment]] = [
-    ("Id", lambda a: a.id),
     ("Type", lambda a: adjustment_type(a.type)),
     ("Status", lambda a: adjustment_status(a.status)),
-    ("Product", lambda a: a.product_id),
-    ("Batch", lambda a: a.batch_id or "-"),
+    ("Product id", lambda a: a.product_id),
+    ("Batch id", lambda a: a.batch_id or "-"),
     ("Change", lambda a: f"{a.quantity_change:+d}"),
     ("Cost impact", lambda a: money(a.cost_impact)),
     ("Reason", lambda a: a.reason),
     ("By", lambda a: a.created_by),
     ("Created", lambda a: when(a.create_time)),
     ("Decided by", lambda a: a.decided_by or "-"),
+    ("Id", lambda a: a.id),
 ]
+
+
+def adjustment_columns(
+    sku_of: Callable[[str], str],
+) -> list[Column[stock_adjustment_pb2.StockAdjustment]]:
+    """ADJUSTMENT_COLUMNS with the product's SKU (sku_of: product id -> SKU) in front."""
+    return [("SKU", lambda a: sku_of(a.product_id)), *ADJUSTMENT_COLUMNS]
 
 
 def adjustment_fields(adjustment: stock_adjustment_pb2.StockAdjustment) -> list[tuple[str, object]]:

@@ -182,7 +182,9 @@ def scan(
     """Streams the entries of FILE into count COUNT_ID, each stored exactly once.
 
     Every entry is kept until the server acknowledges it; a broken connection is resumed and
-    what has no acknowledgement is sent again (the server applies each entry once).
+    what has no acknowledgement is sent again (the server applies each entry once). Each row's
+    entry id comes from the row itself, so running the file again (after fixing its rejected
+    rows, say) stores only the rows not stored before.
     """
     try:
         entries = numbered_entries_from_csv(file, count_id)
@@ -212,6 +214,12 @@ def scan(
         app.output.json(report.as_json())
     else:
         stats = report.stats
+        app.output.console.print(
+            f"{stats.queued:,} rows: {stats.duplicates:,} stored before, "
+            f"{stats.acked - stats.duplicates:,} now"
+            + (f", {stats.rejected:,} rejected" if stats.rejected else ""),
+            markup=False,
+        )
         app.output.fields(
             f"Scan of {file.name}",
             [
