@@ -45,7 +45,7 @@ DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
 COST = money_pb2.Money(currency_code="USD", units=1)
 SETTINGS = {  # name -> (INVENTORY_MAX_CALLS_PER_CALLER, INVENTORY_MAX_STREAM_ENTRIES_PER_SECOND)
     "limits off": ("0", "0"),
-    "defaults": ("64", "1000"),
+    "defaults": ("64", "20000"),
     "tight": ("4", "200"),
 }
 FILL = """

@@ -105,10 +105,7 @@ class RssSampler:
 
 
 def server_env(secret: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    # The benchmarks measure what a server can take: no per-stream entry rate (a scanner's
-    # fairness limit, INVENTORY_MAX_STREAM_ENTRIES_PER_SECOND) unless a benchmark sets one.
-    settings = {"INVENTORY_MAX_STREAM_ENTRIES_PER_SECOND": "0", **(extra or {})}
-    return clean_env(INVENTORY_JWT_SECRET=secret, PYTHONUNBUFFERED="1", **settings)
+    return clean_env(INVENTORY_JWT_SECRET=secret, PYTHONUNBUFFERED="1", **(extra or {}))
 
 
 def echo_server(secret: str) -> ServerProcess:

@@ -48,7 +48,7 @@ class Settings:
     # Unary calls in progress per caller (token `sub`) and server process; 0: no limit.
     max_calls_per_caller: int = 64
     # Entries one scanner stream may send per second (bursts of twice that); 0: no limit.
-    max_stream_entries_per_second: float = 1000.0
+    max_stream_entries_per_second: float = 20000.0
     # Threads running database work; open streams hold none while they wait for messages.
     db_workers: int = 8
     max_receive_message_bytes: int = 4 * 1024 * 1024
