@@ -17,7 +17,8 @@ GOOGLEAPIS = "$$($(PY) -c 'import google.type.money_pb2 as m, pathlib; print(pat
 
 .PHONY: run test lint typecheck layers proto-lint breaking breaking-released release-contract \
 	generate generate-python generate-typescript generate-go migrate bench bench-cycle clean setup tools \
-	test-typescript test-go typescript-suite go-suite haproxy cluster load
+	test-typescript test-go typescript-suite go-suite haproxy ha-postgres cluster cluster-ha load \
+	bench-ha
 
 setup: $(VENV_STAMP) $(GEN_STAMP)
 
@@ -100,7 +101,7 @@ typecheck: setup
 layers: setup
 	$(BIN)/lint-imports
 
-test: setup lint typecheck layers proto-lint breaking-released haproxy
+test: setup lint typecheck layers proto-lint breaking-released haproxy ha-postgres
 	$(BIN)/pytest -m 'not bench' $(PYTEST_ARGS)
 	$(MAKE) --no-print-directory test-typescript test-go
 
@@ -157,10 +158,29 @@ haproxy:
 	    { $(APT) update >/dev/null 2>&1 && $(APT) install haproxy >/dev/null 2>&1; }; }; } || \
 	echo "!!! haproxy is not installed and could not be installed: the cluster test is skipped"
 
+# pg_auto_failover from Debian's packages, for `make cluster-ha` and the failover test: the
+# command (pg_autoctl) and the extension for the PostgreSQL that is installed (15 on Debian 12).
+# Installed as haproxy is; where it cannot be, the failover test is skipped (under CI it fails).
+PG_MAJOR = $$(ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1)
+ha-postgres:
+	@{ command -v pg_autoctl >/dev/null && \
+	   ls /usr/share/postgresql/*/extension/pgautofailover.control >/dev/null 2>&1; } || \
+	{ test "$$(id -u)" = 0 && command -v apt-get >/dev/null && test -n "$(PG_MAJOR)" && \
+	  { $(APT) install pg-auto-failover-cli postgresql-$(PG_MAJOR)-auto-failover >/dev/null 2>&1 || \
+	    { $(APT) update >/dev/null 2>&1 && \
+	      $(APT) install pg-auto-failover-cli postgresql-$(PG_MAJOR)-auto-failover \
+	        >/dev/null 2>&1; }; }; } || \
+	echo "!!! pg_auto_failover is not installed and could not be installed: the failover test is skipped"
+
 # Three replicas behind HAProxy on the PostgreSQL at 127.0.0.1:5432 (docs/operations.md).
 CLUSTER_ARGS ?=
 cluster: setup haproxy
 	$(PY) -m deploy.cluster $(CLUSTER_ARGS)
+
+# The same on PostgreSQL with automatic failover (pg_auto_failover: a monitor, a primary and a
+# synchronous standby under var/ha-postgres, on free ports; docs/operations.md).
+cluster-ha: setup haproxy ha-postgres
+	$(PY) -m deploy.cluster --ha $(CLUSTER_ARGS)
 
 run: setup
 	$(BIN)/inventory-service serve --dev
@@ -172,6 +192,11 @@ migrate: setup
 BENCH_ARGS ?=
 bench: setup
 	$(PY) benchmarks/stream_ingest.py $(BENCH_ARGS)
+
+# What the HA set-up costs: (3), (4), (5) on the primary of `make cluster-ha`'s PostgreSQL against
+# the PostgreSQL at 127.0.0.1:5432, in one run (docs/operations.md, High availability).
+bench-ha: setup ha-postgres
+	$(PY) benchmarks/ha_cost.py $(BENCH_ARGS)
 
 # Cycle-count plans at scale: 50,000 products, 5,000,000 ledger rows on the PostgreSQL at
 # 127.0.0.1:5432, in a schema of its own dropped at the end (README, Performance).

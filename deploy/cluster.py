@@ -2,16 +2,20 @@
 (deploy/haproxy.cfg) on one PostgreSQL, on loopback ports chosen at run time.
 
     .venv/bin/python -m deploy.cluster [--replicas 3] [--workers 1] [--database-url URL]
+    .venv/bin/python -m deploy.cluster --ha [--ha-dir var/ha-postgres] [--pg-ports M,N1,N2]
 
 prints the address to call and how to get a token, and runs until Ctrl-C (or SIGTERM), then
-stops everything it started. The tests and the load benchmark drive the same Cluster class.
-HAProxy comes from Debian's package (`apt-get install haproxy`).
+stops everything it started. With --ha (`make cluster-ha`) the database is PostgreSQL with
+automatic failover (deploy/ha_postgres.py: a pg_auto_failover monitor, primary and synchronous
+standby under --ha-dir) instead of the shared one. The tests and the load benchmark drive the
+same classes. HAProxy and pg_auto_failover come from Debian's packages.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
 import signal
 import socket
@@ -25,9 +29,11 @@ from pathlib import Path
 import psycopg
 from sqlalchemy.engine import make_url
 
+from deploy.ha_postgres import MONITOR, NODES, HaPostgres
 from deploy.processes import CLI, LoggedProcess, Record, ServerProcess, clean_env
 
 HERE = Path(__file__).resolve().parent
+DEFAULT_HA_DIR = HERE.parent / "var" / "ha-postgres"
 TEMPLATE = HERE / "haproxy.cfg"
 DEFAULT_DATABASE = "postgresql://postgres@127.0.0.1:5432/test"
 DEFAULT_SCHEMA = "inventory_cluster"
@@ -87,7 +93,7 @@ class Cluster:
     keep: Callable[[Record], bool] = lambda record: True  # which replica log lines to hold
     members: list[Replica] = field(default_factory=list)
     haproxy: LoggedProcess | None = None
-    port: int = 0
+    port: int = 0  # the balancer's; 0: a free one
     workdir: Path = field(
         default_factory=lambda: Path(tempfile.mkdtemp(prefix="inventory-cluster-"))
     )
@@ -109,7 +115,7 @@ class Cluster:
         if binary is None:
             raise ClusterError("haproxy is not installed (apt-get install haproxy)")
         self.members = [Replica(f"replica-{i + 1}", free_port()) for i in range(self.replicas)]
-        self.port = free_port()
+        self.port = self.port or free_port()
         try:
             for replica in self.members:
                 self.start_replica(replica)
@@ -235,23 +241,61 @@ def _stopped_by_signals() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous[1])
 
 
+def _ports(text: str) -> tuple[int, int, int]:
+    ports = tuple(int(port) for port in text.split(","))
+    if len(ports) != 3:
+        raise argparse.ArgumentTypeError("three ports: MONITOR,NODE1,NODE2")
+    return ports[0], ports[1], ports[2]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--replicas", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="server processes per replica")
+    parser.add_argument("--port", type=int, default=0, help="the balancer's port (default: free)")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE)
     parser.add_argument(
         "--schema", default=DEFAULT_SCHEMA, help="PostgreSQL schema (kept between runs)"
     )
+    parser.add_argument(
+        "--ha", action="store_true", help="PostgreSQL with automatic failover, not --database-url"
+    )
+    parser.add_argument(
+        "--ha-dir",
+        type=Path,
+        default=DEFAULT_HA_DIR,
+        help=f"its directory, emptied at start (default {DEFAULT_HA_DIR})",
+    )
+    parser.add_argument(
+        "--pg-ports",
+        type=_ports,
+        help="its ports MONITOR,NODE1,NODE2 (default: free ones)",
+    )
     args = parser.parse_args()
     from inventory_service.cli import dev_secret
 
-    url = schema_url(args.database_url, args.schema)
-    migrate(url)
-    cluster = Cluster(url, dev_secret(), replicas=args.replicas, workers=args.workers, metrics=True)
-    with _stopped_by_signals(), cluster:
+    with _stopped_by_signals(), contextlib.ExitStack() as stack:
+        lines: list[str] = []
+        if args.ha:
+            ports = args.pg_ports or (free_port(), free_port(), free_port())
+            ha = stack.enter_context(HaPostgres(args.ha_dir, ports))
+            url = ha.url
+            lines += _ha_lines(ha)
+        else:
+            url = schema_url(args.database_url, args.schema)
+            lines.append(f" Database: PostgreSQL schema {args.schema}")
+        migrate(url)
+        cluster = Cluster(
+            url,
+            dev_secret(),
+            replicas=args.replicas,
+            workers=args.workers,
+            metrics=True,
+            port=args.port,
+        )
+        stack.enter_context(cluster)
         metrics = ", ".join(
             f"{r.name} http://{HOST}:{r.process.metrics_port()}/metrics"
             for r in cluster.members
@@ -261,13 +305,13 @@ def main() -> int:
             "\n".join(
                 [
                     "",
-                    f" Cluster: {args.replicas} replicas behind HAProxy, "
-                    f"PostgreSQL schema {args.schema}",
+                    f" Cluster: {args.replicas} replicas behind HAProxy",
+                    *lines,
                     f" Call:    {cluster.address}   (export INVENTORY_ADDRESS={cluster.address})",
                     " Token:   export INVENTORY_TOKEN=$(.venv/bin/inventory-service token --dev "
                     "--sub you --role manager)",
                     f" Metrics: {metrics}",
-                    " Ctrl-C stops the cluster.",
+                    f" Stop:    Ctrl-C, or kill -TERM {os.getpid()}",
                     "",
                 ]
             ),
@@ -277,6 +321,16 @@ def main() -> int:
             while True:
                 time.sleep(3600)
     return 0
+
+
+def _ha_lines(ha: HaPostgres) -> list[str]:
+    nodes = ", ".join(f"{name} {HOST}:{ha.machines[name].port}" for name in NODES)
+    return [
+        f" Database: PostgreSQL with automatic failover in {ha.root}: {nodes}",
+        f"           monitor {HOST}:{ha.machines[MONITOR].port}; the replicas use {ha.url}",
+        f"           state: pg_autoctl show state --monitor '{ha.monitor_url}'",
+        f"           logs:  {ha.root}/*/pg_autoctl.log",
+    ]
 
 
 if __name__ == "__main__":

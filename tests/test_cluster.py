@@ -8,7 +8,6 @@ is skipped with a loud reason, except under CI (CI set), where it fails."""
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import threading
 import time
@@ -24,12 +23,10 @@ from deploy.cluster import Cluster, haproxy_binary
 from deploy.processes import Record
 from inventory.v1 import catalog_pb2, stock_adjustment_pb2
 from inventory.v1 import inventory_count_pb2 as pb
-from inventory_client.connection import Endpoint
-from inventory_client.scanner import Backoff, ScannerSession
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.ledger_audit import audit_ledger
 from inventory_service.db.models import StoredCountEntry
-from inventory_service.domain.identity import Role
+from tests.cluster_support import Scanner, acks_grow
 from tests.conftest import UNDER_CI
 from tests.helpers import (
     ADMIN,
@@ -41,7 +38,6 @@ from tests.helpers import (
     clients,
     create_request,
     money,
-    token,
 )
 
 SCANNER_REQUEST_ID = "cluster-scanner-1"
@@ -104,58 +100,6 @@ class Reader(threading.Thread):
                     self.codes[error.code().name] += 1
 
 
-class Scanner(threading.Thread):
-    """One ScannerSession through the balancer, scanning the shelf (ADD 1 each) until told to
-    stop; then it waits for every ack."""
-
-    def __init__(self, address: str, count_id: str) -> None:
-        super().__init__(name="scanner", daemon=True)
-        self.endpoint = Endpoint(address, token(Role.STAFF, "scanner-user"))
-        self.count_id = count_id
-        self.acked: dict[str, str] = {}  # entry_id -> sku, of stored entries
-        self.reconnects: list[str] = []
-        self.stop = threading.Event()
-        self.error: BaseException | None = None
-
-    def run(self) -> None:
-        try:
-            asyncio.run(self._scan())
-        except BaseException as error:
-            self.error = error
-
-    async def _scan(self) -> None:
-        def on_ack(entry: pb.CountEntry, ack: pb.CountEntryAck) -> None:
-            assert ack.WhichOneof("result") == "item", ack
-            self.acked[entry.entry_id] = entry.product.sku
-
-        async with self.endpoint.channel() as channel:
-            session = ScannerSession(
-                channel,
-                device_id="scanner-1",
-                metadata=self.endpoint.metadata(("x-request-id", SCANNER_REQUEST_ID)),
-                max_entries_per_message=5,
-                backoff=Backoff(initial=0.1, maximum=1.0),
-                on_ack=on_ack,
-                on_reconnect=lambda attempt, delay, reason: self.reconnects.append(reason),
-            )
-            async with session:
-                n = 0
-                while not self.stop.is_set():
-                    sku = SHELF[n % len(SHELF)]
-                    await session.put(
-                        pb.CountEntry(
-                            inventory_count_id=self.count_id,
-                            product=catalog_pb2.ProductSelector(sku=sku),
-                            quantity=1,
-                            mode=pb.COUNT_MODE_ADD,
-                        )
-                    )
-                    n += 1
-                    await asyncio.sleep(0.01)
-                async with asyncio.timeout(60):
-                    await session.drain()
-
-
 def _opened(cluster: Cluster) -> list[tuple[str, Record, bool]]:
     """(replica, its "stream opened" line, whether that process is alive) of the scanner's
     streams, oldest first."""
@@ -179,15 +123,6 @@ def _holder(cluster: Cluster, *, not_on: frozenset[str] = frozenset(), timeout: 
             return opened[-1][0]
         time.sleep(0.1)
     raise AssertionError(f"the scanner's stream did not open on a replica other than {not_on}")
-
-
-def _acks_grow(scanner: Scanner, timeout: float = 60) -> None:
-    start = len(scanner.acked)
-    deadline = time.monotonic() + timeout
-    while len(scanner.acked) < start + 20:
-        assert time.monotonic() < deadline, f"no acks since {start} ({scanner.reconnects})"
-        assert scanner.is_alive(), f"the scanner stopped: {scanner.error!r}"
-        time.sleep(0.05)
 
 
 def test_count_story_and_scanner_stream_survive_a_killed_and_a_restarted_replica(
@@ -217,11 +152,17 @@ def test_count_story_and_scanner_stream_survive_a_killed_and_a_restarted_replica
         ).inventory_count
 
         reader = Reader(cluster.port)
-        scanner = Scanner(cluster.address, count.id)
+        scanner = Scanner(
+            cluster.address,
+            count.id,
+            SHELF,
+            device_id="scanner-1",
+            request_id=SCANNER_REQUEST_ID,
+        )
         reader.start()
         scanner.start()
         try:
-            _acks_grow(scanner)
+            acks_grow(scanner)
 
             def add_item(sku: str, quantity: int) -> pb.CountItem:
                 request = pb.AddCountItemRequest(
@@ -239,7 +180,7 @@ def test_count_story_and_scanner_stream_survive_a_killed_and_a_restarted_replica
             cluster.kill_replica(first)
             assert add_item("CLUSTER-B", 12).variance == -8  # sent at once, before any check
             second = _holder(cluster, not_on=frozenset({first}))
-            _acks_grow(scanner)
+            acks_grow(scanner)
             cluster.wait_for_states({first: "DOWN"})
 
             movement = catalog_pb2.RecordStockMovementsRequest(
@@ -264,7 +205,7 @@ def test_count_story_and_scanner_stream_survive_a_killed_and_a_restarted_replica
             cluster.restart_replica(second)
             cluster.restart_replica(first)
             cluster.wait_for_states({first: "UP", second: "UP", third: "UP"})
-            _acks_grow(scanner)
+            acks_grow(scanner)
             approved = call(
                 api.adjustments.ApproveStockAdjustment,
                 stock_adjustment_pb2.ApproveStockAdjustmentRequest(stock_adjustment_id=theft.id),

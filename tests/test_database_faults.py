@@ -1,11 +1,12 @@
-"""PostgreSQL down, restarting or crashed: every call answers UNAVAILABLE with reason
-DATABASE_UNAVAILABLE (a code clients retry on), health says NOT_SERVING for readiness while the
-database does not answer and SERVING again once it does, without a restart; liveness stays
-SERVING. The database sits behind a TCP proxy the test controls (the shared PostgreSQL is never
-stopped)."""
+"""PostgreSQL down, restarting, crashed or taking no writes (a standby): every call answers
+UNAVAILABLE with reason DATABASE_UNAVAILABLE (a code clients retry on), health says NOT_SERVING
+for readiness while the database does not answer and SERVING again once it does, without a
+restart; liveness stays SERVING. The database sits behind a TCP proxy the test controls (the
+shared PostgreSQL is never stopped); a standby is played by sessions that open read-only."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sqlite3
 import threading
@@ -13,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from typing import Any
 
 import grpc
@@ -25,8 +27,13 @@ from sqlalchemy import exc as sa_exc
 from inventory.v1 import catalog_pb2
 from inventory.v1 import inventory_count_pb2 as pb
 from inventory_service.api.readiness import LIVENESS_SERVICE
-from inventory_service.db.faults import database_fault
+from inventory_service.bootstrap import build_services, open_database
+from inventory_service.db import count_entry_repository
+from inventory_service.db.count_entry_repository import CountEntryRepository
+from inventory_service.db.faults import DATABASE_UNAVAILABLE, database_fault
+from inventory_service.domain.catalog_rules import ProductDraft
 from inventory_service.domain.errors import Aborted, Unavailable
+from inventory_service.domain.identity import Caller, Role
 from tests.conftest import POSTGRES_URL
 from tests.helpers import (
     ADMIN,
@@ -249,6 +256,7 @@ def test_a_database_restart_between_calls_goes_unnoticed(
         (psycopg.errors.CrashShutdown("crash"), "UNAVAILABLE"),
         (psycopg.errors.TooManyConnections("too many clients"), "UNAVAILABLE"),
         (psycopg.OperationalError("connection failed: connection refused"), "UNAVAILABLE"),
+        (psycopg.errors.ReadOnlySqlTransaction("cannot execute INSERT"), "UNAVAILABLE"),
         (psycopg.errors.SerializationFailure("could not serialize access"), "ABORTED"),
         (psycopg.errors.DeadlockDetected("deadlock detected"), "ABORTED"),
         (sqlite3.OperationalError("database is locked"), "ABORTED"),
@@ -270,3 +278,101 @@ def test_driver_errors_are_told_apart_in_one_place(
     assert code == expected
     if isinstance(fault, Unavailable):
         assert fault.reason == "DATABASE_UNAVAILABLE"
+
+
+def _read_only(url: str) -> str:
+    """The same database, every session opening read-only: what a server that became a standby
+    (or a primary held read-only during a failover) answers to a write."""
+    return f"{url}%20-cdefault_transaction_read_only%3Don"
+
+
+def test_a_database_that_takes_no_writes_answers_unavailable_and_is_not_ready(
+    postgres_url: str,
+) -> None:
+    settings = test_settings(_read_only(postgres_url), db_check_interval_seconds=0.2)
+    server = ServerThread(settings).start()
+    try:
+        with clients(server.port) as api:
+            outcomes = _outcomes(
+                {
+                    "ListProducts": lambda: api.catalog.ListProducts(
+                        catalog_pb2.ListProductsRequest(), metadata=STAFF, timeout=30
+                    ),
+                    "CreateProduct": lambda: api.catalog.CreateProduct(
+                        catalog_pb2.CreateProductRequest(
+                            product=catalog_pb2.Product(
+                                sku="READ-ONLY-1", name="Read only", unit_cost=money("1.00")
+                            )
+                        ),
+                        metadata=ADMIN,
+                        timeout=30,
+                    ),
+                }
+            )
+            assert outcomes == {
+                "ListProducts": ("OK", ""),
+                "CreateProduct": ("UNAVAILABLE", DATABASE_UNAVAILABLE),
+            }
+            _wait_for_health(api, NOT_SERVING, READINESS)
+            assert _health(api, LIVENESS_SERVICE) == SERVING
+    finally:
+        server.stop()
+
+
+def test_a_pooled_connection_that_turned_read_only_is_dropped_and_the_next_write_goes_through(
+    postgres_url: str,
+) -> None:
+    """A primary demoted under an open connection: the write on it answers Unavailable, and the
+    pool drops its connections, so the next write opens a new one (which a multi-host URL with
+    target_session_attrs=read-write sends to the new primary)."""
+    settings = dataclasses.replace(test_settings(postgres_url), db_workers=1)  # one connection
+    engine, uow_factory = open_database(settings)
+    products = build_services(uow_factory, settings).products
+    admin = Caller("admin", Role.ADMIN)
+
+    def draft(sku: str) -> ProductDraft:
+        return ProductDraft(sku=sku, name=sku, unit_cost=Decimal("1.00"))
+
+    try:
+        with engine.connect() as connection:  # the pool's connection, from now on read-only
+            connection.exec_driver_sql("SET default_transaction_read_only = on")
+            connection.commit()
+        with pytest.raises(Unavailable) as raised:
+            products.create(admin, draft("DEMOTED-1"))
+        assert raised.value.reason == DATABASE_UNAVAILABLE
+        assert products.create(admin, draft("DEMOTED-2")).sku == "DEMOTED-2"
+    finally:
+        engine.dispose()
+
+
+def test_a_connection_lost_while_copying_entries_answers_unavailable(
+    postgres_server: ServerThread, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries are written with COPY on the driver's connection, past SQLAlchemy: a failure
+    there (the primary lost mid-batch) is still a database fault, not a bug."""
+    backends: list[int] = []
+    insert_entries = CountEntryRepository.insert_entries
+    copy_row = count_entry_repository.copy_row
+
+    def insert_noting_the_backend(self: CountEntryRepository, stored: Any) -> None:
+        driver: Any = self.session.connection().connection.driver_connection
+        backends.append(driver.info.backend_pid)
+        insert_entries(self, stored)
+
+    def copy_row_while_the_backend_dies(row: dict[str, Any]) -> list[Any]:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", [backends[-1]])
+        return copy_row(row)
+
+    with clients(postgres_server.port) as api:
+        product = create_product(api, "COPY-LOST-1")
+        count_id = start_count(api).id
+        add = _calls(api, count_id, product.id)["AddCountItem"]
+        with monkeypatch.context() as patched:
+            patched.setattr(CountEntryRepository, "insert_entries", insert_noting_the_backend)
+            patched.setattr(count_entry_repository, "copy_row", copy_row_while_the_backend_dies)
+            assert _outcomes({"AddCountItem": add}) == {
+                "AddCountItem": ("UNAVAILABLE", DATABASE_UNAVAILABLE)
+            }
+        assert backends, "the entry was not written with COPY"
+        assert _outcomes({"AddCountItem": add}) == {"AddCountItem": ("OK", "")}

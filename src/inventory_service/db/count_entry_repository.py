@@ -21,7 +21,7 @@ from sqlalchemy import (
     tuple_,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from inventory_service.db.count_entry_rows import (
@@ -339,8 +339,17 @@ class CountEntryRepository:
             with driver.cursor() as cursor, cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(copy_row(row))
-        except psycopg.errors.IntegrityError as error:
-            raise IntegrityError(statement, None, error) from error
+        except psycopg.Error as error:
+            # What SQLAlchemy does for the statements it runs: a connection that died (the
+            # database lost mid-batch) is invalidated, not rolled back and pooled again, and the
+            # error is wrapped (IntegrityError, OperationalError, ...) for db/faults.py and the
+            # constraint translation to read like any other.
+            gone = bool(driver.closed or driver.broken)  # psycopg's dialect's disconnect test
+            if gone:
+                connection.invalidate(error)
+            raise DBAPIError.instance(
+                statement, None, error, psycopg.Error, connection_invalidated=gone
+            ) from error
 
     def insert_request_ids(self, operation: str, entries: Sequence[CountEntry]) -> None:
         """The idempotency key of each entry sent with a request_id (with what it asked), in

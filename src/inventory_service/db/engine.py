@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, ExceptionContext, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from inventory_service import metrics
+from inventory_service.db.faults import takes_no_writes
 
 # Execution option asking SQLite to take its write lock when the transaction begins.
 SQLITE_BEGIN = "sqlite_begin"
@@ -59,7 +60,7 @@ def create_db_engine(url: str, *, pool_size: int = 8) -> Engine:
         return _sqlite_engine(url, pool_size)
     # A database that accepts but never answers must not hold a worker for the OS's TCP timeout.
     connect_args = {} if "connect_timeout" in make_url(url).query else {"connect_timeout": 5}
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -67,11 +68,28 @@ def create_db_engine(url: str, *, pool_size: int = 8) -> Engine:
         connect_args=connect_args,
     )
 
+    @event.listens_for(engine, "handle_error")
+    def _drop_standby_connections(context: ExceptionContext) -> None:
+        # A disconnect to SQLAlchemy: this connection is closed and the pool's others, opened
+        # to the same server, are replaced at their next checkout.
+        if takes_no_writes(context.original_exception):
+            context.is_disconnect = True
+
+    return engine
+
+
+class DatabaseReadOnly(RuntimeError):
+    """The database answers but takes no writes."""
+
 
 def ping(engine: Engine) -> None:
-    """Raises unless the database answers a trivial statement."""
+    """Raises unless the database answers and, on PostgreSQL, takes writes: a standby (or a
+    primary held read-only during a failover) is no database for this service."""
     with engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
+        if connection.dialect.name != "postgresql":
+            connection.execute(text("SELECT 1"))
+        elif connection.execute(text("SHOW transaction_read_only")).scalar() == "on":
+            raise DatabaseReadOnly("the database is read-only (a standby, or failing over)")
 
 
 def _sqlite_engine(url: str, pool_size: int) -> Engine:

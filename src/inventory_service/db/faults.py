@@ -2,9 +2,11 @@
 place that tells them apart.
 
 The database not answering (refused, restarting, crashed, a connection cut, no connection free)
-is Unavailable: the call was not done, or its commit is in doubt, and a retry (which scanners
-and AIP-155 request ids make safe) is the answer. A transaction that lost to another one
-(serialization failure, deadlock, SQLite's busy lock) is Aborted: retry at once."""
+or taking no writes (a standby: a primary demoted under an open connection, or one held
+read-only while a failover completes) is Unavailable: the call was not done, or its commit is in
+doubt, and a retry (which scanners and AIP-155 request ids make safe) is the answer. A
+transaction that lost to another one (serialization failure, deadlock, SQLite's busy lock) is
+Aborted: retry at once."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ _CONFLICT_CLASSES = ("40",)  # transaction rollback: serialization failure, dead
 _UNAVAILABLE_CLASSES = ("08", "53")  # connection exception, insufficient resources
 _UNAVAILABLE_CODES = ("57P01", "57P02", "57P03", "57P05")  # shutting down, starting up
 _CANCELLED_CODES = ("57014",)  # query_canceled: shutdown's cut-off (db/cutoff.py), or a DBA
+_READ_ONLY_CODES = ("25006",)  # read_only_sql_transaction: a standby, or a primary held read-only
 
 DATABASE_UNAVAILABLE = "DATABASE_UNAVAILABLE"
 
@@ -54,7 +57,10 @@ def database_fault(error: BaseException) -> DomainError | None:
             return conflict()
         if sqlstate in _CANCELLED_CODES:
             return cancelled()
-        if sqlstate.startswith(_UNAVAILABLE_CLASSES) or sqlstate in _UNAVAILABLE_CODES:
+        if sqlstate.startswith(_UNAVAILABLE_CLASSES) or sqlstate in (
+            *_UNAVAILABLE_CODES,
+            *_READ_ONLY_CODES,
+        ):
             return unavailable()
         return None
     if isinstance(driver_error, sqlite3.OperationalError):
@@ -66,3 +72,10 @@ def database_fault(error: BaseException) -> DomainError | None:
     if isinstance(error, exc.OperationalError | exc.InterfaceError):
         return unavailable()
     return None
+
+
+def takes_no_writes(error: BaseException) -> bool:
+    """The server refused a write because it is (or acts as) a standby: its connections are of
+    no more use, since a standby never becomes a primary under them. A multi-host URL with
+    target_session_attrs=read-write finds the primary on the next connection."""
+    return getattr(error, "sqlstate", None) in _READ_ONLY_CODES
