@@ -14,7 +14,7 @@ from types import SimpleNamespace, TracebackType
 from typing import Any, TypeVar
 
 from inventory_service.db.constraints import ENTRY_STORED_MEANWHILE
-from inventory_service.db.count_entry_repository import entry_row
+from inventory_service.db.count_entry_repository import AckedEntry, entry_row
 from inventory_service.db.count_repository import LocationRow
 from inventory_service.db.models import (
     Base,
@@ -35,10 +35,17 @@ from inventory_service.db.models import (
     StoredCountEntry,
 )
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
-from inventory_service.domain.count_entries import CountEntry, CountLine, CountState
+from inventory_service.domain.count_entries import (
+    CountEntry,
+    CountLine,
+    CountState,
+    StoredEntry,
+    request_content,
+)
 from inventory_service.domain.count_figures import CountStatistics
-from inventory_service.domain.enums import TrackingMode
+from inventory_service.domain.enums import CountMode, TrackingMode
 from inventory_service.domain.errors import Aborted, FailedPrecondition
+from inventory_service.domain.idempotency import fingerprint
 from inventory_service.domain.paging import Page, PageRequest
 from inventory_service.domain.places import LocationKey, LocationRef, Place, SiteRef
 from inventory_service.domain.recount_rules import (
@@ -342,13 +349,19 @@ class FakeTransfers(_Repository):
 
 
 class FakeIdempotency(_Repository):
-    def get(self, operation: str, request_id: str) -> str | None:
+    def get(self, operation: str, request_id: str) -> tuple[str, str | None] | None:
         key = self.db.table(IdempotencyKey).get((operation, request_id))
-        return key.resource_id if key else None
+        return (key.resource_id, key.fingerprint) if key else None
 
-    def add(self, operation: str, request_id: str, resource_id: str, actor: str) -> None:
+    def add(
+        self, operation: str, request_id: str, resource_id: str, actor: str, fingerprint: str
+    ) -> None:
         self.db.table(IdempotencyKey)[(operation, request_id)] = IdempotencyKey(
-            operation=operation, request_id=request_id, resource_id=resource_id, actor=actor
+            operation=operation,
+            request_id=request_id,
+            resource_id=resource_id,
+            actor=actor,
+            fingerprint=fingerprint,
         )
 
 
@@ -618,10 +631,10 @@ class FakeCountEntries(_Repository):
             for line in lines
         }
 
-    def stored(self, entry_ids: Sequence[str]) -> list[tuple[str, CountLine, str, bool]]:
+    def stored(self, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str, AckedEntry]]:
         found = []
-        for entry_id in entry_ids:
-            row = self.db.table(StoredCountEntry).get(entry_id)
+        for key in keys:
+            row = self.db.table(StoredCountEntry).get(key)
             if row is None:
                 continue
             item = self.db.table(CountItem)[row.count_item_id]
@@ -646,11 +659,30 @@ class FakeCountEntries(_Repository):
                 first_counted_at=item.first_counted_at,
                 status=RECOUNTED if row.recount else COUNTED,
             )
-            sku = self.db.table(Product)[item.product_id].sku
-            found.append(
-                (entry_id, line, sku, self.db.table(InventoryCount)[item.inventory_count_id].blind)
+            product = self.db.table(Product)[item.product_id]
+            batch = self.db.table(Batch).get(item.batch_id) if item.batch_id else None
+            what = StoredEntry(
+                product.id,
+                product.sku,
+                product.barcode,
+                item.batch_id,
+                batch.lot_number if batch else None,
+                row.quantity,
+                CountMode(row.mode),
             )
+            blind = self.db.table(InventoryCount)[item.inventory_count_id].blind
+            found.append((*key, AckedEntry(line, product.sku, blind, what)))
         return found
+
+    def request_keys(
+        self, operation: str, request_ids: Sequence[str]
+    ) -> dict[str, tuple[str, str | None]]:
+        keys = self.db.table(IdempotencyKey)
+        return {
+            r: (keys[(operation, r)].resource_id, keys[(operation, r)].fingerprint)
+            for r in request_ids
+            if (operation, r) in keys
+        }
 
     def lines_of_requests(
         self, operation: str, request_ids: Sequence[str]
@@ -686,15 +718,20 @@ class FakeCountEntries(_Repository):
     def insert_entries(self, stored: Sequence[tuple[CountEntry, CountLine]]) -> None:
         rows = self.db.table(StoredCountEntry)
         for entry, line in stored:
-            if entry.entry_id in rows:  # the primary key
+            key = (line.inventory_count_id, entry.entry_id)
+            if key in rows:  # the primary key
                 raise Aborted("stored meanwhile", reason=ENTRY_STORED_MEANWHILE)
-            rows[entry.entry_id] = StoredCountEntry(**entry_row(entry, line))
+            rows[key] = StoredCountEntry(**entry_row(entry, line))
 
     def insert_request_ids(self, operation: str, entries: Sequence[CountEntry]) -> None:
         for entry in entries:
             if entry.request_id:
                 FakeIdempotency(self.db).add(
-                    operation, entry.request_id, entry.entry_id, entry.caller.user_id
+                    operation,
+                    entry.request_id,
+                    entry.entry_id,
+                    entry.caller.user_id,
+                    fingerprint(operation, request_content(entry)),
                 )
 
 

@@ -146,7 +146,7 @@ def test_the_same_entry_from_two_submitters_applies_once() -> None:
         assert again.duplicate
         assert again.line == a.line
         assert c.counted()["SOAP"] == 5
-        assert list(c.db.table(StoredCountEntry)).count("scan-1") == 1
+        assert [entry_id for _, entry_id in c.db.table(StoredCountEntry)].count("scan-1") == 1
 
     run(scenario)
 
@@ -235,7 +235,7 @@ def test_every_entry_is_kept_as_its_lines_history() -> None:
         plain_call = dataclasses.replace(c.entry(2), kept=False)  # AddCountItem, no request_id
         outcomes = await c.submit(scanned, plain_call)
         assert [o.line is not None for o in outcomes] == [True, True]
-        stored = c.db.table(StoredCountEntry)
+        stored = {entry_id: row for (_, entry_id), row in c.db.table(StoredCountEntry).items()}
         assert sorted(stored) == sorted([scanned.entry_id, plain_call.entry_id])
         assert [stored[e.entry_id].counted_quantity for e in (scanned, plain_call)] == [3, 3]
         assert c.counted()["SOAP"] == 3

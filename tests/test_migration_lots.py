@@ -9,17 +9,14 @@ import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, text
 
 from inventory_service.db.engine import create_db_engine
 from inventory_service.db.ledger_audit import audit_ledger
 from inventory_service.db.migrate import upgrade
-from inventory_service.db.types import UtcDateTime
-from tests.conftest import POSTGRES_URL
+from tests.migration_support import empty_database, insert_row
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
@@ -27,34 +24,12 @@ NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no tables yet, on each backend."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'upgrade.db'}"
-        return
-    request.getfixturevalue("postgres_schema_url")  # skips (or fails under CI) without one
-    schema = f"inventory_upgrade_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        conn.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
-
-
-def _insert(connection: Connection, table: str, **values: Any) -> None:
-    """A row in the 0003 schema (SQL of its own: the models describe the newest schema)."""
-    statement = text(
-        f"INSERT INTO {table} ({', '.join(values)}) "
-        f"VALUES ({', '.join(':' + name for name in values)})"
-    )
-    for stamp in {"created_at", "updated_at"} & set(values):
-        statement = statement.bindparams(bindparam(stamp, type_=UtcDateTime()))
-    connection.execute(statement, values)
+    yield from empty_database(request, tmp_path)
 
 
 def _product(connection: Connection, sku: str) -> str:
     product_id = str(uuid.uuid4())
-    _insert(
+    insert_row(
         connection,
         "products",
         id=product_id,
@@ -71,7 +46,7 @@ def _product(connection: Connection, sku: str) -> str:
 def _level(connection: Connection, product_id: str, batch_id: str | None, quantity: int) -> None:
     """A level with its opening balance in the ledger, as the service writes them."""
     level_id = str(uuid.uuid4())
-    _insert(
+    insert_row(
         connection,
         "stock_levels",
         id=level_id,
@@ -80,7 +55,7 @@ def _level(connection: Connection, product_id: str, batch_id: str | None, quanti
         quantity=quantity,
     )
     if quantity:
-        _insert(
+        insert_row(
             connection,
             "stock_ledger",
             stock_level_id=level_id,
@@ -99,7 +74,7 @@ def _level(connection: Connection, product_id: str, batch_id: str | None, quanti
 
 def _batch(connection: Connection, product_id: str, lot: str, quantity: int) -> str:
     batch_id = str(uuid.uuid4())
-    _insert(
+    insert_row(
         connection, "batches", id=batch_id, product_id=product_id, lot_number=lot, created_at=NOW
     )
     _level(connection, product_id, batch_id, quantity)

@@ -86,8 +86,8 @@ def test_sigterm_drains_every_worker_and_exits_0(workers: ServerProcess) -> None
     assert all(r["exit_code"] == 0 for r in stopped)
 
 
-def test_a_worker_that_cannot_start_stops_the_server(tmp_path: Path) -> None:
-    # The parent checks the token key; a certificate without its key fails in each worker.
+def test_a_configuration_error_stops_the_server_before_any_worker_starts(tmp_path: Path) -> None:
+    # The parent checks the TLS files (and the token key) before it forks the workers.
     args = ["--listen", "127.0.0.1:0", "--workers", str(WORKERS)]
     args += ["--database-url", f"sqlite:///{tmp_path / 'inventory.db'}"]
     args += ["--tls-cert-file", str(tmp_path / "missing.pem")]
@@ -95,8 +95,10 @@ def test_a_worker_that_cannot_start_stops_the_server(tmp_path: Path) -> None:
     with LoggedProcess("broken", [*SERVE, *args], env, tmp_path) as server:
         assert server.process.wait(60) == 2
         server.stop()
-    assert server.messages("worker could not start; stopping")
-    assert not server.messages("worker died; starting it again")
+    assert [r["message"] for r in server.records if r.get("level") == "error"] == [
+        "TLS needs both INVENTORY_TLS_CERT_FILE and INVENTORY_TLS_KEY_FILE"
+    ]
+    assert not server.messages("worker started")
 
 
 def test_sigkill_to_the_server_kills_every_worker_at_once(workers: ServerProcess) -> None:

@@ -52,7 +52,7 @@ from inventory_service.services.counts.recounts import RecountService
 from inventory_service.services.counts.reports import CountReports
 from inventory_service.services.ingestion.committer import EntryCommitter
 from inventory_service.services.ingestion.recorder import EntryRecorder
-from inventory_service.services.ingestion.streams import EntryStreams
+from inventory_service.services.ingestion.streams import EntryStreams, StreamLimits
 from inventory_service.services.sites.locations import LocationService
 from inventory_service.services.sites.sites import SiteService
 from inventory_service.settings import Settings
@@ -134,7 +134,9 @@ def create_server(settings: Settings, *, reuse_port: bool = False) -> tuple[Inve
     runner = BlockingRunner(settings.db_workers)
     lists = ListPages(page_tokens, runner)
     committer = EntryCommitter(services.recorder.record, runner)
-    streams = EntryStreams(committer)
+    streams = EntryStreams(
+        committer, StreamLimits(entries_per_second=settings.max_stream_entries_per_second)
+    )
     currency = settings.currency
 
     server = grpc_server(settings, verifier, roles, reuse_port=reuse_port, tracing=tracing)

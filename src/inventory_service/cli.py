@@ -60,7 +60,16 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     configure_logging(settings.log_level)
-    if settings.dev_mode and not settings.jwt_secret and not settings.jwt_public_key_file:
+    if settings.dev_mode:
+        if settings.jwt_secret or settings.jwt_public_key_file:
+            # The development banner prints admin tokens: never signed with a real key.
+            print(
+                "configuration: --dev signs with the development secret in "
+                f"{DEV_SECRET_FILE}; unset INVENTORY_JWT_SECRET and "
+                "INVENTORY_JWT_PUBLIC_KEY_FILE (or serve without --dev)",
+                file=sys.stderr,
+            )
+            return 2
         settings = dataclasses.replace(settings, jwt_secret=dev_secret())
     metrics_dir = use_multiprocess_dir() if settings.metrics_listen else None
     try:
@@ -116,6 +125,13 @@ def cmd_token(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    if not 0 < args.ttl <= settings.jwt_max_lifetime_seconds:
+        print(
+            f"--ttl must be from 1 to {settings.jwt_max_lifetime_seconds} seconds "
+            "(INVENTORY_JWT_MAX_LIFETIME_SECONDS): the server refuses longer-lived tokens",
+            file=sys.stderr,
+        )
+        return 2
     role = Role.parse(args.role)
     if role is None:
         print("role must be staff, manager or admin", file=sys.stderr)
@@ -143,7 +159,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--dev",
         action="store_true",
-        help="development: dev JWT secret when none is set, demo catalog, print tokens",
+        help="development: the dev JWT secret of var/ (refused with a configured key), demo "
+        "catalog, print tokens",
     )
     serve.add_argument("--jwt-public-key-file", help="PEM public key for RS256/ES256 tokens")
     serve.add_argument("--tls-cert-file")

@@ -68,3 +68,29 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     # Migration chatter is noise on every start; warnings still show.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
+class _UndecodableMetadata(logging.Filter):
+    """grpc logs a request header value that is not UTF-8 as an error with a traceback (it then
+    reads it as Latin-1 and serves the call): a caller's mistake, not the server's, which any
+    client could repeat to flood the log without a token. One warning line instead."""
+
+    MESSAGE = "Invalid encoding on %s"
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg == self.MESSAGE:
+            value = record.args[0] if isinstance(record.args, tuple) and record.args else b""
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = "request metadata value is not UTF-8; read as Latin-1"
+            record.args = ()
+            record.exc_info = record.exc_text = None
+            record.fields = {"value": repr(value)[:80]}
+        return True
+
+
+_undecodable_metadata = _UndecodableMetadata()
+
+
+def quiet_undecodable_metadata() -> None:
+    """Installs the filter above on grpc's logger (once; servers call it when built)."""
+    logging.getLogger("grpc._cython.cygrpc").addFilter(_undecodable_metadata)

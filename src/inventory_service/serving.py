@@ -18,7 +18,12 @@ from collections.abc import Callable
 
 from prometheus_client.multiprocess import mark_process_dead
 
-from inventory_service.api.server import ConfigurationError, check_configuration
+from inventory_service.api.server import (
+    ANSWER_SECONDS,
+    THREADS_SECONDS,
+    ConfigurationError,
+    check_configuration,
+)
 from inventory_service.api.tokens import mint_token
 from inventory_service.bootstrap import (
     build_services,
@@ -28,7 +33,7 @@ from inventory_service.bootstrap import (
 )
 from inventory_service.db.engine import printable_url
 from inventory_service.domain.identity import Role
-from inventory_service.metrics_endpoint import serve_metrics
+from inventory_service.metrics_endpoint import loopback_unless_named, serve_metrics
 from inventory_service.settings import Settings, split_listen
 from inventory_service.workers import (
     CONFIGURATION_ERROR,
@@ -50,6 +55,10 @@ def serve(settings: Settings) -> int:
     except ConfigurationError as error:
         log.error(str(error))
         return CONFIGURATION_ERROR
+    if settings.metrics_listen:
+        settings = dataclasses.replace(
+            settings, metrics_listen=loopback_unless_named(settings.metrics_listen)
+        )
     for address in filter(None, (settings.listen, settings.metrics_listen)):
         if _in_use(address):
             log.error("address already in use", extra={"fields": {"listen": address}})
@@ -75,7 +84,9 @@ def serve(settings: Settings) -> int:
             children.append(Child("metrics", functools.partial(_metrics, settings, metrics_listen)))
             on_death = mark_process_dead  # a dead worker's live gauges leave the sums
         log.info("starting workers", extra={"fields": {"workers": workers, "listen": listen}})
-        code = Supervisor(children, on_death).run()
+        # A worker stops within grace + ANSWER_SECONDS + THREADS_SECONDS (api/server.py).
+        stop_seconds = settings.shutdown_grace_seconds + ANSWER_SECONDS + THREADS_SECONDS + 2.0
+        code = Supervisor(children, on_death, stop_seconds=stop_seconds).run()
     log.info("stopped", extra={"fields": {"exit_code": code}})
     return code
 
@@ -133,7 +144,7 @@ async def _serve(settings: Settings) -> int:
 def _metrics(settings: Settings, listen: str) -> int:
     pending_approvals, close = pending_approvals_reader(settings)
     try:
-        return serve_metrics(listen, pending_approvals)
+        return serve_metrics(listen, pending_approvals, settings.db_check_interval_seconds)
     finally:
         close()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +35,8 @@ class Settings:
     jwt_public_key_file: Path | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    # The longest lifetime a token may claim (exp - iat; exp - now without iat).
+    jwt_max_lifetime_seconds: int = 24 * 3600
     tls_cert_file: Path | None = None
     tls_key_file: Path | None = None
     tls_client_ca_file: Path | None = None
@@ -43,6 +45,10 @@ class Settings:
     # Open StreamCountItems streams beyond this get RESOURCE_EXHAUSTED; a separate limit, so a
     # shift of scanners never starves the unary calls of internal services.
     max_open_streams: int = 1000
+    # Unary calls in progress per caller (token `sub`) and server process; 0: no limit.
+    max_calls_per_caller: int = 64
+    # Entries one scanner stream may send per second (bursts of twice that); 0: no limit.
+    max_stream_entries_per_second: float = 20000.0
     # Threads running database work; open streams hold none while they wait for messages.
     db_workers: int = 8
     max_receive_message_bytes: int = 4 * 1024 * 1024
@@ -52,6 +58,8 @@ class Settings:
     currency: str = "USD"
     thresholds: Thresholds = field(default_factory=Thresholds)
     page_token_secret: str | None = None
+    # Development mode and its demo catalog: only `serve --dev` sets them, never the environment
+    # (a variable left set in production would print admin tokens into the logs).
     dev_mode: bool = False
     demo_data: bool = False
     log_level: str = "INFO"
@@ -63,8 +71,9 @@ class Settings:
     cycle_plan: CyclePlan = field(default_factory=CyclePlan)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        e = dict(os.environ if env is None else env)
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        # Read through the mapping's get (never copied): a test records every name read.
+        e = os.environ if env is None else env
 
         def opt(name: str) -> str | None:
             value = e.get(f"INVENTORY_{name}", "").strip()
@@ -83,11 +92,18 @@ class Settings:
             jwt_public_key_file=path("JWT_PUBLIC_KEY_FILE"),
             jwt_issuer=opt("JWT_ISSUER"),
             jwt_audience=opt("JWT_AUDIENCE"),
+            jwt_max_lifetime_seconds=int(
+                opt("JWT_MAX_LIFETIME_SECONDS") or defaults.jwt_max_lifetime_seconds
+            ),
             tls_cert_file=path("TLS_CERT_FILE"),
             tls_key_file=path("TLS_KEY_FILE"),
             tls_client_ca_file=path("TLS_CLIENT_CA_FILE"),
             max_concurrent_rpcs=int(opt("MAX_CONCURRENT_RPCS") or defaults.max_concurrent_rpcs),
             max_open_streams=int(opt("MAX_OPEN_STREAMS") or defaults.max_open_streams),
+            max_calls_per_caller=int(opt("MAX_CALLS_PER_CALLER") or defaults.max_calls_per_caller),
+            max_stream_entries_per_second=float(
+                opt("MAX_STREAM_ENTRIES_PER_SECOND") or defaults.max_stream_entries_per_second
+            ),
             db_workers=int(opt("DB_WORKERS") or defaults.db_workers),
             max_receive_message_bytes=int(
                 opt("MAX_RECEIVE_MESSAGE_BYTES") or defaults.max_receive_message_bytes
@@ -104,8 +120,6 @@ class Settings:
                 approval_value=Decimal(opt("APPROVAL_VALUE") or t.approval_value),
             ),
             page_token_secret=opt("PAGE_TOKEN_SECRET"),
-            dev_mode=(opt("DEV") or "").lower() in ("1", "true", "yes"),
-            demo_data=(opt("DEMO_DATA") or "").lower() in ("1", "true", "yes"),
             log_level=(opt("LOG_LEVEL") or defaults.log_level).upper(),
             workers=int(opt("WORKERS") or defaults.workers),
             metrics_listen=opt("METRICS_LISTEN"),

@@ -11,7 +11,9 @@ The parent then only supervises, with every signal it handles blocked and taken 
 (sigtimedwait), so no handler runs between a fork and its bookkeeping:
 - SIGTERM or SIGINT is passed on to every child as SIGTERM; each worker drains as a single
   server does (health NOT_SERVING, scanner streams told to reconnect, calls finish within the
-  grace period); the parent exits once all have, 0 when every worker exited 0.
+  grace period); the parent exits once all have, 0 when every worker exited 0. A child still
+  running when its time is up (the grace period and the server's own cut-off margins) is
+  killed, so a stop always ends.
 - A child that dies is logged and started again, after a pause that grows while it keeps
   dying soon after its start. A worker that exits 2 (a configuration error) stops the whole
   server instead: its siblings would fail the same way.
@@ -116,9 +118,15 @@ class Supervisor:
         self,
         children: list[Child],
         on_death: Callable[[int], None] = lambda pid: None,
+        *,
+        stop_seconds: float = 30.0,
     ) -> None:
         self.children = children
         self.on_death = on_death  # after a child died (its pid), before any restart
+        # After SIGTERM, a child still running this long later is killed (SIGKILL): shutdown
+        # ends within a known time even if a child ignores or loses the signal.
+        self.stop_seconds = stop_seconds
+        self.kill_at: float | None = None
         self.stopping = False
         self.exit_code = 0
 
@@ -137,6 +145,7 @@ class Supervisor:
                 if info is not None and info.si_signo in (signal.SIGTERM, signal.SIGINT):
                     self.stop(signal.Signals(info.si_signo).name)
                 self._reap()
+                self._kill_overdue()
                 self._restart_due()
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _HANDLED)
@@ -145,6 +154,7 @@ class Supervisor:
     def stop(self, reason: str) -> None:
         if not self.stopping:
             log.info("stopping workers", extra={"fields": {"reason": reason}})
+            self.kill_at = time.monotonic() + self.stop_seconds
         self.stopping = True
         for child in self.children:
             child.restart_at = None
@@ -200,8 +210,24 @@ class Supervisor:
         metrics.worker_restarts.inc()
 
     def _next_restart_in(self) -> float | None:
+        """Seconds until the next restart or, while stopping, until children are killed."""
         due = [c.restart_at for c in self.children if c.restart_at is not None]
+        if self.kill_at is not None:
+            due.append(self.kill_at)
         return max(0.0, min(due) - time.monotonic()) if due else None
+
+    def _kill_overdue(self) -> None:
+        if self.kill_at is None or time.monotonic() < self.kill_at:
+            return
+        for child in self.children:
+            if child.pid:
+                log.error(
+                    "worker did not stop in time; killing it",
+                    extra={"fields": {"worker": child.name, "worker_pid": child.pid}},
+                )
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child.pid, signal.SIGKILL)
+        self.kill_at = None  # reaped as they die; the exit code says they did not drain
 
     def _restart_due(self) -> None:
         now = time.monotonic()

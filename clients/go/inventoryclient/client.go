@@ -1,6 +1,6 @@
 // Package inventoryclient connects to the inventory service: the generated stubs of the four
-// services behind one connection that sends a bearer token on every call and gives calls
-// without a deadline a default one.
+// services behind one connection that sends a bearer token on every call, gives calls without a
+// deadline a default one and retries the calls safe to repeat after a connection failure.
 package inventoryclient
 
 import (
@@ -29,6 +29,9 @@ type Options struct {
 	Token   string        // a JWT, sent as "authorization: Bearer <token>"; empty sends none
 	Timeout time.Duration // deadline of unary calls whose context has none; 0 means DefaultTimeout
 	TLS     *tls.Config   // nil dials in plaintext
+	// NoRetry sends every call once; otherwise unary calls safe to repeat are retried after a
+	// connection-level failure (retry.go), within their deadline.
+	NoRetry bool
 }
 
 // OptionsFromEnv reads INVENTORY_ADDRESS (default DefaultAddress) and INVENTORY_TOKEN.
@@ -55,8 +58,13 @@ func Dial(options Options) (*Client, error) {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
+	attempts := MaxAttempts
+	if options.NoRetry {
+		attempts = 1
+	}
 	dialOptions := []grpc.DialOption{
-		grpc.WithUnaryInterceptor(defaultDeadline(timeout)),
+		// The deadline first, so every attempt of a call shares it.
+		grpc.WithChainUnaryInterceptor(defaultDeadline(timeout), retrySafeCalls(attempts)),
 		// Scanners hold streams open for hours: pings find a dead connection. The server
 		// closes connections that ping more often than every 10 s.
 		grpc.WithKeepaliveParams(keepalive.ClientParameters{

@@ -1,5 +1,6 @@
 // One transport to the service over the gRPC protocol (HTTP/2), with the caller's bearer token
-// on every call and a deadline on every call that sets none, and a client per service.
+// on every call, a deadline on every call that sets none and safe retries (retry.ts), and a
+// client per service.
 import type { SecureClientSessionOptions } from "node:http2";
 import { createClient, type Client, type Interceptor, type Transport } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
@@ -7,6 +8,7 @@ import { CatalogService } from "./gen/inventory/v1/catalog_pb.js";
 import { InventoryCountService } from "./gen/inventory/v1/inventory_count_pb.js";
 import { SiteService } from "./gen/inventory/v1/site_pb.js";
 import { StockAdjustmentService } from "./gen/inventory/v1/stock_adjustment_pb.js";
+import { retrySafeCalls, type RetryOptions } from "./retry.js";
 
 export const DEFAULT_ADDRESS = "127.0.0.1:50051";
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -26,6 +28,12 @@ export interface ConnectOptions {
   tls?: true | SecureClientSessionOptions;
   /** More interceptors (logging, request ids), run after the token's. */
   interceptors?: Interceptor[];
+  /**
+   * Unary calls safe to repeat (reads; writes with a request_id, filled in when empty) are
+   * retried after a connection-level failure (retry.ts), within their deadline; `false` sends
+   * every call once.
+   */
+  retry?: RetryOptions | false;
 }
 
 export interface InventoryClient {
@@ -55,7 +63,11 @@ export function createInventoryClient(options: ConnectOptions = {}): InventoryCl
   const transport = createGrpcTransport({
     baseUrl: `${options.tls ? "https" : "http"}://${options.address ?? DEFAULT_ADDRESS}`,
     nodeOptions: typeof options.tls === "object" ? options.tls : undefined,
-    interceptors: [...(options.token ? [bearerToken(options.token)] : []), ...(options.interceptors ?? [])],
+    interceptors: [
+      ...(options.retry === false ? [] : [retrySafeCalls(options.retry)]),
+      ...(options.token ? [bearerToken(options.token)] : []),
+      ...(options.interceptors ?? []),
+    ],
     defaultTimeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     // Scanners hold streams for hours over Wi-Fi: pings find a dead connection. The server
     // closes a connection that pings more often than every 10 s.

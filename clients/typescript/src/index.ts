@@ -3,6 +3,7 @@ export * from "./client.js";
 export * from "./errors.js";
 export * from "./money.js";
 export * from "./paging.js";
+export * from "./retry.js";
 export * from "./scanner.js";
 export * from "./selectors.js";
 export * from "./gen/inventory/v1/annotations_pb.js";

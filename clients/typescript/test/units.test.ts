@@ -1,7 +1,10 @@
-// The wrapper's pure parts, without a server: exact money text and the reconnect backoff.
+// The wrapper's pure parts, without a server: exact money text, the reconnect backoff and the
+// retry rule.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { backoffDelayMs, DEFAULT_BACKOFF, money, moneyText } from "../src/index.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { backoffDelayMs, DEFAULT_BACKOFF, isConnectionFailure, money, moneyText } from "../src/index.js";
+import { ErrorInfoSchema } from "../src/gen/google/rpc/error_details_pb.js";
 
 test("money text is exact both ways, units and nanos sharing their sign", () => {
   for (const text of ["12.50", "-111.95", "0.00", "-0.05", "0.125", "9223372036.854775807"]) {
@@ -22,4 +25,19 @@ test("reconnect delays grow, stop at the cap and are jittered down, never up", (
     [200, 400, 800, 1600, 15_000, 15_000],
   );
   assert.equal(backoffDelayMs(DEFAULT_BACKOFF, 10, () => 1), 7_500); // at most half off
+});
+
+test("only connection-level failures are retried: never the server's own statuses", () => {
+  const withInfo = (code: Code) =>
+    new ConnectError("from the server", code, undefined, [
+      { desc: ErrorInfoSchema, value: { reason: "SOME_REASON", domain: "inventory.v1" } },
+    ]);
+  assert.equal(isConnectionFailure(new ConnectError("socket closed", Code.Unavailable)), true);
+  assert.equal(isConnectionFailure(new ConnectError("stream reset", Code.Internal)), true);
+  assert.equal(isConnectionFailure(new ConnectError("protocol error", Code.Unknown)), true);
+  assert.equal(isConnectionFailure(withInfo(Code.Unavailable)), true); // DATABASE_UNAVAILABLE
+  assert.equal(isConnectionFailure(withInfo(Code.Internal)), false); // a bug: not repeated
+  assert.equal(isConnectionFailure(withInfo(Code.ResourceExhausted)), false);
+  assert.equal(isConnectionFailure(new ConnectError("late", Code.DeadlineExceeded)), false);
+  assert.equal(isConnectionFailure(new Error("not a call")), false);
 });

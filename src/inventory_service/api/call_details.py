@@ -14,6 +14,12 @@ from typing import Any
 import grpc
 
 _current: ContextVar[CallDetails | None] = ContextVar("inventory_call", default=None)
+# The call's metadata as grpc decoded it for the interceptors (HandlerCallDetails). Reading it
+# again from the context decodes it again, and grpc logs each value that is not UTF-8 at each
+# decoding (logs.py turns that line into one warning).
+_metadata: ContextVar[tuple[tuple[str, str | bytes], ...] | None] = ContextVar(
+    "inventory_call_metadata", default=None
+)
 
 
 @dataclass
@@ -32,6 +38,13 @@ class CallDetails:
         return None
 
 
+def remember_metadata(handler_call_details: grpc.HandlerCallDetails) -> None:
+    """Keeps the metadata grpc handed the interceptors, for call_details (the call's task runs
+    the interceptors' lookup and then its handler, in one context)."""
+    if _metadata.get() is None:
+        _metadata.set(tuple(handler_call_details.invocation_metadata or ()))
+
+
 def call_details(context: grpc.aio.ServicerContext[Any, Any], method: str = "") -> CallDetails:
     """The current call's details: read from the context the first time, reused after (each
     call runs in a task of its own, so they never leak to another call).
@@ -39,6 +52,9 @@ def call_details(context: grpc.aio.ServicerContext[Any, Any], method: str = "") 
     Call only while the call runs: in an interceptor's scope or a handler, before it returns."""
     details = _current.get()
     if details is None:
-        details = CallDetails(method, context.peer(), tuple(context.invocation_metadata() or ()))
+        metadata = _metadata.get()
+        if metadata is None:
+            metadata = tuple(context.invocation_metadata() or ())
+        details = CallDetails(method, context.peer(), metadata)
         _current.set(details)
     return details

@@ -1,4 +1,5 @@
-"""Separate limits for open streams and for unary calls in progress, per server process.
+"""Separate limits for open streams and for unary calls in progress, per server process, and a
+limit of unary calls in progress per caller (CallerLimitInterceptor).
 
 grpc's own maximum_concurrent_rpcs counts both kinds together, so a shift of scanners holding
 its streams open for hours would refuse every unary call of the internal services. Here each
@@ -14,9 +15,13 @@ from typing import Any
 
 import grpc
 
+from inventory_service.api.caller import peek_caller
 from inventory_service.api.interceptors import Scope, ScopedInterceptor
 from inventory_service.api.method_roles import is_public
 from inventory_service.domain.errors import ResourceExhausted
+
+# What a caller over its own limit is told to wait (RetryInfo): a call takes milliseconds.
+CALLER_RETRY_SECONDS = 0.1
 
 
 class _Slots:
@@ -54,6 +59,52 @@ class CallLimitInterceptor(ScopedInterceptor):
             return None
         streaming = handler.request_streaming or handler.response_streaming
         return (self.streams if streaming else self.unary).hold
+
+
+class CallerLimitInterceptor(ScopedInterceptor):
+    """At most max_calls unary calls in progress per caller (the token's `sub`), per server
+    process: one caller's flood (an internal service gone wrong, a script) waits its turn
+    instead of filling the database threads that every other caller needs. Runs after
+    authentication; streams are bounded by their entry rate instead (StreamLimits)."""
+
+    def __init__(self, max_calls: int) -> None:
+        self.max_calls = max_calls
+        self.taken: dict[str, int] = {}
+
+    def scope_for(self, handler: Any, method: str) -> Scope | None:
+        streaming = handler.request_streaming or handler.response_streaming
+        if is_public(method) or streaming or self.max_calls <= 0:
+            return None
+        return self.hold
+
+    @asynccontextmanager
+    async def hold(
+        self, method: str, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[None]:
+        caller = peek_caller()
+        if caller is None:  # refused by authentication before this runs
+            yield
+            return
+        who = caller.user_id
+        taken = self.taken.get(who, 0)
+        # One event loop per process: the check and the increment cannot interleave.
+        if taken >= self.max_calls:
+            raise ResourceExhausted(
+                f"this caller already has {self.max_calls} calls in progress on this server; "
+                "retry after the retry delay",
+                reason="TOO_MANY_CALLS_FROM_CALLER",
+                metadata={"limit": str(self.max_calls)},
+                retry_after=CALLER_RETRY_SECONDS,
+            )
+        self.taken[who] = taken + 1
+        try:
+            yield
+        finally:
+            left = self.taken[who] - 1
+            if left:
+                self.taken[who] = left
+            else:
+                del self.taken[who]
 
 
 def grpc_backstop(max_open_streams: int, max_unary_calls: int) -> int:

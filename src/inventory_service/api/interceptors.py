@@ -18,7 +18,7 @@ import grpc
 from grpc_status import rpc_status
 
 from inventory_service import metrics
-from inventory_service.api.call_details import call_details
+from inventory_service.api.call_details import call_details, remember_metadata
 from inventory_service.api.caller import peek_caller, set_caller
 from inventory_service.api.method_roles import is_public
 from inventory_service.api.request_ids import HEADER, request_id_from, request_id_metadata
@@ -129,6 +129,7 @@ class ScopedInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> Any:
+        remember_metadata(handler_call_details)
         handler = await continuation(handler_call_details)
         if handler is None:
             return handler

@@ -25,7 +25,11 @@ from inventory.v1 import (
 )
 from inventory_service.api.adjustment_servicer import AdjustmentServicer
 from inventory_service.api.blocking import BlockingRunner
-from inventory_service.api.call_limits import CallLimitInterceptor, grpc_backstop
+from inventory_service.api.call_limits import (
+    CallerLimitInterceptor,
+    CallLimitInterceptor,
+    grpc_backstop,
+)
 from inventory_service.api.catalog_servicer import CatalogServicer
 from inventory_service.api.count_servicer import CountServicer
 from inventory_service.api.interceptors import (
@@ -38,10 +42,12 @@ from inventory_service.api.method_roles import MissingRoleError, method_roles
 from inventory_service.api.readiness import ReadinessMonitor
 from inventory_service.api.request_guard import RequestGuardInterceptor
 from inventory_service.api.site_servicer import SiteServicer
+from inventory_service.api.tls import TlsFileError, TlsFiles, tls_files
 from inventory_service.api.tokens import TokenVerifier
 from inventory_service.api.tracing import Tracing, TracingUnavailable, start_tracing
 from inventory_service.domain.cycle_plan import CyclePlan
 from inventory_service.domain.identity import Role
+from inventory_service.logs import quiet_undecodable_metadata
 from inventory_service.settings import Settings, SettingsError, check_cycle_plan
 
 # The services of the contract this server serves; their RPCs declare the roles they need.
@@ -79,6 +85,14 @@ def check_configuration(settings: Settings) -> None:
     token_verifier(settings)
     page_token_secret(settings)
     cycle_plan(settings)
+    checked_tls_files(settings)
+
+
+def checked_tls_files(settings: Settings) -> TlsFiles | None:
+    try:
+        return tls_files(settings)
+    except TlsFileError as error:
+        raise ConfigurationError(str(error)) from error
 
 
 def cycle_plan(settings: Settings) -> CyclePlan:
@@ -104,12 +118,16 @@ def token_verifier(settings: Settings) -> TokenVerifier:
                 settings.jwt_public_key_file,
                 issuer=settings.jwt_issuer,
                 audience=settings.jwt_audience,
+                max_lifetime_seconds=settings.jwt_max_lifetime_seconds,
             )
         except (OSError, ValueError) as error:
             raise ConfigurationError(f"INVENTORY_JWT_PUBLIC_KEY_FILE: {error}") from error
     if settings.jwt_secret:
         return TokenVerifier.from_secret(
-            settings.jwt_secret, issuer=settings.jwt_issuer, audience=settings.jwt_audience
+            settings.jwt_secret,
+            issuer=settings.jwt_issuer,
+            audience=settings.jwt_audience,
+            max_lifetime_seconds=settings.jwt_max_lifetime_seconds,
         )
     raise ConfigurationError(
         "no JWT key: set INVENTORY_JWT_SECRET or INVENTORY_JWT_PUBLIC_KEY_FILE (or use --dev)"
@@ -175,14 +193,13 @@ class InventoryServer:
 
 
 def _server_credentials(settings: Settings) -> grpc.ServerCredentials | None:
-    if not settings.tls_cert_file and not settings.tls_key_file:
+    files = checked_tls_files(settings)
+    if files is None:
         return None
-    if not (settings.tls_cert_file and settings.tls_key_file):
-        raise ConfigurationError("TLS needs both a certificate and a key file")
-    pair = (settings.tls_key_file.read_bytes(), settings.tls_cert_file.read_bytes())
-    client_ca = settings.tls_client_ca_file.read_bytes() if settings.tls_client_ca_file else None
     return grpc.ssl_server_credentials(
-        [pair], root_certificates=client_ca, require_client_auth=client_ca is not None
+        [(files.key, files.certificate_chain)],
+        root_certificates=files.client_ca,
+        require_client_auth=files.client_ca is not None,
     )
 
 
@@ -198,6 +215,7 @@ def grpc_server(
     benchmark's transport baseline runs on it too. reuse_port: worker processes share the
     listen port (workers.py); otherwise a port in use is an error. tracing: a span around
     each call, outside everything else."""
+    quiet_undecodable_metadata()
     limits = CallLimitInterceptor(
         max_open_streams=settings.max_open_streams, max_unary_calls=settings.max_concurrent_rpcs
     )
@@ -209,6 +227,7 @@ def grpc_server(
             ErrorInterceptor(),
             limits,
             AuthInterceptor(verifier, roles),
+            CallerLimitInterceptor(settings.max_calls_per_caller),
             RequestGuardInterceptor(),
         ],
         # Our limits (api/call_limits.py) refuse first; this only bounds what they do not count.

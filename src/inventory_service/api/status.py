@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, duration_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 
 from inventory_service.domain.errors import (
@@ -92,6 +92,10 @@ def to_status_proto(error: DomainError) -> status_pb2.Status:
                 )
             )
         )
+    if isinstance(error, ResourceExhausted) and error.retry_after is not None:
+        delay = duration_pb2.Duration()
+        delay.FromNanoseconds(max(1, round(error.retry_after * 1e9)))
+        details.append(_pack(error_details_pb2.RetryInfo(retry_delay=delay)))
     return status_pb2.Status(code=code.value[0], message=error.message, details=details)
 
 

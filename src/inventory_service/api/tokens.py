@@ -15,7 +15,11 @@ from inventory_service.domain.errors import Unauthenticated
 from inventory_service.domain.identity import Caller, Role
 from inventory_service.domain.places import ascii_upper
 
+# Clock skew allowed between the token's issuer and this server: a token is accepted until 30 s
+# after its `exp` (and an `iat` up to 30 s ahead). The README says so.
 LEEWAY_SECONDS = 30
+# The longest lifetime a token may claim (exp - iat, or exp - now without iat), unless set.
+MAX_LIFETIME_SECONDS = 24 * 3600
 # The user id is stored with every record (columns of 200 characters): a longer one, or one
 # PostgreSQL text cannot hold, is refused rather than cut or failing the write.
 MAX_SUBJECT = 200
@@ -30,6 +34,7 @@ class TokenVerifier:
     algorithms: list[str]
     issuer: str | None = None
     audience: str | None = None
+    max_lifetime_seconds: float = MAX_LIFETIME_SECONDS
     clock: Callable[[], float] = time.time
     # token -> (caller, expiry); only tokens that passed verify, so only expiry can change.
     _verified: dict[str, tuple[Caller, float]] = field(
@@ -38,13 +43,23 @@ class TokenVerifier:
 
     @classmethod
     def from_secret(
-        cls, secret: str, *, issuer: str | None = None, audience: str | None = None
+        cls,
+        secret: str,
+        *,
+        issuer: str | None = None,
+        audience: str | None = None,
+        max_lifetime_seconds: float = MAX_LIFETIME_SECONDS,
     ) -> TokenVerifier:
-        return cls(secret, ["HS256"], issuer, audience)
+        return cls(secret, ["HS256"], issuer, audience, max_lifetime_seconds)
 
     @classmethod
     def from_public_key_file(
-        cls, path: Path, *, issuer: str | None = None, audience: str | None = None
+        cls,
+        path: Path,
+        *,
+        issuer: str | None = None,
+        audience: str | None = None,
+        max_lifetime_seconds: float = MAX_LIFETIME_SECONDS,
     ) -> TokenVerifier:
         """RS256 for an RSA key, ES256 for an EC key: a token signed with the other kind is
         then refused as invalid instead of failing inside the JWT library. Raises ValueError
@@ -52,9 +67,9 @@ class TokenVerifier:
         pem = path.read_text()
         key = serialization.load_pem_public_key(pem.encode())
         if isinstance(key, rsa.RSAPublicKey):
-            return cls(pem, ["RS256"], issuer, audience)
+            return cls(pem, ["RS256"], issuer, audience, max_lifetime_seconds)
         if isinstance(key, ec.EllipticCurvePublicKey):
-            return cls(pem, ["ES256"], issuer, audience)
+            return cls(pem, ["ES256"], issuer, audience, max_lifetime_seconds)
         raise ValueError(f"{path}: not an RSA or EC public key")
 
     def verify(self, token: str) -> Caller:
@@ -104,7 +119,20 @@ class TokenVerifier:
             raise Unauthenticated(
                 "token role must be staff, manager or admin", reason="TOKEN_ROLE_INVALID"
             )
-        return Caller(subject, role, _sites(claims.get("sites", None))), float(claims["exp"])
+        expires = float(claims["exp"])
+        self._check_lifetime(expires, claims.get("iat"))
+        return Caller(subject, role, _sites(claims.get("sites", None))), expires
+
+    def _check_lifetime(self, expires: float, issued: object) -> None:
+        """A token may live at most max_lifetime_seconds from its `iat` (from now without one):
+        a leaked token that claims to be valid for years is refused, not trusted for years."""
+        start = float(issued) if isinstance(issued, int | float) else self.clock()
+        if expires - start > self.max_lifetime_seconds:
+            raise Unauthenticated(
+                f"token lifetime is over {int(self.max_lifetime_seconds)} seconds",
+                reason="TOKEN_INVALID",
+                metadata={"max_lifetime_seconds": str(int(self.max_lifetime_seconds))},
+            )
 
 
 MAX_SITES = 1000

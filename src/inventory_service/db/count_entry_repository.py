@@ -6,6 +6,7 @@ What the writes bind is built in count_entry_rows.py."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 import psycopg
@@ -55,10 +56,30 @@ from inventory_service.db.models import (
     StoredCountEntry,
 )
 from inventory_service.domain.catalog_keys import BatchRef, ProductRef
-from inventory_service.domain.count_entries import CountEntry, CountLine, CountState, LineKey
+from inventory_service.domain.count_entries import (
+    CountEntry,
+    CountLine,
+    CountState,
+    LineKey,
+    StoredEntry,
+    request_content,
+)
+from inventory_service.domain.enums import CountMode
+from inventory_service.domain.idempotency import fingerprint
 from inventory_service.domain.recount_rules import COUNTED, RECOUNTED, REQUESTED, first_counters
 
 LevelKey = tuple[str, str | None, str]  # (product, batch or None, location)
+
+
+@dataclass(frozen=True, slots=True)
+class AckedEntry:
+    """An entry stored before: the line as its ack showed it, the product's SKU, the count's
+    blind flag, and what the entry asked."""
+
+    line: CountLine
+    sku: str
+    blind: bool
+    what: StoredEntry
 
 
 class CountEntryRepository:
@@ -185,10 +206,9 @@ class CountEntryRepository:
             for line in lines
         }
 
-    def stored(self, entry_ids: Sequence[str]) -> list[tuple[str, CountLine, str, bool]]:
-        """Entries stored before: (entry id, the line as its ack showed it, the product's SKU,
-        the count's blind flag)."""
-        if not entry_ids:
+    def stored(self, keys: Sequence[tuple[str, str]]) -> list[tuple[str, str, AckedEntry]]:
+        """Entries stored before, by (count, entry id): (count, entry id, what was stored)."""
+        if not keys:
             return []
         acked = [
             CountItem.id,
@@ -204,19 +224,63 @@ class CountEntryRepository:
             StoredCountEntry.stored_at.label("counted_at"),
             case((StoredCountEntry.recount, RECOUNTED), else_=COUNTED).label("status"),
         ]
+        where: ColumnElement[bool]
+        if self.postgres:  # a superset (every count x entry id), cut down below
+            where = self._in(StoredCountEntry.inventory_count_id, (c for c, _ in keys)) & self._in(
+                StoredCountEntry.entry_id, (e for _, e in keys)
+            )
+        else:
+            where = tuple_(StoredCountEntry.inventory_count_id, StoredCountEntry.entry_id).in_(
+                sorted(set(keys))
+            )
         stmt = (
-            select(StoredCountEntry.entry_id, Product.sku, InventoryCount.blind, *acked)
+            select(
+                StoredCountEntry.entry_id,
+                StoredCountEntry.quantity,
+                StoredCountEntry.mode,
+                Product.sku,
+                Product.barcode,
+                Batch.lot_number,
+                InventoryCount.blind,
+                *acked,
+            )
             .join(CountItem, CountItem.id == StoredCountEntry.count_item_id)
             .join(Product, Product.id == CountItem.product_id)
+            .outerjoin(Batch, Batch.id == CountItem.batch_id)
             .join(InventoryCount, InventoryCount.id == StoredCountEntry.inventory_count_id)
-            .where(self._in(StoredCountEntry.entry_id, entry_ids))
+            .where(where)
         )
+        wanted = set(keys)
         found = []
         for row in self.session.execute(stmt):
             line = row._asdict()  # the columns above, named as CountLine's fields
-            entry_id, sku, blind = line.pop("entry_id"), line.pop("sku"), line.pop("blind")
-            found.append((entry_id, CountLine(**line), sku, blind))
+            entry_id, blind = line.pop("entry_id"), line.pop("blind")
+            quantity, mode = line.pop("quantity"), line.pop("mode")
+            sku, barcode, lot = line.pop("sku"), line.pop("barcode"), line.pop("lot_number")
+            key = (line["inventory_count_id"], entry_id)
+            if key not in wanted:
+                continue
+            what = StoredEntry(
+                line["product_id"], sku, barcode, line["batch_id"], lot, quantity, CountMode(mode)
+            )
+            found.append((*key, AckedEntry(CountLine(**line), sku, blind, what)))
         return found
+
+    def request_keys(
+        self, operation: str, request_ids: Sequence[str]
+    ) -> dict[str, tuple[str, str | None]]:
+        """The keys of request ids seen before: request id -> (resource id, fingerprint)."""
+        if not request_ids:
+            return {}
+        stmt = select(
+            IdempotencyKey.request_id, IdempotencyKey.resource_id, IdempotencyKey.fingerprint
+        ).where(
+            IdempotencyKey.operation == operation,
+            self._in(IdempotencyKey.request_id, request_ids),
+        )
+        return {
+            row.request_id: (row.resource_id, row.fingerprint) for row in self.session.execute(stmt)
+        }
 
     def lines_of_requests(
         self, operation: str, request_ids: Sequence[str]
@@ -369,14 +433,15 @@ class CountEntryRepository:
             ) from error
 
     def insert_request_ids(self, operation: str, entries: Sequence[CountEntry]) -> None:
-        """The idempotency key of each entry sent with a request_id, in the transaction that
-        stores the entry; its primary key refuses a twin stored meanwhile."""
+        """The idempotency key of each entry sent with a request_id (with what it asked), in
+        the transaction that stores the entry; its primary key refuses a twin stored meanwhile."""
         rows = [
             {
                 "operation": operation,
                 "request_id": entry.request_id,
                 "resource_id": entry.entry_id,
                 "actor": entry.caller.user_id,
+                "fingerprint": fingerprint(operation, request_content(entry)),
             }
             for entry in entries
             if entry.request_id

@@ -11,13 +11,20 @@ class IdempotencyRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get(self, operation: str, request_id: str) -> str | None:
+    def get(self, operation: str, request_id: str) -> tuple[str, str | None] | None:
+        """(resource id, fingerprint of what the request asked; None before 0006), or None."""
         key = self.session.get(IdempotencyKey, (operation, request_id))
-        return key.resource_id if key else None
+        return (key.resource_id, key.fingerprint) if key else None
 
-    def add(self, operation: str, request_id: str, resource_id: str, actor: str) -> None:
+    def add(
+        self, operation: str, request_id: str, resource_id: str, actor: str, fingerprint: str
+    ) -> None:
         self.session.add(
             IdempotencyKey(
-                operation=operation, request_id=request_id, resource_id=resource_id, actor=actor
+                operation=operation,
+                request_id=request_id,
+                resource_id=resource_id,
+                actor=actor,
+                fingerprint=fingerprint,
             )
         )

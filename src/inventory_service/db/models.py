@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -225,6 +226,9 @@ class IdempotencyKey(Base):
     resource_id: Mapped[str] = mapped_column(String(64))
     actor: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # What the request asked (domain/idempotency.fingerprint): the same id with other content is
+    # refused. None for keys stored before migration 0006.
+    fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class InventoryCount(Base):
@@ -392,12 +396,13 @@ class StockAdjustment(Base):
 
 class StoredCountEntry(Base):
     """A count entry (streamed by a scanner or sent by AddCountItem), written in the transaction
-    that applied it to its line. The primary key makes a resent entry_id apply once, across
-    replicas; the line columns keep what its ack said, so a resend is answered the same."""
+    that applied it to its line. The primary key (count, entry_id) makes a resent entry_id
+    apply once per count, across replicas; the line columns keep what its ack said, so a resend
+    is answered the same."""
 
     __tablename__ = "count_entries"
 
-    entry_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entry_id: Mapped[str] = mapped_column(String(64))
     inventory_count_id: Mapped[str] = mapped_column(ForeignKey("inventory_counts.id"))
     count_item_id: Mapped[str] = mapped_column(ForeignKey("count_items.id"))
     device_id: Mapped[str] = mapped_column(String(64), default="")
@@ -422,7 +427,11 @@ class StoredCountEntry(Base):
     site_id: Mapped[str] = mapped_column(ForeignKey("sites.id"))
 
     # A line's history (ListCountItemEntries) and its counters before a recount, by line.
-    __table_args__ = (Index(None, "count_item_id", "stored_at", "entry_id"),)
+    __table_args__ = (
+        # Entry ids are the scanner's: unique within a count, not across counts (migration 0006).
+        PrimaryKeyConstraint("inventory_count_id", "entry_id"),
+        Index(None, "count_item_id", "stored_at", "entry_id"),
+    )
 
 
 class CountScopeProduct(Base):

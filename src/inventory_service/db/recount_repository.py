@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from inventory_service.db.keyset import keyset_page
+from inventory_service.db.keyset import keyset_page, keyset_statement
 from inventory_service.db.models import CountItem, StoredCountEntry
 from inventory_service.domain.enums import CountItemStatus
 from inventory_service.domain.paging import Page, PageRequest
@@ -65,5 +65,13 @@ class RecountRepository:
     def entries_page(self, line_id: str, page: PageRequest) -> Page[StoredCountEntry]:
         """Every entry stored on the line, oldest first."""
         stmt = select(StoredCountEntry).where(StoredCountEntry.count_item_id == line_id)
-        order = [StoredCountEntry.stored_at, StoredCountEntry.entry_id]
-        return keyset_page(self.session, stmt, order, page)
+        return keyset_page(self.session, stmt, _HISTORY_ORDER, page)
+
+
+_HISTORY_ORDER = [StoredCountEntry.stored_at, StoredCountEntry.entry_id]
+
+
+def history_statement(line_id: str, page: PageRequest) -> Select[tuple[StoredCountEntry]]:
+    """The statement of a page of a line's history (benchmarks/history_pages.py explains it)."""
+    stmt = select(StoredCountEntry).where(StoredCountEntry.count_item_id == line_id)
+    return keyset_statement(stmt, _HISTORY_ORDER, page)

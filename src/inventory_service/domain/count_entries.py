@@ -115,6 +115,86 @@ class CountLine:
 LineKey = tuple[str, str, str | None, str]
 
 
+@dataclass(frozen=True, slots=True)
+class StoredEntry:
+    """What an entry stored before asked: its line's product and batch, quantity and mode."""
+
+    product_id: str
+    sku: str
+    barcode: str | None
+    batch_id: str | None
+    lot_number: str | None
+    quantity: int
+    mode: CountMode
+
+
+def same_entry(entry: CountEntry, stored: StoredEntry) -> bool:
+    """Whether entry asks what stored did (product, batch, quantity, mode; the count is part of
+    the key): a resend, answered as a duplicate. Otherwise its entry_id is reused."""
+    product = entry.product
+    same_product = (
+        product.id == stored.product_id
+        if product.id
+        else product.sku == stored.sku
+        if product.sku
+        else bool(product.barcode) and product.barcode == stored.barcode
+    )
+    same_batch = (
+        entry.batch_id == stored.batch_id
+        if entry.batch_id
+        else entry.lot_number == stored.lot_number
+        if entry.lot_number
+        else stored.batch_id is None
+    )
+    return (
+        same_product
+        and same_batch
+        and (entry.quantity, entry.mode) == (stored.quantity, stored.mode)
+    )
+
+
+def same_content(entry: CountEntry, other: CountEntry) -> bool:
+    """Two entries of one batch with one key (count, entry_id) ask the same."""
+    return (entry.product, entry.batch_id, entry.lot_number, entry.quantity, entry.mode) == (
+        other.product,
+        other.batch_id,
+        other.lot_number,
+        other.quantity,
+        other.mode,
+    )
+
+
+def request_content(entry: CountEntry) -> tuple[object, ...]:
+    """What an AddCountItem call asks, for its request_id's fingerprint."""
+    return (
+        entry.inventory_count_id,
+        entry.product,
+        entry.batch_id,
+        entry.lot_number,
+        entry.quantity,
+        entry.mode,
+        entry.reason,
+        entry.notes,
+        entry.location,
+    )
+
+
+def entry_id_reused(count_id: str, entry_id: str) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"entry_id {entry_id!r} was stored before in this count with a different product, "
+        "batch, quantity or mode; a new entry needs a new entry_id",
+        reason="ENTRY_ID_REUSED",
+        violations=[
+            PreconditionViolation(
+                "ENTRY_ID",
+                f"inventoryCounts/{count_id}/entries/{entry_id}",
+                "this entry_id was stored for an entry with other content",
+            )
+        ],
+        metadata={"entry_id": entry_id},
+    )
+
+
 def check_entry(entry: CountEntry) -> None:
     """INVALID_ARGUMENT with every field violation of an entry, before any database work."""
     errors = ErrorCollector()

@@ -96,7 +96,19 @@ class Unavailable(DomainError):
 
 
 class ResourceExhausted(DomainError):
-    """This server holds as many calls of this kind as it may; the caller should back off."""
+    """This server holds as many calls of this kind as it may, or the caller sent more than it
+    may; the caller should back off (retry_after: seconds, sent as google.rpc.RetryInfo)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str,
+        metadata: dict[str, str] | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, reason=reason, metadata=metadata)
+        self.retry_after = retry_after
 
 
 class Aborted(DomainError):

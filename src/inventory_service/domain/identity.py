@@ -15,12 +15,12 @@ class Role(enum.IntEnum):
 
     @classmethod
     def parse(cls, value: object) -> Role | None:
-        if not isinstance(value, str):
-            return None
-        try:
-            return cls[value.upper()]
-        except KeyError:
-            return None
+        """The role named exactly `staff`, `manager` or `admin`; None for anything else. No
+        case folding: Unicode upper-casing turns "adm\\u0131n" (a dotless i) into ADMIN."""
+        return _BY_NAME.get(value) if isinstance(value, str) else None
+
+
+_BY_NAME = {role.name.lower(): role for role in Role}
 
 
 @dataclass(frozen=True)

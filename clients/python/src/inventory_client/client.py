@@ -10,9 +10,9 @@ safe retries, rich errors and iterators over paged lists.
 
 Methods take and return the generated messages (`inventory.v1.*_pb2`), one method per RPC named
 after it. Failures raise InventoryError subclasses (errors.py). Calls that are safe to repeat
-are retried on UNAVAILABLE within their deadline: reads, and writes that carry a request_id,
-which the client fills in (a fresh one per call) when the request has none. Other writes
-(approve, reject, cancel, update) are sent once.
+are retried on connection failures (retry.py) within their deadline: reads, and writes that
+carry a request_id, which the client fills in (a fresh one per call) when the request has none.
+Other writes (approve, reject, cancel, update) are sent once.
 """
 
 from __future__ import annotations
@@ -141,7 +141,7 @@ class InventoryClient:
                 attempt += 1
                 if not (
                     repeatable
-                    and self.retry.retryable(failure.code)
+                    and self.retry.retryable(failure)
                     and attempt < self.retry.max_attempts
                 ):
                     raise failure from error

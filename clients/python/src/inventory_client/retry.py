@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from inventory_client.errors import InventoryError
+
 
 @dataclass(frozen=True)
 class Backoff:
@@ -26,9 +28,9 @@ class Backoff:
 @dataclass(frozen=True)
 class RetryPolicy:
     """Unary calls that are safe to repeat (reads, and writes carrying a request_id) are tried
-    up to max_attempts times while they fail with UNAVAILABLE (server restarting or draining,
-    database briefly down, connection lost), waiting `backoff` between attempts. All attempts
-    share the call's one deadline. Other codes are answers, never retried."""
+    up to max_attempts times while they fail at the connection (see retryable), waiting
+    `backoff` between attempts. All attempts share the call's one deadline. Other failures are
+    answers, never retried."""
 
     max_attempts: int = 4
     backoff: Backoff = field(default_factory=lambda: Backoff(initial=0.1, maximum=2.0))
@@ -38,8 +40,18 @@ class RetryPolicy:
             raise ValueError("max_attempts must be at least 1")
 
     @staticmethod
-    def retryable(code: grpc.StatusCode) -> bool:
-        return code == grpc.StatusCode.UNAVAILABLE
+    def retryable(failure: InventoryError) -> bool:
+        """A connection-level failure, the one rule of this client: UNAVAILABLE (server
+        restarting or draining, database briefly down, connection refused or lost), and
+        INTERNAL or UNKNOWN made by the transport (a connection reset as a worker or replica
+        dies), which carry none of the server's error details: every status the service sends
+        itself has an ErrorInfo, and its own INTERNAL is a bug that a retry would repeat."""
+        if failure.code == grpc.StatusCode.UNAVAILABLE:
+            return True
+        return failure.code in _TRANSPORT_CODES and not failure.domain
+
+
+_TRANSPORT_CODES = frozenset({grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN})
 
 
 NO_RETRY = RetryPolicy(max_attempts=1)

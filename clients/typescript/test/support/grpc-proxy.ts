@@ -1,6 +1,7 @@
 // An HTTP/2 proxy between a client and the live server that the test controls, as a load
 // balancer in the path would be: it can hold back the server's responses (acks lost on the
-// way), reset the open streams with an HTTP/2 error code, or drop its client connections.
+// way), reset the open streams (or the next call's, as its answer arrives) with an HTTP/2 error
+// code, or drop its client connections.
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 
@@ -40,6 +41,16 @@ export class GrpcProxy {
   get address(): string {
     return `127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
+
+  /**
+   * Resets the next call's stream with `code` once the server's answer starts to arrive (the
+   * server has acted), as a connection to a dying worker does; one call only.
+   */
+  resetNextAnswer(code: number): void {
+    this.resetAnswerWith = code;
+  }
+
+  private resetAnswerWith: number | undefined;
 
   /** Streams open through the proxy now. */
   get openStreams(): number {
@@ -84,8 +95,15 @@ export class GrpcProxy {
     downstream.pipe(upstream);
     let trailers: http2.IncomingHttpHeaders | undefined;
     let trailersOnly = false;
+    const resetWith = this.resetAnswerWith;
+    this.resetAnswerWith = undefined;
     upstream.on("response", (responseHeaders) => {
       if (downstream.destroyed) return;
+      if (resetWith !== undefined) {
+        downstream.close(resetWith);
+        upstream.close(NGHTTP2_CANCEL);
+        return;
+      }
       const response: http2.OutgoingHttpHeaders = {};
       for (const [name, value] of Object.entries(responseHeaders)) {
         if (!name.startsWith(":") || name === ":status") response[name] = value;

@@ -141,7 +141,9 @@ class AdjustmentService:
             return view
 
         operation = "CreateStockAdjustment"
-        return run_once(self.uow_factory, operation, request_id, caller, perform, load)
+        return run_once(
+            self.uow_factory, operation, request_id, caller, perform, load, content=draft
+        )
 
     def get(self, caller: Caller, adjustment_id: str) -> AdjustmentView:
         """SITE_NOT_ALLOWED for an adjustment of a site the caller's claim does not allow."""

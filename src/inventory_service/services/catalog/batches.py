@@ -67,7 +67,15 @@ class BatchService(Service):
         def load(uow: UnitOfWork, batch_id: str) -> BatchView:
             return _load(uow, batch_id, readable_sites(uow, caller))
 
-        return run_once(self.uow_factory, "CreateBatch", request_id, caller, perform, load)
+        return run_once(
+            self.uow_factory,
+            "CreateBatch",
+            request_id,
+            caller,
+            perform,
+            load,
+            content=(product_id, lot_number, expiry_date, opening_quantity, opening_location),
+        )
 
     def list(self, caller: Caller, product_id: str, page: PageRequest) -> Page[BatchView]:
         """The product's batches by expiry, each with its stock in the sites the caller may

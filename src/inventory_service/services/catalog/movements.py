@@ -113,7 +113,15 @@ class MovementService(Service):
             ensure_sites_allowed(caller, [e.site_code for e in entries])
             return entries
 
-        return run_once(self.uow_factory, "RecordStockMovements", request_id, caller, perform, load)
+        return run_once(
+            self.uow_factory,
+            "RecordStockMovements",
+            request_id,
+            caller,
+            perform,
+            load,
+            content=list(movements),
+        )
 
     def list(
         self,

@@ -166,7 +166,15 @@ class ProductService(Service):
         def load(uow: UnitOfWork, product_id: str) -> ProductView:
             return self._load(uow, caller, product_id)
 
-        return run_once(self.uow_factory, "CreateProduct", request_id, caller, perform, load)
+        return run_once(
+            self.uow_factory,
+            "CreateProduct",
+            request_id,
+            caller,
+            perform,
+            load,
+            content=(draft, opening_quantity, opening_location),
+        )
 
     def get(
         self, key: ProductKey, *, caller: Caller | None = None, site: SiteKey = DEFAULT_SITE

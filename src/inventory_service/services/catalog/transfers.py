@@ -111,7 +111,15 @@ class TransferService(Service):
             )
             return transfers
 
-        return run_once(self.uow_factory, "TransferStock", request_id, caller, perform, load)
+        return run_once(
+            self.uow_factory,
+            "TransferStock",
+            request_id,
+            caller,
+            perform,
+            load,
+            content=(list(lines), reason, source_reference),
+        )
 
 
 def _ends(

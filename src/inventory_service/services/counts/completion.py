@@ -87,7 +87,13 @@ class CountCompletion(Service):
             )
 
         return run_once(
-            self.uow_factory, "CompleteInventoryCount", request_id, caller, perform, load
+            self.uow_factory,
+            "CompleteInventoryCount",
+            request_id,
+            caller,
+            perform,
+            load,
+            content=(count_id, options),
         )
 
 

@@ -144,6 +144,7 @@ class CountService(Service):
                 caller,
                 perform,
                 lambda uow, count_id: allowed_count_view(uow, caller, count_id),
+                content=(name, count_type, notes, blind, recount_significant, scope, places),
             )
         except FailedPrecondition as error:
             if error.reason != "COUNT_IN_PROGRESS" or error.violations or not covers:

@@ -33,8 +33,13 @@ from inventory_service.domain.count_entries import (
     LineKey,
     LineTally,
     check_entry,
+    entry_id_reused,
+    request_content,
+    same_content,
+    same_entry,
 )
 from inventory_service.domain.errors import Aborted, DomainError
+from inventory_service.domain.idempotency import fingerprint, request_id_reused
 from inventory_service.domain.recount_rules import is_recount
 from inventory_service.domain.thresholds import Thresholds
 from inventory_service.services.counts.count_views import NO_LABEL, labelled
@@ -105,6 +110,8 @@ class _Batch:
         self.changed: list[tuple[CountLine, str]] = []
         # Line id -> who counted it before its recount was requested (lines it was asked of).
         self.first_counters: dict[str, frozenset[str]] = {}
+        # Entries whose key came earlier in the batch asking something else.
+        self.contested: list[int] = []
 
     def record(self) -> list[EntryOutcome]:
         fresh, repeats = self.check()
@@ -118,7 +125,8 @@ class _Batch:
         return answered
 
     def answer_repeats(self, repeats: Sequence[tuple[int, int]]) -> None:
-        """An entry_id repeated in the batch is answered as its first: a duplicate if stored."""
+        """An entry repeated in the batch (its key, or its request_id, and what it asks) is
+        answered as its first: a duplicate if stored."""
         for i, first in repeats:
             earlier = self.outcomes[first]
             assert earlier is not None
@@ -133,9 +141,11 @@ class _Batch:
         self.outcomes[i] = EntryOutcome(self.entries[i].entry_id, error=error)
 
     def check(self) -> tuple[list[int], list[tuple[int, int]]]:
-        """The well-formed entries to apply, and those whose entry_id came earlier in the batch
-        (index, index of the first), which are answered as the first one is."""
-        first_of: dict[str, int] = {}
+        """The well-formed entries to apply, and those repeating an earlier one of the batch
+        (index, index of the first), which are answered as the first one is. The same key
+        (count, entry_id) or request_id asking something else is refused."""
+        first_of: dict[tuple[str, str], int] = {}
+        first_of_request: dict[str, tuple[int, str]] = {}  # request_id -> (index, fingerprint)
         fresh: list[int] = []
         repeats: list[tuple[int, int]] = []
         for i, entry in enumerate(self.entries):
@@ -144,11 +154,21 @@ class _Batch:
             except DomainError as error:
                 self._reject(i, error)
                 continue
-            if entry.entry_id in first_of:
-                repeats.append((i, first_of[entry.entry_id]))
-            else:
-                first_of[entry.entry_id] = i
+            key = (entry.inventory_count_id, entry.entry_id)
+            if entry.request_id:
+                asked = fingerprint(ADD_COUNT_ITEM, request_content(entry))
+                earlier = first_of_request.setdefault(entry.request_id, (i, asked))
+                if earlier[1] != asked:
+                    self._reject(i, request_id_reused(entry.request_id))
+                    continue
+            if key not in first_of:
+                first_of[key] = i
                 fresh.append(i)
+            elif same_content(entry, self.entries[first_of[key]]):
+                repeats.append((i, first_of[key]))
+            else:  # unless it is what was stored before (lock() looks)
+                self._reject(i, entry_id_reused(*key))
+                self.contested.append(i)
         return fresh, repeats
 
     def resolve(self, fresh: Sequence[int]) -> list[ResolvedEntry]:
@@ -161,24 +181,64 @@ class _Batch:
     def lock(
         self, fresh: Sequence[int], resolved: Sequence[ResolvedEntry]
     ) -> dict[LineKey, CountLine]:
-        """Locks the lines the entries touch, and answers the entries stored before with what
-        their acks said. Looked up once the lines are locked: a transaction that stored these
-        entries meanwhile has committed by now, so they show here instead of colliding."""
+        """Locks the lines the entries touch, and answers the entries sent before: with what
+        their acks said when they ask the same, else refused (their id was used for something
+        else). Looked up once the lines are locked: a transaction that stored these entries
+        meanwhile has committed by now, so they show here instead of colliding."""
         lines = self.repo.lines_for_update(r.key for r in resolved)
         awaiting = [line for line in lines.values() if is_recount(line.status)]
         self.first_counters = self.repo.first_counters(awaiting) if awaiting else {}
-        index_of = {self.entries[i].entry_id: i for i in fresh if self.entries[i].kept}
+        kept = [i for i in fresh if self.entries[i].kept]
+        seen, refused = self._request_keys(kept)
+        index_of = {
+            (self.entries[i].inventory_count_id, self.entries[i].entry_id): i
+            for i in kept
+            if i not in refused
+        }
+        contested: dict[tuple[str, str], list[int]] = {}
+        for i in self.contested:
+            entry = self.entries[i]
+            contested.setdefault((entry.inventory_count_id, entry.entry_id), []).append(i)
         answered: list[tuple[int, CountLine, str, bool]] = []
-        for entry_id, line, sku, blind in self.repo.stored(list(index_of)):
-            answered.append((index_of.pop(entry_id), line, sku, blind))
-        # AddCountItem calls stored before entries were kept: their key names the line.
+        for count_id, entry_id, acked in self.repo.stored(list(index_of)):
+            for i in [index_of.pop((count_id, entry_id)), *contested.get((count_id, entry_id), [])]:
+                entry = self.entries[i]
+                if same_entry(entry, acked.what):
+                    answered.append((i, acked.line, acked.sku, acked.blind))
+                elif entry.request_id:
+                    self._reject(i, request_id_reused(entry.request_id))
+                else:
+                    self._reject(i, entry_id_reused(count_id, entry_id))
+        # AddCountItem calls stored before entries were kept: their key names the line itself.
         by_request = {self.entries[i].request_id: i for i in index_of.values()}
         by_request.pop("", None)
-        legacy = self.repo.lines_of_requests(ADD_COUNT_ITEM, list(by_request))
+        legacy = self.repo.lines_of_requests(ADD_COUNT_ITEM, [r for r in by_request if r in seen])
         for request_id, (line, sku, blind) in legacy.items():
-            answered.append((by_request[request_id], line, sku, blind))
+            i = by_request.pop(request_id)
+            if line.inventory_count_id == self.entries[i].inventory_count_id:
+                answered.append((i, line, sku, blind))
+            else:
+                self._reject(i, request_id_reused(request_id))
+        # A request_id seen before whose call stored nothing this entry could be a resend of.
+        for request_id, i in by_request.items():
+            if request_id in seen:
+                self._reject(i, request_id_reused(request_id))
         self._answer_duplicates(answered)
         return lines
+
+    def _request_keys(self, kept: Sequence[int]) -> tuple[set[str], set[int]]:
+        """The request ids of these entries seen before, and the entries refused because their
+        request_id's call asked something else."""
+        request_ids = [self.entries[i].request_id for i in kept if self.entries[i].request_id]
+        keys = self.repo.request_keys(ADD_COUNT_ITEM, request_ids)
+        refused = set()
+        for i in kept:
+            entry = self.entries[i]
+            _, asked = keys.get(entry.request_id, ("", None))
+            if asked is not None and asked != fingerprint(ADD_COUNT_ITEM, request_content(entry)):
+                self._reject(i, request_id_reused(entry.request_id))
+                refused.add(i)
+        return set(keys), refused
 
     def _answer_duplicates(self, answered: Sequence[tuple[int, CountLine, str, bool]]) -> None:
         """Answers entries stored before with their lines, labelled with their batches and

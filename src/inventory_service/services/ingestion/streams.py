@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from inventory_service import metrics
 from inventory_service.domain.count_entries import CountEntry
-from inventory_service.domain.errors import Unavailable
+from inventory_service.domain.errors import ResourceExhausted, Unavailable
+from inventory_service.domain.rate_limit import TokenBucket
 from inventory_service.services.ingestion.buffer import EntryBuffer
 from inventory_service.services.ingestion.committer import EntryCommitter
 from inventory_service.services.ingestion.entries import EntryOutcome
@@ -35,6 +37,14 @@ class StreamLimits:
     max_batch: int = 1000  # entries a stream hands over at once (bigger batches: less per entry)
     linger: float = 0.002  # seconds a batch waits for more entries before it is recorded
     max_in_flight: int = 2000  # entries read but not yet acknowledged, per stream
+    # Entries a stream may send per second, with bursts of twice that (0: no limit). Past it
+    # the stream ends RESOURCE_EXHAUSTED (STREAM_RATE_EXCEEDED) with a RetryInfo, after the
+    # acks of what it sent before, so one caller cannot take the database from the others.
+    entries_per_second: float = 0.0
+
+    def bucket(self) -> TokenBucket | None:
+        rate = self.entries_per_second
+        return TokenBucket(rate, 2 * rate) if rate > 0 else None
 
 
 class EntryStreams:
@@ -52,7 +62,7 @@ class EntryStreams:
         """The outcomes of each recorded batch, in the order the items arrived. An error of
         `arriving` ends the stream with it, after the outcomes of what came before."""
         buffer: EntryBuffer[Item] = EntryBuffer(self.limits.max_in_flight)
-        reader = asyncio.create_task(self._read(arriving, buffer))
+        reader = asyncio.create_task(self._read(arriving, buffer, self.limits.bucket()))
         stream = (reader, buffer)
         # Known to drain() before the first await: a stream opening as the server stops is
         # told to reconnect too, instead of holding the shutdown for the grace period.
@@ -93,9 +103,16 @@ class EntryStreams:
             )
 
     @staticmethod
-    async def _read(arriving: AsyncIterator[Sequence[Item]], buffer: EntryBuffer[Item]) -> None:
+    async def _read(
+        arriving: AsyncIterator[Sequence[Item]],
+        buffer: EntryBuffer[Item],
+        bucket: TokenBucket | None,
+    ) -> None:
         try:
             async for items in arriving:
+                wait = bucket.take(len(items), time.monotonic()) if bucket else 0.0
+                if wait > 0:
+                    raise _too_fast(bucket, wait)
                 await buffer.put_all(items)
         except Exception as error:  # a bad first message, or the call failing: end the stream
             buffer.close(error)
@@ -106,6 +123,17 @@ class EntryStreams:
         entries = [item for item in items if isinstance(item, CountEntry)]
         recorded = iter(await self.committer.record(entries) if entries else [])
         return [item if isinstance(item, EntryOutcome) else next(recorded) for item in items]
+
+
+def _too_fast(bucket: TokenBucket | None, wait: float) -> ResourceExhausted:
+    rate = bucket.rate if bucket else 0.0
+    return ResourceExhausted(
+        f"this stream sent entries faster than {rate:g} per second; the entries of this "
+        "message and after were not read: send them again after the retry delay",
+        reason="STREAM_RATE_EXCEEDED",
+        metadata={"entries_per_second": f"{rate:g}"},
+        retry_after=wait,
+    )
 
 
 def _count_results(outcomes: list[EntryOutcome]) -> None:

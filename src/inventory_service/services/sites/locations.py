@@ -63,7 +63,15 @@ class LocationService(Service):
             ensure_sites_allowed(caller, [view.site_code])
             return view
 
-        return run_once(self.uow_factory, "CreateLocation", request_id, caller, perform, load)
+        return run_once(
+            self.uow_factory,
+            "CreateLocation",
+            request_id,
+            caller,
+            perform,
+            load,
+            content=(site, draft),
+        )
 
     def list(
         self,

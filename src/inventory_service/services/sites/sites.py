@@ -59,7 +59,9 @@ class SiteService(Service):
             ensure_sites_allowed(caller, [view.code])
             return view
 
-        return run_once(self.uow_factory, "CreateSite", request_id, caller, perform, load)
+        return run_once(
+            self.uow_factory, "CreateSite", request_id, caller, perform, load, content=draft
+        )
 
     def list(self, caller: Caller, page: PageRequest, *, show_inactive: bool) -> Page[SiteView]:
         with self.uow_factory(read_only=True) as uow:
