@@ -471,15 +471,15 @@ def test_lists_and_the_summary_by_site(api: Clients, places: Places, warehouse: 
 def test_a_replayed_start_shows_a_token_of_another_site_nothing(
     api: Clients, warehouse: Warehouse
 ) -> None:
-    """A request_id names what its first call made: replayed from a token that may not use
-    that count's site, it is refused, not answered with the count."""
+    """A request_id names what its first call made: the same request replayed from a token
+    that may not use that count's site is refused, not answered with the count."""
     store = start_at(api, "Store", site="STORE-12", request_id="start-1")
     main_only = [("authorization", f"Bearer {token(Role.MANAGER, 'mo', sites=['MAIN'])}")]
     error = start_error(
         api,
         grpc.StatusCode.PERMISSION_DENIED,
-        "Main",
-        site="MAIN",
+        "Store",
+        site="STORE-12",
         request_id="start-1",
         metadata=main_only,
     )

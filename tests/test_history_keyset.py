@@ -38,11 +38,13 @@ def test_a_later_history_page_reads_only_its_own_entries(postgres_url: str) -> N
         ]
         for first in range(0, ENTRIES, 1000):  # a stored_at per batch, as a stream stores them
             services.recorder.record(entries[first : first + 1000])
-        line_id = services.counts.list_lines(count_id, PageRequest(size=1)).items[0].line.id
-        pages = [services.recounts.history(count_id, line_id, PageRequest(size=50))]
+        line_id = services.counts.list_lines(ADMIN, count_id, PageRequest(size=1)).items[0].line.id
+        pages = [services.recounts.history(ADMIN, count_id, line_id, PageRequest(size=50))]
         while len(pages) < 40:
             after = pages[-1].next_key
-            pages.append(services.recounts.history(count_id, line_id, PageRequest(50, after)))
+            pages.append(
+                services.recounts.history(ADMIN, count_id, line_id, PageRequest(50, after))
+            )
         ids = [entry.entry_id for page in pages for entry in page.items]
         assert ids == [f"e-{n:05d}" for n in range(2000)]  # in order, none twice or skipped
 

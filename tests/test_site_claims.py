@@ -502,7 +502,8 @@ def test_a_retried_write_answers_only_a_token_that_may_see_what_it_made(
     site_world: SiteWorld,
 ) -> None:
     """A request_id names what its first call made; a limited token repeating another caller's
-    id (its own request naming its own site) must not get another site's record back."""
+    request must not get another site's record back. (The same id with other content is
+    refused as REQUEST_ID_REUSED whoever sends it, and shows nothing either.)"""
     world, api = site_world, site_world.api
     product_id = stocked(world)
     there, here = world.there.location(), world.here.location()
@@ -566,9 +567,13 @@ def test_a_retried_write_answers_only_a_token_that_may_see_what_it_made(
         ),
         (api.sites.CreateSite, siting("EAST"), siting(world.here.code), world.admin),
     ]
-    for call, first, replayed, limited_token in writes:
+    for call, first, other, limited_token in writes:
         call(first, metadata=ADMIN)
-        site_not_allowed(call, replayed, limited_token)
+        site_not_allowed(call, first, limited_token)
+        reused = expect_error(
+            grpc.StatusCode.FAILED_PRECONDITION, call, other, metadata=limited_token
+        )
+        assert error_info(reused).reason == "REQUEST_ID_REUSED"
     assert levels_by_place(api, product_id) == {
         "MAIN/DEFAULT": 3,
         "NORTH/A-1": 5,
