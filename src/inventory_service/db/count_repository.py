@@ -5,9 +5,23 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple, TypeVar
+from typing import Any, Literal, NamedTuple, TypeVar, cast
 
-from sqlalchemy import ColumnElement, and_, delete, exists, func, insert, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    and_,
+    any_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, Session
 
 from inventory_service.db.keyset import keyset_page
@@ -104,9 +118,19 @@ _LEVEL_LOCK_ORDER = (
 )
 
 
+def _one_of(column: Any, values: Sequence[str], *, postgres: bool) -> ColumnElement[bool]:
+    """column IN values; on PostgreSQL one array parameter (= ANY), whatever their number."""
+    if postgres:
+        return cast(
+            ColumnElement[bool], column == any_(bindparam(None, list(values), type_=ARRAY(String)))
+        )
+    return cast(ColumnElement[bool], column.in_(values))
+
+
 class CountRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._postgres = session.get_bind().dialect.name == "postgresql"
 
     # -- counts ---------------------------------------------------------------------------
 
@@ -139,15 +163,28 @@ class CountRepository:
         """Records the locations a new count covers and holds them (a location another count
         holds violates pk_location_holds: COUNT_IN_PROGRESS). Inserted in id order, as every
         start does, so two starts racing for the same locations never deadlock: the second
-        waits on the first one's row, then fails on it."""
-        connection = self.session.connection()
-        rows = [
-            {"inventory_count_id": count.id, "location_id": i, "site_id": count.site_id}
-            for i in sorted(set(location_ids))
-        ]
-        if rows:
-            connection.execute(insert(LocationHold), rows)
-            connection.execute(insert(CountLocation), rows)
+        waits on the first one's row, then fails on it. Set-based: the holds from the
+        locations, in chunks of ids (one array on PostgreSQL), then the cover from the holds."""
+        ids = sorted(set(location_ids))
+        for chunk in [ids] if self._postgres else chunks(ids):
+            held = (
+                select(Location.id, literal(count.id), Location.site_id)
+                .where(_one_of(Location.id, chunk, postgres=self._postgres))
+                .order_by(Location.id)
+            )
+            self.session.execute(
+                insert(LocationHold).from_select(
+                    ["location_id", "inventory_count_id", "site_id"], held
+                )
+            )
+        covered = select(
+            LocationHold.inventory_count_id, LocationHold.location_id, LocationHold.site_id
+        ).where(LocationHold.inventory_count_id == count.id)
+        self.session.execute(
+            insert(CountLocation).from_select(
+                ["inventory_count_id", "location_id", "site_id"], covered
+            )
+        )
 
     def release(self, count_id: str) -> None:
         """Lets go of the locations a count held (on completion and cancellation)."""
